@@ -1,0 +1,73 @@
+#pragma once
+// A run's configuration: everything a user can set, in one TOML file (see
+// docs/config.md). Parsing checks every key and value and names the file,
+// line and key in its errors.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "isletsim/glucose.hpp"
+
+namespace isletsim {
+
+// Multiplicative heterogeneity: a per-cell factor with mean 1 and the given
+// coefficient of variation. normal: truncated to positive values (redrawn);
+// lognormal; gamma (shape 1/cv^2).
+struct Distribution {
+  std::string dist = "normal";
+  double cv = 0;
+};
+
+struct RunConfig {
+  // [sim]
+  double duration_s = 600;
+  std::string integrator = "rk4";
+  double dt_ms = 0.5;
+  std::uint64_t seed = 1;
+  // [network]
+  std::string network = "sphere";  // sphere | lattice | csv
+  std::size_t n_cells = 1000;      // sphere
+  double cell_diameter_um = 0, contact_factor = 0, oversample = 0;  // sphere; 0 = generator default
+  std::size_t nx = 10, ny = 10, nz = 10;  // lattice
+  double spacing_um = 10;                 // lattice
+  std::string cells_csv, edges_csv;       // csv (relative paths: to the config file)
+  // [coupling]
+  double gV = 120, gc = 0, gG6P = 0, gADP = 0;
+  std::string weights = "per_cell";  // network | per_cell
+  Distribution cell_conductance{"gamma", 0.5};
+  // [params], [heterogeneity], [initial]
+  std::vector<std::pair<std::string, double>> params;
+  std::vector<std::pair<std::string, Distribution>> heterogeneity;
+  std::vector<std::pair<std::string, double>> initial;
+  // [glucose]
+  std::string glucose_mode = "step";  // constant | step | protocol | fixed_jgk
+  double basal_mM = 2, level_mM = 11, t_step_s = 180, tau_s = 0;  // step 2 -> 11 mM at 3 min (field notes)
+  std::vector<GlucoseEvent> events;  // protocol mode, starting from basal_mM
+  // [record]
+  std::vector<std::string> record_vars{"c", "V"};
+  double record_interval_ms = 10;
+  std::string output = "islet.h5";
+  std::string record_dtype = "float32";  // float32 | float64
+
+  std::string base_dir;  // directory relative paths are resolved against
+  GlucoseProtocol glucose() const;
+};
+
+// The built-in default run (what `islet run` does with no file).
+RunConfig default_config();
+
+// `--set key=value` overrides, applied in order on top of the file.
+using Overrides = std::vector<std::string>;
+
+RunConfig load_config(const std::string& path, const Overrides& sets = {});
+RunConfig parse_config(const std::string& toml_text, const std::string& origin, const Overrides& sets = {});
+
+// The fully resolved configuration as TOML (every key explicit): parse_config
+// of this text gives back the same RunConfig.
+std::string to_toml(const RunConfig& cfg);
+
+// Every accepted key as "table.key", for messages and docs.
+std::vector<std::string> config_keys();
+
+}  // namespace isletsim

@@ -1,0 +1,109 @@
+#pragma once
+// The numerical engine: integrates N coupled cells. It reads no environment,
+// no files and no config: everything arrives resolved in an EngineProblem,
+// including the thread count (decided by src/env or the caller).
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "isletsim/glucose.hpp"
+#include "isletsim/model.hpp"
+#include "isletsim/network.hpp"
+
+namespace isletsim {
+
+enum class Integrator { euler, rk4 };
+std::string to_string(Integrator);
+Integrator integrator_from_string(const std::string& s);  // throws InputError
+double default_dt_ms(Integrator);
+
+// One value per cell, or a single value for all cells.
+struct Column {
+  double uniform = 0;
+  std::vector<double> values;  // empty = uniform
+  bool per_cell() const { return !values.empty(); }
+  double at(std::size_t i) const { return values.empty() ? uniform : values[i]; }
+};
+
+struct Coupling {
+  double gV = 0;     // pS   (Igj = gV sum_j w_ij (V_i - V_j))
+  double gc = 0;     // 1/ms (Jgj_c = gc sum_j w_ij (c_j - c_i))
+  double gG6P = 0;   // 1/ms (Jgj_G6P = gG6P sum_j w_ij 0.3 (G6P_j - G6P_i))
+  double gADP = 0;   // 1/ms (Jgj_ADPm = gADP sum_j w_ij (ADPm_j - ADPm_i))
+};
+
+// Receives recorded samples, in order, from one thread at a time (the engine's
+// writer thread); data[v] holds n x n_cells values, sample-major.
+struct SampleSink {
+  virtual ~SampleSink() = default;
+  virtual void write(std::size_t n, const double* time_s, const double* glucose_mM,
+                     const std::vector<const double*>& data) = 0;
+};
+
+// Keeps every sample in memory (tests, Python): data[v] grows by n x n_cells.
+struct MemorySink : SampleSink {
+  explicit MemorySink(std::size_t cells) : n_cells(cells) {}
+  std::vector<double> time_s, glucose_mM;
+  std::vector<std::vector<double>> data;
+  void write(std::size_t n, const double* t, const double* g, const std::vector<const double*>& d) override {
+    time_s.insert(time_s.end(), t, t + n);
+    glucose_mM.insert(glucose_mM.end(), g, g + n);
+    if (data.size() < d.size()) data.resize(d.size());
+    for (std::size_t v = 0; v < d.size(); ++v) data[v].insert(data[v].end(), d[v], d[v] + n * n_cells);
+  }
+  std::size_t n_cells = 0;
+};
+
+struct Progress {
+  std::uint64_t step = 0, n_steps = 0;
+};
+
+struct EngineProblem {
+  std::size_t n_cells = 0;
+  Csr graph;  // effective weights w_ij
+  Coupling coupling;
+  std::array<Column, bertram::kNumParams> params;
+  std::array<Column, bertram::kNumStates> initial;
+  GlucoseProtocol glucose;
+  Integrator integrator = Integrator::rk4;
+  double dt_ms = 0.5;
+  std::uint64_t n_steps = 0;
+
+  // Recording: these state indices every record_every steps (step 0 included).
+  std::vector<int> record_vars;
+  std::uint64_t record_every = 100;
+  std::size_t record_block = 64;  // samples handed to the sink at once
+};
+
+struct RunOptions {
+  unsigned threads = 1;
+  const std::atomic<bool>* stop = nullptr;  // set to true to stop at the next sample
+  std::function<void(const Progress&)> progress;  // called from one thread, about every 1000 steps
+  bool profile = false;
+};
+
+struct Profile {
+  // Seconds per phase, summed over threads (divide by threads for wall time).
+  double kernel = 0, coupling = 0, recording = 0, sync = 0, total_wall = 0;
+  unsigned threads = 0;
+};
+
+struct RunResult {
+  enum class Status { complete, interrupted, failed } status = Status::complete;
+  std::string message;         // why it stopped early
+  std::uint64_t steps_done = 0;
+  std::size_t samples = 0;
+  double wall_s = 0;
+  Profile profile;
+  std::vector<std::vector<double>> final_state;  // [state][cell]
+};
+
+// Validates the problem (sizes, dt > 0, finite values); throws InputError.
+void check_problem(const EngineProblem& p);
+
+RunResult run_engine(const EngineProblem& p, SampleSink* sink, const RunOptions& opt);
+
+}  // namespace isletsim

@@ -1,0 +1,48 @@
+#pragma once
+// The environment: how many cores a run may use and why, signals, terminal.
+// Only the CLI and the Python module call this; the engine is handed plain
+// values (the Arbor arborenv/arbor split).
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace isletsim::env {
+
+struct CoreSource {
+  std::string name;             // e.g. "affinity", "cgroup v2 cpu.max (/sys/fs/cgroup/...)", "OMP_NUM_THREADS"
+  std::optional<double> limit;  // cores this source allows; nullopt = no limit / not present
+  std::string detail;           // raw value read, or why absent
+};
+
+struct CoreReport {
+  std::vector<CoreSource> sources;
+  unsigned cores = 1;  // min over sources, at least 1 (fractional quotas rounded down)
+  // Names of the sources that set `cores` (comma separated), or a note that
+  // none did and `cores` is std::thread::hardware_concurrency().
+  std::string limited_by;
+};
+
+// Where to look; tests point these at fake files and fake environments.
+struct CoreProbe {
+  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string proc_self_cgroup = "/proc/self/cgroup";
+  bool use_affinity = true;  // sched_getaffinity of this process
+  // Environment lookup; default (nullptr) reads the process environment.
+  // An empty result means "not set".
+  std::string (*getenv)(const char*) = nullptr;
+};
+
+CoreReport detect_cores(const CoreProbe& probe = {});
+
+// Human-readable table for `islet info`: one line per source (name, limit or
+// "-", detail), then "usable cores: N (limited by X)". Ends with a newline.
+std::string format_core_report(const CoreReport& report);
+
+// Installs SIGINT/SIGTERM handlers that set the returned flag (a second
+// signal restores the default action, so a second Ctrl-C kills at once).
+std::atomic<bool>* install_stop_handlers();
+
+bool stderr_is_tty();
+
+}  // namespace isletsim::env

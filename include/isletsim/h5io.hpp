@@ -1,0 +1,93 @@
+#pragma once
+// HDF5 output of a run, written as it goes, and read back.
+//
+// Layout (all names fixed; see docs/hdf5-layout.md):
+//   /time                 float64 [samples]          attr units = "s"
+//   /glucose              float64 [samples]          attr units = "mM" (NaN when JGK is fixed)
+//   /data/<var>           float32|float64 [samples x cells], chunked, shuffle+deflate,
+//                         attrs units, description
+//   /cells/position       float64 [cells x 3]        attr units = "um"
+//   /network/edges        uint32  [edges x 2]        (i, j), each undirected edge once
+//   /network/weight       float64 [edges]            effective weight w_ij (dimensionless)
+//   /params/<name>        float64 [cells]            per-cell value, attrs units, description
+//   root attributes       strings / numbers set with set_attr (config, version, seed, ...)
+//                         plus "status" ("running", "complete", "interrupted", "failed")
+//                         and "status_message"
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace isletsim {
+
+struct H5Variable {
+  std::string name, units, description;
+};
+
+struct H5WriterOptions {
+  std::string path;
+  std::size_t n_cells = 0;
+  std::vector<H5Variable> vars;
+  bool float32 = false;            // storage type of /data/<var>
+  std::size_t chunk_samples = 64;  // samples per chunk along time
+  int deflate_level = 1;           // 0 = no compression
+};
+
+// Creates (truncates) the file at construction. Static content first, then
+// append() any number of times; the file is flushed after every append so a
+// reader (or a crash) sees everything appended so far. The writer does not
+// take HDF5's file lock, so h5py can open the file while a run is going.
+// finish() records the final status; if the writer is destroyed without
+// finish(), status stays "running" but all appended data is there.
+class H5Writer {
+ public:
+  explicit H5Writer(const H5WriterOptions& opt);  // throws InputError if the file can't be created
+  ~H5Writer();
+  H5Writer(const H5Writer&) = delete;
+  H5Writer& operator=(const H5Writer&) = delete;
+
+  void write_positions(const std::vector<double>& x, const std::vector<double>& y,
+                       const std::vector<double>& z);
+  void write_edges(const std::vector<std::uint32_t>& i, const std::vector<std::uint32_t>& j,
+                   const std::vector<double>& w);
+  void write_cell_param(const std::string& name, const std::string& units,
+                        const std::string& description, const std::vector<double>& values);
+  void set_attr(const std::string& name, const std::string& value);
+  void set_attr(const std::string& name, double value);
+  void set_attr(const std::string& name, std::int64_t value);
+
+  // n samples; data[v] points to n * n_cells values (sample-major: sample s,
+  // cell c at [s * n_cells + c]) for variable v in the order of opt.vars.
+  void append(std::size_t n, const double* time_s, const double* glucose_mM,
+              const std::vector<const double*>& data);
+
+  // status: "complete", "interrupted" or "failed"; message: free text.
+  void finish(const std::string& status, const std::string& message);
+
+  std::size_t samples_written() const;
+  const std::string& path() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A whole output file in memory (tests, Python's isl.load).
+struct H5Run {
+  std::vector<double> time, glucose;
+  std::vector<std::string> var_names;
+  std::vector<std::vector<double>> data;  // per variable, samples x cells, sample-major
+  std::size_t n_samples = 0, n_cells = 0;
+  std::vector<double> x, y, z;
+  std::vector<std::uint32_t> edge_i, edge_j;
+  std::vector<double> edge_w;
+  std::vector<std::pair<std::string, std::vector<double>>> params;
+  std::vector<std::pair<std::string, std::string>> string_attrs;
+  std::vector<std::pair<std::string, double>> number_attrs;
+  std::string attr(const std::string& name) const;  // "" when absent
+  const std::vector<double>& var(const std::string& name) const;  // throws InputError
+};
+
+H5Run read_run(const std::string& path);  // throws InputError naming the file
+
+}  // namespace isletsim

@@ -1,0 +1,34 @@
+#pragma once
+// From a RunConfig to a finished run: builds the network, the per-cell
+// parameters (heterogeneity), the coupling weights and the glucose protocol,
+// then runs the engine into an HDF5 file.
+#include <string>
+
+#include "isletsim/config.hpp"
+#include "isletsim/engine.hpp"
+#include "isletsim/network.hpp"
+
+namespace isletsim {
+
+struct RunSetup {
+  RunConfig config;
+  Network network;  // edge_w holds the effective weights w_ij
+  EngineProblem problem;
+};
+
+// Throws InputError for anything inconsistent (files, sizes, values).
+RunSetup build_setup(const RunConfig& cfg);
+
+// Multiplicative factor (mean 1, coefficient of variation d.cv) for one cell,
+// from the counter-based RNG: depends only on (seed, cell, stream, sub).
+double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell, std::uint32_t stream,
+                   std::uint32_t sub);
+
+std::string version();
+
+// Runs `s` writing the HDF5 file at `path` (layout: docs/hdf5-layout.md). The
+// file carries the resolved config, seed, version and integrator; its
+// "status" attribute says whether the run completed.
+RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptions& opt);
+
+}  // namespace isletsim

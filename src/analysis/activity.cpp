@@ -1,0 +1,49 @@
+#include <algorithm>
+#include <cmath>
+
+#include "isletsim/analysis.hpp"
+
+namespace isletsim::analysis {
+
+double mean_pairwise_correlation(const Traces& x, std::size_t from) {
+  const std::size_t n = x.cells;
+  if (n < 2 || x.samples <= from + 1) return 0.0;
+  const std::size_t m = x.samples - from;
+  // Standardise every trace once, then correlations are dot products / m.
+  std::vector<double> z(n * m);
+  std::vector<bool> flat(n, false);
+  for (std::size_t c = 0; c < n; ++c) {
+    double mean = 0;
+    for (std::size_t s = 0; s < m; ++s) mean += x.at(from + s, c);
+    mean /= static_cast<double>(m);
+    double var = 0;
+    for (std::size_t s = 0; s < m; ++s) var += (x.at(from + s, c) - mean) * (x.at(from + s, c) - mean);
+    const double sd = std::sqrt(var / static_cast<double>(m));
+    flat[c] = !(sd > 1e-12 * (std::abs(mean) + 1e-300));
+    for (std::size_t s = 0; s < m; ++s) z[c * m + s] = flat[c] ? 0.0 : (x.at(from + s, c) - mean) / sd;
+  }
+  double sum = 0;
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = a + 1; b < n; ++b) {
+      double dot = 0;
+      for (std::size_t s = 0; s < m; ++s) dot += z[a * m + s] * z[b * m + s];
+      sum += dot / static_cast<double>(m);
+    }
+  return sum / (0.5 * static_cast<double>(n) * static_cast<double>(n - 1));
+}
+
+std::vector<double> duty_cycle(const Traces& x, std::size_t from) {
+  std::vector<double> out(x.cells, 0.0);
+  if (x.samples <= from) return out;
+  for (std::size_t c = 0; c < x.cells; ++c) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (std::size_t s = from; s < x.samples; ++s) lo = std::min(lo, x.at(s, c)), hi = std::max(hi, x.at(s, c));
+    const double thr = lo + 0.5 * (hi - lo);
+    std::size_t active = 0;
+    for (std::size_t s = from; s < x.samples; ++s) active += x.at(s, c) > thr;
+    out[c] = hi > lo ? static_cast<double>(active) / static_cast<double>(x.samples - from) : 0.0;
+  }
+  return out;
+}
+
+}  // namespace isletsim::analysis

@@ -1,0 +1,181 @@
+// The `islet` command line tool.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "isletsim/config.hpp"
+#include "isletsim/env.hpp"
+#include "isletsim/error.hpp"
+#include "isletsim/h5io.hpp"
+#include "isletsim/model.hpp"
+#include "isletsim/simulation.hpp"
+
+using namespace isletsim;
+
+namespace {
+
+// "[ 45.0%] t = 270.0 / 600 s | 10.4 sim-s/s | ETA 0:32", rewritten in place.
+class ProgressLine {
+ public:
+  ProgressLine(double dt_ms, bool enabled) : dt_ms_(dt_ms), enabled_(enabled), t0_(Clock::now()), last_(t0_) {}
+  void update(const Progress& p) {
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(250) && p.step != p.n_steps) return;
+    last_ = now;
+    const double wall = std::chrono::duration<double>(now - t0_).count();
+    const double sim_s = static_cast<double>(p.step) * dt_ms_ * 1e-3;
+    const double total_s = static_cast<double>(p.n_steps) * dt_ms_ * 1e-3;
+    const double rate = wall > 0 ? sim_s / wall : 0;
+    const double eta = rate > 0 ? (total_s - sim_s) / rate : 0;
+    const int eta_s = static_cast<int>(std::lround(eta));
+    std::fprintf(stderr, "\r[%5.1f%%] t = %.1f / %g s | %.2f sim-s/s | ETA %d:%02d   ",
+                 p.n_steps ? 100.0 * static_cast<double>(p.step) / static_cast<double>(p.n_steps) : 100.0, sim_s,
+                 total_s, rate, eta_s / 60, eta_s % 60);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void done() {
+    if (shown_) std::fprintf(stderr, "\r%80s\r", "");
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  double dt_ms_;
+  bool enabled_, shown_ = false;
+  Clock::time_point t0_, last_;
+};
+
+unsigned choose_threads(int requested, bool quiet) {
+  const env::CoreReport rep = env::detect_cores();
+  if (requested <= 0) return rep.cores;
+  if (static_cast<unsigned>(requested) > rep.cores && !quiet)
+    fmt::print(stderr, "islet: warning: -j {} exceeds the {} usable core(s) detected (limited by {}); "
+               "lock-step threads will share cores\n", requested, rep.cores, rep.limited_by);
+  return static_cast<unsigned>(requested);
+}
+
+void print_profile(const RunResult& r, const RunSetup& s) {
+  const Profile& p = r.profile;
+  const double T = p.threads ? p.threads : 1;
+  const double sum = p.kernel + p.coupling + p.recording + p.sync;
+  const double other = std::max(0.0, p.total_wall * T - sum);
+  const auto row = [&](const char* name, double sec) {
+    fmt::print(stderr, "  {:<16} {:9.3f} s  {:5.1f}%\n", name, sec / T, p.total_wall > 0 ? 100.0 * sec / (p.total_wall * T) : 0);
+  };
+  fmt::print(stderr, "profile ({} thread(s), seconds are per-thread averages of wall time):\n", p.threads);
+  row("cell kernel", p.kernel);
+  row("coupling", p.coupling);
+  row("recording", p.recording);
+  row("synchronisation", p.sync);
+  row("other", other);
+  const double cell_steps = static_cast<double>(s.problem.n_cells) * static_cast<double>(r.steps_done);
+  fmt::print(stderr, "  {:.3g} cell-steps/s, {:.1f} ns per cell-step per thread\n", cell_steps / p.total_wall,
+             p.total_wall * T / cell_steps * 1e9);
+}
+
+int cmd_run(const std::string& config_path, const std::vector<std::string>& sets, std::string output, int threads,
+            bool quiet, bool profile) {
+  RunConfig cfg = config_path.empty() ? parse_config("", "<built-in default>", sets) : load_config(config_path, sets);
+  if (!output.empty()) cfg.output = output;
+  const RunSetup s = build_setup(cfg);
+  RunOptions opt;
+  opt.threads = choose_threads(threads, quiet);
+  opt.profile = profile;
+  opt.stop = env::install_stop_handlers();
+  ProgressLine progress(cfg.dt_ms, !quiet && env::stderr_is_tty());
+  opt.progress = [&](const Progress& p) { progress.update(p); };
+  const RunResult r = run_to_file(s, cfg.output, opt);
+  progress.done();
+  const double sim_s = static_cast<double>(r.steps_done) * cfg.dt_ms * 1e-3;
+  const char* status = r.status == RunResult::Status::complete ? "complete" : r.status == RunResult::Status::interrupted ? "INTERRUPTED" : "FAILED";
+  fmt::print("islet: {}: {} cells, {} edges (mean degree {:.2f}), {} {:g} ms, {:.1f} s simulated in {:.2f} s "
+             "({:.2f} sim-s/s, {} thread(s)); {} samples of {} -> {}\n",
+             status, s.problem.n_cells, s.network.n_edges(), s.network.mean_degree(), cfg.integrator, cfg.dt_ms,
+             sim_s, r.wall_s, r.wall_s > 0 ? sim_s / r.wall_s : 0.0, r.profile.threads, r.samples,
+             fmt::join(cfg.record_vars, ","), cfg.output);
+  std::fflush(stdout);
+  if (profile) print_profile(r, s);
+  if (r.status != RunResult::Status::complete) {
+    fmt::print(stderr, "islet: {}; {} holds the {} samples recorded before that (status attribute '{}')\n", r.message,
+               cfg.output, r.samples, r.status == RunResult::Status::interrupted ? "interrupted" : "failed");
+    return r.status == RunResult::Status::interrupted ? 130 : 1;
+  }
+  return 0;
+}
+
+int cmd_params(bool markdown) {
+  if (markdown) {
+    fmt::print("| name | unit | default | meaning |\n|---|---|---|---|\n");
+    for (const auto& p : model_params()) fmt::print("| {} | {} | {:g} | {} |\n", p.name, p.unit, p.default_value, p.description);
+    fmt::print("\nState variables (initial values; set with [initial]):\n\n| name | unit | initial | meaning |\n|---|---|---|---|\n");
+    for (const auto& s : model_states()) fmt::print("| {} | {} | {:g} | {} |\n", s.name, s.unit, s.initial, s.description);
+    return 0;
+  }
+  fmt::print("{:<10} {:<12} {:>12}  {}\n", "name", "unit", "default", "meaning");
+  for (const auto& p : model_params()) fmt::print("{:<10} {:<12} {:>12g}  {}\n", p.name, p.unit, p.default_value, p.description);
+  fmt::print("\nstate variables:\n");
+  for (const auto& s : model_states()) fmt::print("{:<10} {:<12} {:>12g}  {}\n", s.name, s.unit, s.initial, s.description);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"isletsim: simulate networks of coupled pancreatic beta cells (Bertram et al. 2007)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", version());
+
+  auto* run = app.add_subcommand("run", "simulate an islet (the built-in default when no config is given)");
+  std::string config_path, output;
+  std::vector<std::string> sets;
+  int threads = 0;
+  bool quiet = false, profile = false, print_config = false;
+  run->add_option("config", config_path, "TOML run configuration (docs/config.md)");
+  run->add_option("--set", sets, "override a config value, e.g. --set coupling.gV=120 (repeatable)")->take_all();
+  run->add_option("-o,--output", output, "output HDF5 file (default: record.file of the config)");
+  run->add_option("-j,--threads", threads, "threads (default: the usable cores, see `islet info`)");
+  run->add_flag("-q,--quiet", quiet, "no progress line and no warnings");
+  run->add_flag("--profile", profile, "print where the time went");
+  run->add_flag("--print-config", print_config, "print the resolved config as TOML and exit");
+
+  auto* params = app.add_subcommand("params", "list the model parameters: name, unit, default, meaning");
+  bool markdown = false;
+  params->add_flag("--markdown", markdown, "as a Markdown table");
+
+  auto* info = app.add_subcommand("info", "cores this process may use, and why");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*run) {
+      if (print_config) {
+        RunConfig cfg =
+            config_path.empty() ? parse_config("", "<built-in default>", sets) : load_config(config_path, sets);
+        fmt::print("{}", to_toml(cfg));
+        return 0;
+      }
+      return cmd_run(config_path, sets, output, threads, quiet, profile);
+    }
+    if (*params) return cmd_params(markdown);
+    if (*info) {
+      fmt::print("isletsim {}\n{}", version(), env::format_core_report(env::detect_cores()));
+      return 0;
+    }
+  } catch (const InputError& e) {
+    fmt::print(stderr, "islet: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "islet: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

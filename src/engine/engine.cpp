@@ -1,0 +1,520 @@
+#include "isletsim/engine.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "engine/aligned.hpp"
+#include "engine/barrier.hpp"
+#include "isletsim/error.hpp"
+#include "model/kernel.hpp"
+
+namespace isletsim {
+
+using namespace bertram;
+
+std::string to_string(Integrator m) { return m == Integrator::euler ? "euler" : "rk4"; }
+
+Integrator integrator_from_string(const std::string& s) {
+  if (s == "euler") return Integrator::euler;
+  if (s == "rk4") return Integrator::rk4;
+  throw InputError("unknown integrator '" + s + "' (expected \"rk4\" or \"euler\")" +
+                   did_you_mean(s, {"rk4", "euler"}));
+}
+
+double default_dt_ms(Integrator m) { return m == Integrator::euler ? 0.1 : 0.5; }
+
+namespace {
+
+constexpr std::size_t kSimd = 8;    // cells per partition unit (one AVX-512 vector of doubles)
+constexpr std::size_t kBlock = 64;  // cells per kernel call (broadcast buffers stay in L1)
+constexpr std::uint64_t kControlEvery = 1000;  // steps between stop/finite checks
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// A set of 11 per-variable arrays over the padded cells.
+struct StateSet {
+  std::array<AlignedVec<double>, kNumStates> v;
+  void resize(std::size_t n) {
+    for (auto& a : v) a.assign(n, 0.0);
+  }
+};
+
+// Hands full sample buffers to the sink on its own thread, so HDF5 writing
+// and compression overlap the simulation.
+class AsyncWriter {
+ public:
+  explicit AsyncWriter(SampleSink* sink) : sink_(sink) {
+    if (sink_) thread_ = std::thread([this] { loop(); });
+  }
+  ~AsyncWriter() {
+    if (!sink_) return;
+    {
+      std::lock_guard lk(m_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // Waits until the previous job is done, then queues this one.
+  void submit(std::function<void()> job) {
+    if (!sink_) return;
+    std::unique_lock lk(m_);
+    cv_.wait(lk, [&] { return !job_; });
+    job_ = std::move(job);
+    cv_.notify_all();
+  }
+  void wait_idle() {
+    if (!sink_) return;
+    std::unique_lock lk(m_);
+    cv_.wait(lk, [&] { return !job_; });
+  }
+  std::string error() {
+    std::lock_guard lk(m_);
+    return error_;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lk(m_);
+    for (;;) {
+      cv_.wait(lk, [&] { return quit_ || job_; });
+      if (!job_) return;
+      lk.unlock();
+      std::string err;
+      try {
+        job_();
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+      lk.lock();
+      if (!err.empty() && error_.empty()) error_ = err;
+      job_ = nullptr;
+      cv_.notify_all();
+    }
+  }
+  SampleSink* sink_;
+  std::thread thread_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::function<void()> job_;
+  bool quit_ = false;
+  std::string error_;
+};
+
+// What a thread found at a control point.
+struct alignas(64) ThreadFlags {
+  std::size_t bad_cell = SIZE_MAX;  // smallest cell id with a non-finite state
+  int bad_var = -1;
+  double bad_value = 0;
+};
+
+struct PhaseTimes {
+  double kernel = 0, coupling = 0, recording = 0, sync = 0;
+};
+
+class Engine {
+ public:
+  Engine(const EngineProblem& p, SampleSink* sink, const RunOptions& opt)
+      : p_(p), sink_(sink), opt_(opt), writer_(sink) {
+    n_ = p.n_cells;
+    npad_ = (n_ + kSimd - 1) / kSimd * kSimd;
+    if (npad_ == 0) npad_ = kSimd;
+    for (int k = 0; k < kNumParams; ++k) {
+      const Column& col = p.params[k];
+      if (col.per_cell()) {
+        per_cell_[k].assign(npad_, col.values.empty() ? 0.0 : col.values.back());
+        std::copy(col.values.begin(), col.values.end(), per_cell_[k].begin());
+      } else {
+        bcast_[k].assign(kBlock, col.uniform);
+      }
+    }
+    zeros_.assign(kBlock, 0.0);
+    y_.resize(npad_);
+    for (int k = 0; k < kNumStates; ++k) {
+      const Column& col = p.initial[k];
+      for (std::size_t i = 0; i < npad_; ++i) y_.v[k][i] = col.at(std::min(i, n_ - 1));
+    }
+    a_.resize(npad_);
+    if (p.integrator == Integrator::rk4) {
+      b_.resize(npad_);
+      acc_.resize(npad_);
+    }
+    const std::size_t nv = p.record_vars.size();
+    recording_ = sink && nv > 0;
+    if (recording_) {
+      for (auto& buf : rec_) {
+        buf.data.assign(nv, std::vector<double>(p.record_block * n_));
+        buf.time.assign(p.record_block, 0.0);
+        buf.glucose.assign(p.record_block, 0.0);
+      }
+    }
+  }
+
+  RunResult run() {
+    const auto t0 = Clock::now();
+    unsigned T = std::max(1u, opt_.threads);
+    flags_.assign(T, {});
+    times_.assign(T, {});
+    SpinBarrier barrier(T);
+    unsigned actual = T;
+#pragma omp parallel num_threads(T)
+    {
+      // With OMP_DYNAMIC the runtime may give fewer threads: everyone agrees on
+      // the real count before any barrier is used.
+      const unsigned nt = static_cast<unsigned>(omp_get_num_threads());
+#pragma omp single
+      {
+        actual = nt;
+        if (nt != T) {
+          barrier_ptr_ = std::make_unique<SpinBarrier>(nt);
+          flags_.assign(nt, {});
+          times_.assign(nt, {});
+        }
+      }
+      SpinBarrier& bar = nt == T ? barrier : *barrier_ptr_;
+      if (opt_.profile)
+        thread_main<true>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
+      else
+        thread_main<false>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
+    }
+    writer_.wait_idle();
+    result_.wall_s = seconds_since(t0);
+    result_.samples = samples_written_;
+    if (const std::string err = writer_.error(); !err.empty() && result_.status == RunResult::Status::complete) {
+      result_.status = RunResult::Status::failed;
+      result_.message = "writing output failed: " + err;
+    }
+    Profile& pr = result_.profile;
+    pr.threads = actual;
+    pr.total_wall = result_.wall_s;
+    for (const auto& t : times_) {
+      pr.kernel += t.kernel;
+      pr.coupling += t.coupling;
+      pr.recording += t.recording;
+      pr.sync += t.sync;
+    }
+    result_.final_state.resize(kNumStates);
+    for (int k = 0; k < kNumStates; ++k)
+      result_.final_state[k].assign(final_->v[k].begin(), final_->v[k].begin() + n_);
+    return result_;
+  }
+
+ private:
+  struct RecordBuffer {
+    std::vector<std::vector<double>> data;  // [var][slot * n + cell]
+    std::vector<double> time, glucose;
+  };
+
+  template <bool Prof>
+  struct Timer {
+    Clock::time_point t;
+    Timer() {
+      if constexpr (Prof) t = Clock::now();
+    }
+    void lap(double& acc) {
+      if constexpr (Prof) {
+        const auto now = Clock::now();
+        acc += std::chrono::duration<double>(now - t).count();
+        t = now;
+      }
+    }
+  };
+
+  // Gap-junction term for cells [lo, lo+m) of one coupled variable x:
+  // out[j] = coef * sum_k w_k (x[col_k] - x[i]) (or x[i] - x[col_k] for V),
+  // summed in CSR order: the same bits for any partition.
+  template <bool Reverse>
+  void gather(const double* x, std::size_t lo, std::size_t m, double coef, double* out) const {
+    const Csr& g = p_.graph;
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::size_t i = lo + j;
+      double s = 0.0;
+      if (i < n_) {
+        const double xi = x[i];
+        for (std::uint64_t k = g.row_ptr[i]; k < g.row_ptr[i + 1]; ++k) {
+          const double d = Reverse ? xi - x[g.col[k]] : x[g.col[k]] - xi;
+          s += g.w[k] * d;
+        }
+      }
+      out[j] = coef * s;
+    }
+  }
+
+  struct Scratch {
+    AlignedVec<double> igj, jc, jg, ja;
+    std::array<AlignedVec<double>, kNumStates> d;  // derivatives of one block
+    double* dp[kNumStates];
+    Scratch() : igj(kBlock), jc(kBlock), jg(kBlock), ja(kBlock) {
+      for (int k = 0; k < kNumStates; ++k) d[k].assign(kBlock, 0.0), dp[k] = d[k].data();
+    }
+  };
+
+  // Fills the kernel inputs for cells [lo, lo+m) reading state set `in`, and
+  // computes the coupling terms into the thread's scratch.
+  template <bool Prof>
+  kernel::BlockInputs inputs(const StateSet& in, std::size_t lo, std::size_t m, double gkf, Scratch& sc,
+                             PhaseTimes& pt, Timer<Prof>& tm) const {
+    kernel::BlockInputs bi;
+    for (int k = 0; k < kNumStates; ++k) bi.s[k] = in.v[k].data() + lo;
+    for (int k = 0; k < kNumParams; ++k)
+      bi.p[k] = per_cell_[k].empty() ? bcast_[k].data() : per_cell_[k].data() + lo;
+    const Coupling& c = p_.coupling;
+    bi.igj = bi.jgj_c = bi.jgj_g6p = bi.jgj_adpm = zeros_.data();
+    if (c.gV != 0) gather<true>(in.v[State::V].data(), lo, m, c.gV, (bi.igj = sc.igj.data(), sc.igj.data()));
+    if (c.gc != 0) gather<false>(in.v[State::c].data(), lo, m, c.gc, (bi.jgj_c = sc.jc.data(), sc.jc.data()));
+    if (c.gG6P != 0)
+      gather<false>(in.v[State::G6P].data(), lo, m, 0.3 * c.gG6P, (bi.jgj_g6p = sc.jg.data(), sc.jg.data()));
+    if (c.gADP != 0)
+      gather<false>(in.v[State::ADPm].data(), lo, m, c.gADP, (bi.jgj_adpm = sc.ja.data(), sc.ja.data()));
+    bi.gk_factor = gkf;
+    tm.lap(pt.coupling);
+    return bi;
+  }
+
+  // One explicit stage over the thread's cells: derivatives of `in` block by
+  // block, then `update(k, b, m, d)` combines them for variable k, cells
+  // [b, b+m), with d = the block's derivative array of k.
+  template <bool Prof, class Update>
+  void stage(const StateSet& in, std::size_t lo, std::size_t hi, double gkf, Scratch& sc, PhaseTimes& pt,
+             Update&& update) const {
+    Timer<Prof> tm;
+    for (std::size_t b = lo; b < hi; b += kBlock) {
+      const std::size_t m = std::min(kBlock, hi - b);
+      const kernel::BlockInputs bi = inputs<Prof>(in, b, m, gkf, sc, pt, tm);
+      kernel::rhs(m, bi, sc.dp);
+      for (int k = 0; k < kNumStates; ++k) update(k, b, m, static_cast<const double*>(sc.dp[k]));
+      tm.lap(pt.kernel);
+    }
+  }
+
+  // Every thread keeps its own view of which buffer is current (all views
+  // agree: they flip at the same steps).
+  struct View {
+    StateSet* cur;
+    StateSet* nxt;
+  };
+
+  template <bool Prof>
+  void step(std::uint64_t s, std::size_t lo, std::size_t hi, Scratch& sc, PhaseTimes& pt, SpinBarrier& bar,
+            bool& sense, View& view) {
+    const double dt = p_.dt_ms;
+    const double t_ms = static_cast<double>(s) * dt;
+    auto sync = [&] {
+      Timer<Prof> tm;
+      bar.wait(sense);
+      tm.lap(pt.sync);
+    };
+    const auto gk = [&](double t) { return p_.glucose.jgk_factor(t * 1e-3); };
+    if (p_.integrator == Integrator::euler) {
+      // y(t+dt) = y + dt f(y), written to the other buffer, then swapped.
+      StateSet& y = *view.cur;
+      StateSet& yn = *view.nxt;
+      stage<Prof>(y, lo, hi, gk(t_ms), sc, pt, [&](int k, std::size_t b, std::size_t m, const double* __restrict d) {
+        const double* __restrict yi = y.v[k].data() + b;
+        double* __restrict yo = yn.v[k].data() + b;
+        for (std::size_t j = 0; j < m; ++j) yo[j] = yi[j] + dt * d[j];
+      });
+      sync();
+      std::swap(view.cur, view.nxt);
+    } else {
+      // Classical RK4; stage inputs alternate between buffers a and b so a
+      // stage never writes what a neighbour may still be reading.
+      StateSet& y = *view.cur;
+      const double h2 = 0.5 * dt, h6 = dt / 6.0;
+      // acc = k1 + 2 k2 + 2 k3; stage input = y + h d.
+      const auto combine = [&](StateSet& next_set, double h, double w, bool first) {
+        StateSet* next = &next_set;
+        return [&, next, h, w, first](int k, std::size_t b, std::size_t m, const double* __restrict d) {
+          const double* __restrict yk = y.v[k].data() + b;
+          double* __restrict acc = acc_.v[k].data() + b;
+          double* __restrict out = next->v[k].data() + b;
+          if (first)
+            for (std::size_t j = 0; j < m; ++j) acc[j] = d[j], out[j] = yk[j] + h * d[j];
+          else
+            for (std::size_t j = 0; j < m; ++j) acc[j] += w * d[j], out[j] = yk[j] + h * d[j];
+        };
+      };
+      stage<Prof>(y, lo, hi, gk(t_ms), sc, pt, combine(a_, h2, 1.0, true));
+      sync();
+      stage<Prof>(a_, lo, hi, gk(t_ms + h2), sc, pt, combine(b_, h2, 2.0, false));
+      sync();
+      stage<Prof>(b_, lo, hi, gk(t_ms + h2), sc, pt, combine(a_, dt, 2.0, false));
+      sync();
+      stage<Prof>(a_, lo, hi, gk(t_ms + dt), sc, pt, [&](int k, std::size_t b, std::size_t m, const double* __restrict d) {
+        double* __restrict yk = y.v[k].data() + b;
+        const double* __restrict acc = acc_.v[k].data() + b;
+        for (std::size_t j = 0; j < m; ++j) yk[j] = yk[j] + h6 * (acc[j] + d[j]);
+      });
+      sync();
+    }
+  }
+
+  // Non-finite check of the thread's real cells.
+  void check_finite(const StateSet& y, std::size_t lo, std::size_t hi, ThreadFlags& f) const {
+    f = {};
+    const std::size_t end = std::min(hi, n_);
+    for (int k = 0; k < kNumStates; ++k) {
+      const double* x = y.v[k].data();
+      for (std::size_t i = lo; i < end; ++i) {
+        if (!std::isfinite(x[i]) && i < f.bad_cell) {
+          f.bad_cell = i;
+          f.bad_var = k;
+          f.bad_value = x[i];
+        }
+      }
+    }
+  }
+
+  // Queues buffer `b` with `count` samples for the sink (called by thread 0
+  // only, after a barrier has made every thread's columns complete).
+  void submit(int b, std::size_t count) {
+    if (!recording_ || count == 0) return;
+    RecordBuffer* buf = &rec_[b];
+    const std::size_t first = samples_written_;
+    samples_written_ += count;
+    (void)first;
+    writer_.submit([this, buf, count] {
+      std::vector<const double*> ptrs;
+      for (const auto& d : buf->data) ptrs.push_back(d.data());
+      sink_->write(count, buf->time.data(), buf->glucose.data(), ptrs);
+    });
+  }
+
+  template <bool Prof>
+  void thread_main(unsigned tid, unsigned nt, SpinBarrier& bar) {
+    bool sense = false;
+    const std::size_t units = npad_ / kSimd;
+    const std::size_t lo = kSimd * (units * tid / nt), hi = kSimd * (units * (tid + 1) / nt);
+    Scratch sc;
+    PhaseTimes& pt = times_[tid];
+    PhaseTimes local;
+    const std::uint64_t N = p_.n_steps, every = std::max<std::uint64_t>(1, p_.record_every);
+    const std::size_t K = std::max<std::size_t>(1, p_.record_block);
+    const std::size_t nv = p_.record_vars.size();
+    std::uint64_t k = 0;  // sample index
+    View view{&y_, &a_};
+    for (std::uint64_t s = 0;; ++s) {
+      const bool sample = recording_ && s % every == 0;
+      if (s % kControlEvery == 0 || sample || s == N) {
+        Timer<Prof> tm;
+        check_finite(*view.cur, lo, hi, flags_[tid]);
+        if (tid == 0) {
+          stop_now_ = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !writer_.error().empty();
+          if (sample && k > 0 && k % K == 0) submit(static_cast<int>((k / K - 1) % 2), K);
+          if (opt_.progress && s % kControlEvery == 0) opt_.progress({s, N});
+        }
+        tm.lap(local.recording);
+        bar.wait(sense);
+        tm.lap(local.sync);
+        // Every thread reads the same flags after the barrier: one decision.
+        std::size_t bad = SIZE_MAX;
+        const ThreadFlags* which = nullptr;
+        for (const auto& f : flags_)
+          if (f.bad_cell < bad) bad = f.bad_cell, which = &f;
+        if (which || stop_now_) {
+          if (tid == 0) {
+            const double t_s = static_cast<double>(s) * p_.dt_ms * 1e-3;
+            if (which) {
+              result_.status = RunResult::Status::failed;
+              result_.message = fmt::format(
+                  "the simulation blew up: cell {} variable {} = {} at t = {:.4f} s (step {}); "
+                  "data up to the last finite sample is kept",
+                  which->bad_cell, model_states()[which->bad_var].name, which->bad_value, t_s, s);
+            } else {
+              result_.status = RunResult::Status::interrupted;
+              result_.message = fmt::format("interrupted at t = {:.4f} s (step {} of {})", t_s, s, N);
+            }
+          }
+          break;
+        }
+        if (sample) {
+          RecordBuffer& buf = rec_[(k / K) % 2];
+          const std::size_t slot = k % K;
+          for (std::size_t v = 0; v < nv; ++v) {
+            const double* x = view.cur->v[p_.record_vars[v]].data();
+            std::copy(x + lo, x + std::min(hi, n_), buf.data[v].data() + slot * n_ + lo);
+          }
+          if (tid == 0) {
+            const double t_s = static_cast<double>(s) * p_.dt_ms * 1e-3;
+            buf.time[slot] = t_s;
+            buf.glucose[slot] = p_.glucose.glucose_mM(t_s);
+          }
+          ++k;
+          tm.lap(local.recording);
+        }
+      }
+      if (s == N) break;
+      step<Prof>(s, lo, hi, sc, local, bar, sense, view);
+      if (tid == 0) result_.steps_done = s + 1;
+    }
+    // Make every column of the last buffer complete, then hand it over.
+    bar.wait(sense);
+    if (tid == 0 && recording_ && k > 0) {
+      const std::size_t rem = k % K == 0 ? K : k % K;
+      submit(static_cast<int>(((k - 1) / K) % 2), rem);
+    }
+    pt = local;
+    if (tid == 0) final_ = view.cur;
+  }
+
+  const EngineProblem& p_;
+  SampleSink* sink_;
+  const RunOptions& opt_;
+  std::size_t n_ = 0, npad_ = 0;
+  std::array<AlignedVec<double>, kNumParams> per_cell_, bcast_;
+  AlignedVec<double> zeros_;
+  StateSet y_, a_, b_, acc_;
+  const StateSet* final_ = &y_;
+  bool recording_ = false;
+  RecordBuffer rec_[2];
+  std::size_t samples_written_ = 0;
+  std::vector<ThreadFlags> flags_;
+  std::vector<PhaseTimes> times_;
+  std::unique_ptr<SpinBarrier> barrier_ptr_;
+  bool stop_now_ = false;
+  RunResult result_;
+  AsyncWriter writer_;
+};
+
+}  // namespace
+
+void check_problem(const EngineProblem& p) {
+  if (p.n_cells == 0) throw InputError("the network has no cells");
+  if (!(p.dt_ms > 0) || !std::isfinite(p.dt_ms))
+    throw InputError(fmt::format("sim.dt_ms = {} : the time step must be a finite number > 0", p.dt_ms));
+  if (p.graph.n_rows() != p.n_cells)
+    throw InputError(fmt::format("coupling graph has {} rows for {} cells", p.graph.n_rows(), p.n_cells));
+  auto check_col = [&](const Column& c, const char* what, const char* name) {
+    if (c.per_cell() && c.values.size() != p.n_cells)
+      throw InputError(fmt::format("{} '{}': {} per-cell values for {} cells", what, name, c.values.size(),
+                                   p.n_cells));
+    if (!std::isfinite(c.uniform)) throw InputError(fmt::format("{} '{}' is not finite", what, name));
+    for (std::size_t i = 0; i < c.values.size(); ++i)
+      if (!std::isfinite(c.values[i]))
+        throw InputError(fmt::format("{} '{}' of cell {} is not finite ({})", what, name, i, c.values[i]));
+  };
+  for (int k = 0; k < kNumParams; ++k) check_col(p.params[k], "parameter", model_params()[k].name);
+  for (int k = 0; k < kNumStates; ++k) check_col(p.initial[k], "initial state", model_states()[k].name);
+  for (int v : p.record_vars)
+    if (v < 0 || v >= kNumStates) throw InputError(fmt::format("record variable index {} out of range", v));
+}
+
+RunResult run_engine(const EngineProblem& p, SampleSink* sink, const RunOptions& opt) {
+  check_problem(p);
+  Engine e(p, sink, opt);
+  return e.run();
+}
+
+}  // namespace isletsim

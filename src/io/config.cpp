@@ -1,0 +1,420 @@
+// TOML configuration: parsing with strict checking, --set overrides, and the
+// resolved config written back as TOML.
+#include "isletsim/config.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "isletsim/engine.hpp"
+#include "isletsim/error.hpp"
+#include "isletsim/model.hpp"
+
+namespace isletsim {
+
+GlucoseProtocol RunConfig::glucose() const {
+  GlucoseProtocol g;
+  if (glucose_mode == "fixed_jgk") {
+    g.fixed_jgk = true;
+  } else if (glucose_mode == "constant") {
+    g.G0_mM = level_mM;
+  } else if (glucose_mode == "step") {
+    g.G0_mM = basal_mM;
+    g.events.push_back({t_step_s, level_mM, 0.0, tau_s});
+  } else {  // protocol
+    g.G0_mM = basal_mM;
+    g.events = events;
+  }
+  return g;
+}
+
+RunConfig default_config() {
+  RunConfig c;
+  // ~10% CV on channel conductances and total ATP, ~25% on glucokinase
+  // (field notes: "Heterogeneity").
+  for (const char* p : {"gKATP", "gKCa", "gCa", "gK", "atot"}) c.heterogeneity.push_back({p, {"normal", 0.1}});
+  c.heterogeneity.push_back({"JGK", {"normal", 0.25}});
+  return c;
+}
+
+namespace {
+
+const std::vector<std::string> kSections = {"sim", "network", "coupling", "params",
+                                            "heterogeneity", "initial", "glucose", "record"};
+
+std::string where(const std::string& origin, const toml::node& n) {
+  const auto& src = n.source();
+  if (src.begin.line == 0) return origin;
+  return fmt::format("{}:{}:{}", origin, src.begin.line, src.begin.column);
+}
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+// Reads one table's keys into a RunConfig, checking names and types.
+class Reader {
+ public:
+  Reader(std::string origin, RunConfig& cfg) : origin_(std::move(origin)), cfg_(cfg) {}
+
+  void read(const toml::table& root) {
+    for (auto&& [k, v] : root) {
+      const std::string name(k.str());
+      const auto* t = v.as_table();
+      if (std::find(kSections.begin(), kSections.end(), name) == kSections.end())
+        fail(v, name, "unknown section" + did_you_mean(name, kSections) + "; sections are " + join(kSections));
+      if (!t) fail(v, name, std::string("expected a table [") + name + "], got " + type_name(v));
+      section(name, *t);
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const toml::node& n, const std::string& key, const std::string& what) const {
+    // A value that came from --set is located there, not in the file.
+    for (const auto& [k, set] : overrides_)
+      if (key == k || key.rfind(k + ".", 0) == 0 || key.rfind(k + "[", 0) == 0 || k.rfind(key + ".", 0) == 0)
+        throw InputError(fmt::format("--set {}: {}: {}", set, key, what));
+    throw InputError(fmt::format("{}: {}: {}", where(origin_, n), key, what));
+  }
+  static std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  }
+
+  double number(const toml::node& n, const std::string& key) const {
+    if (auto d = n.value<double>(); d && n.is_number()) {
+      if (!std::isfinite(*d)) fail(n, key, "expected a finite number");
+      return *d;
+    }
+    fail(n, key, std::string("expected a number, got ") + type_name(n));
+  }
+  double positive(const toml::node& n, const std::string& key) const {
+    const double d = number(n, key);
+    if (!(d > 0)) fail(n, key, fmt::format("{} is not allowed: expected a number > 0", d));
+    return d;
+  }
+  double non_negative(const toml::node& n, const std::string& key) const {
+    const double d = number(n, key);
+    if (d < 0) fail(n, key, fmt::format("{} is not allowed: expected a number >= 0", d));
+    return d;
+  }
+  std::uint64_t count(const toml::node& n, const std::string& key) const {
+    const auto i = n.value<std::int64_t>();
+    if (!n.is_integer() || !i) fail(n, key, std::string("expected an integer, got ") + type_name(n));
+    if (*i <= 0) fail(n, key, fmt::format("{} is not allowed: expected an integer > 0", *i));
+    return static_cast<std::uint64_t>(*i);
+  }
+  std::string string(const toml::node& n, const std::string& key) const {
+    if (!n.is_string()) fail(n, key, std::string("expected a string, got ") + type_name(n));
+    return *n.value<std::string>();
+  }
+  std::string choice(const toml::node& n, const std::string& key, const std::vector<std::string>& options) const {
+    std::string s = string(n, key);
+    if (std::find(options.begin(), options.end(), s) == options.end())
+      fail(n, key, "'" + s + "' is not one of " + join(options) + did_you_mean(s, options));
+    return s;
+  }
+  Distribution distribution(const toml::node& n, const std::string& key) const {
+    Distribution d;
+    if (n.is_number()) {  // shorthand: name = 0.1 means {cv = 0.1}
+      d.cv = non_negative(n, key);
+      return d;
+    }
+    const auto* t = n.as_table();
+    if (!t) fail(n, key, std::string("expected {cv = ..., dist = \"normal\"}, got ") + type_name(n));
+    for (auto&& [k, v] : *t) {
+      const std::string sub(k.str());
+      if (sub == "cv")
+        d.cv = non_negative(v, key + ".cv");
+      else if (sub == "dist")
+        d.dist = choice(v, key + ".dist", {"normal", "lognormal", "gamma"});
+      else
+        fail(v, key + "." + sub, "unknown key" + did_you_mean(sub, {"cv", "dist"}) + "; expected cv, dist");
+    }
+    return d;
+  }
+
+  using Setter = std::function<void(const toml::node&, const std::string&)>;
+
+  void keys(const std::string& sec, const toml::table& t, const std::map<std::string, Setter>& setters) {
+    std::vector<std::string> names;
+    for (const auto& [n, s] : setters) names.push_back(n);
+    for (auto&& [k, v] : t) {
+      const std::string name(k.str()), full = sec + "." + name;
+      const auto it = setters.find(name);
+      if (it == setters.end())
+        fail(v, full, "unknown key" + did_you_mean(name, names) + "; [" + sec + "] takes " + join(names));
+      it->second(v, full);
+    }
+  }
+
+  void section(const std::string& sec, const toml::table& t) {
+    RunConfig& c = cfg_;
+    if (sec == "sim") {
+      keys(sec, t,
+           {{"duration_s", [&](auto& v, auto& k) { c.duration_s = positive(v, k); }},
+            {"integrator", [&](auto& v, auto& k) { c.integrator = choice(v, k, {"rk4", "euler"}); }},
+            {"dt_ms", [&](auto& v, auto& k) { c.dt_ms = positive(v, k); }},
+            {"seed", [&](auto& v, auto& k) {
+               const auto i = v.template value<std::int64_t>();
+               if (!v.is_integer() || !i || *i < 0) fail(v, k, "expected an integer >= 0");
+               c.seed = static_cast<std::uint64_t>(*i);
+             }}});
+      dt_given_ = dt_given_ || t.contains("dt_ms");
+      integrator_given_ = integrator_given_ || t.contains("integrator");
+    } else if (sec == "network") {
+      keys(sec, t,
+           {{"kind", [&](auto& v, auto& k) { c.network = choice(v, k, {"sphere", "lattice", "csv"}); }},
+            {"n_cells", [&](auto& v, auto& k) { c.n_cells = count(v, k); }},
+            {"cell_diameter_um", [&](auto& v, auto& k) { c.cell_diameter_um = positive(v, k); }},
+            {"contact_factor", [&](auto& v, auto& k) { c.contact_factor = positive(v, k); }},
+            {"oversample", [&](auto& v, auto& k) { c.oversample = positive(v, k); }},
+            {"nx", [&](auto& v, auto& k) { c.nx = count(v, k); }},
+            {"ny", [&](auto& v, auto& k) { c.ny = count(v, k); }},
+            {"nz", [&](auto& v, auto& k) { c.nz = count(v, k); }},
+            {"spacing_um", [&](auto& v, auto& k) { c.spacing_um = positive(v, k); }},
+            {"cells", [&](auto& v, auto& k) { c.cells_csv = string(v, k); }},
+            {"edges", [&](auto& v, auto& k) { c.edges_csv = string(v, k); }}});
+    } else if (sec == "coupling") {
+      keys(sec, t,
+           {{"gV", [&](auto& v, auto& k) { c.gV = non_negative(v, k); }},
+            {"gc", [&](auto& v, auto& k) { c.gc = non_negative(v, k); }},
+            {"gG6P", [&](auto& v, auto& k) { c.gG6P = non_negative(v, k); }},
+            {"gADP", [&](auto& v, auto& k) { c.gADP = non_negative(v, k); }},
+            {"weights", [&](auto& v, auto& k) { c.weights = choice(v, k, {"network", "per_cell"}); }},
+            {"cell_conductance", [&](auto& v, auto& k) { c.cell_conductance = distribution(v, k); }}});
+    } else if (sec == "params" || sec == "initial" || sec == "heterogeneity") {
+      const bool is_state = sec == "initial";
+      const auto names = is_state ? model_state_names() : model_param_names();
+      for (auto&& [k, v] : t) {
+        const std::string name(k.str()), full = sec + "." + name;
+        if ((is_state ? find_state(name) : find_param(name)) == std::nullopt)
+          fail(v, full,
+               std::string("unknown model ") + (is_state ? "state variable" : "parameter") + did_you_mean(name, names) +
+                   (is_state ? "; states are " + join(names) : "; `islet params` lists them"));
+        if (sec == "heterogeneity")
+          set(c.heterogeneity, name, distribution(v, full));
+        else
+          set(is_state ? c.initial : c.params, name, number(v, full));
+      }
+    } else if (sec == "glucose") {
+      keys(sec, t,
+           {{"mode", [&](auto& v, auto& k) { c.glucose_mode = choice(v, k, {"constant", "step", "protocol", "fixed_jgk"}); }},
+            {"basal", [&](auto& v, auto& k) { c.basal_mM = non_negative(v, k); }},
+            {"level", [&](auto& v, auto& k) { c.level_mM = non_negative(v, k); }},
+            {"t_step_s", [&](auto& v, auto& k) { c.t_step_s = non_negative(v, k); }},
+            {"tau_s", [&](auto& v, auto& k) { c.tau_s = non_negative(v, k); }},
+            {"events", [&](auto& v, auto& k) { c.events = events(v, k); }}});
+    } else if (sec == "record") {
+      keys(sec, t,
+           {{"vars", [&](auto& v, auto& k) { c.record_vars = state_list(v, k); }},
+            {"interval_ms", [&](auto& v, auto& k) { c.record_interval_ms = positive(v, k); }},
+            {"file", [&](auto& v, auto& k) { c.output = string(v, k); }},
+            {"dtype", [&](auto& v, auto& k) { c.record_dtype = choice(v, k, {"float32", "float64"}); }}});
+    }
+  }
+
+  template <class T>
+  static void set(std::vector<std::pair<std::string, T>>& list, const std::string& name, T value) {
+    for (auto& [n, v] : list)
+      if (n == name) {
+        v = value;
+        return;
+      }
+    list.emplace_back(name, value);
+  }
+
+  std::vector<std::string> state_list(const toml::node& n, const std::string& key) const {
+    const auto* a = n.as_array();
+    if (!a) fail(n, key, std::string("expected an array of state names, got ") + type_name(n));
+    std::vector<std::string> out;
+    const auto names = model_state_names();
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const std::string s = string((*a)[i], fmt::format("{}[{}]", key, i));
+      if (!find_state(s))
+        fail((*a)[i], fmt::format("{}[{}]", key, i),
+             "unknown state variable '" + s + "'" + did_you_mean(s, names) + "; states are " + join(names));
+      out.push_back(s);
+    }
+    if (out.empty()) fail(n, key, "record at least one variable");
+    return out;
+  }
+
+  std::vector<GlucoseEvent> events(const toml::node& n, const std::string& key) const {
+    const auto* a = n.as_array();
+    if (!a) fail(n, key, std::string("expected an array of {t_s, G, ramp_s, tau_s} tables, got ") + type_name(n));
+    std::vector<GlucoseEvent> out;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const std::string k = fmt::format("{}[{}]", key, i);
+      const auto* t = (*a)[i].as_table();
+      if (!t) fail((*a)[i], k, "expected a table {t_s = ..., G = ...}");
+      GlucoseEvent ev;
+      bool has_t = false, has_g = false;
+      for (auto&& [name, v] : *t) {
+        const std::string s(name.str());
+        if (s == "t_s") ev.t_s = non_negative(v, k + ".t_s"), has_t = true;
+        else if (s == "G") ev.G_mM = non_negative(v, k + ".G"), has_g = true;
+        else if (s == "ramp_s") ev.ramp_s = non_negative(v, k + ".ramp_s");
+        else if (s == "tau_s") ev.tau_s = non_negative(v, k + ".tau_s");
+        else fail(v, k + "." + s, "unknown key" + did_you_mean(s, {"t_s", "G", "ramp_s", "tau_s"}) + "; expected t_s, G, ramp_s, tau_s");
+      }
+      if (!has_t || !has_g) fail((*a)[i], k, "each event needs t_s (s) and G (mM)");
+      if (!out.empty() && ev.t_s < out.back().t_s)
+        fail((*a)[i], k, fmt::format("events must be in time order ({} s comes after {} s)", ev.t_s, out.back().t_s));
+      out.push_back(ev);
+    }
+    return out;
+  }
+
+  std::string origin_;
+  RunConfig& cfg_;
+
+ public:
+  std::vector<std::pair<std::string, std::string>> overrides_;  // (section.key, the --set text)
+  bool dt_given_ = false, integrator_given_ = false;
+};
+
+// Applies "a.b=value" on the TOML tree: the value is parsed as TOML, and
+// taken as a plain string when it is not valid TOML (so sim.integrator=euler works).
+void apply_override(toml::table& root, const std::string& set) {
+  const auto eq = set.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError("--set '" + set + "': expected key=value, e.g. --set coupling.gV=120");
+  const std::string key = set.substr(0, eq), value = set.substr(eq + 1);
+  const auto dot = key.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == key.size() || key.find('.', dot + 1) != std::string::npos)
+    throw InputError("--set '" + set + "': expected section.key=value, e.g. --set sim.duration_s=600");
+  const std::string sec = key.substr(0, dot), name = key.substr(dot + 1);
+  const std::string src = "--set " + set;
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value, src);
+  } catch (const toml::parse_error&) {
+    std::string quoted;  // not TOML: take the text as a string
+    for (char ch : value) quoted += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
+    parsed = toml::parse("v = \"" + quoted + "\"", src);
+  }
+  if (!root.contains(sec)) root.insert(sec, toml::table{});
+  auto* t = root.get(sec)->as_table();
+  if (!t) throw InputError("--set '" + set + "': '" + sec + "' is not a table");
+  parsed.get("v")->visit([&](auto&& x) { t->insert_or_assign(name, x); });
+}
+
+void check_consistency(const RunConfig& c, const std::string& origin) {
+  const auto err = [&](const std::string& key, const std::string& what) {
+    throw InputError(fmt::format("{}: {}: {}", origin, key, what));
+  };
+  if (c.network == "csv" && (c.cells_csv.empty() || c.edges_csv.empty()))
+    err("network", "kind = \"csv\" needs both network.cells and network.edges");
+  if (c.glucose_mode == "protocol" && c.events.empty())
+    err("glucose.events", "mode = \"protocol\" needs a list of events [{t_s = ..., G = ...}, ...]");
+  const double ratio = c.record_interval_ms / c.dt_ms;
+  if (ratio < 1.0 - 1e-9 || std::abs(ratio - std::round(ratio)) > 1e-6 * ratio)
+    err("record.interval_ms", fmt::format("{} ms must be a whole multiple of sim.dt_ms = {} ms", c.record_interval_ms, c.dt_ms));
+  const double steps = c.duration_s * 1e3 / c.dt_ms;
+  if (std::abs(steps - std::round(steps)) > 1e-6 * steps)
+    err("sim.duration_s", fmt::format("{} s is not a whole number of steps of {} ms", c.duration_s, c.dt_ms));
+}
+
+}  // namespace
+
+RunConfig parse_config(const std::string& text, const std::string& origin, const Overrides& sets) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}: invalid TOML: {}", origin, e.source().begin.line,
+                                 e.source().begin.column, e.description()));
+  }
+  for (const auto& s : sets) apply_override(root, s);
+  RunConfig c = default_config();
+  Reader r(origin, c);
+  for (const auto& s : sets) r.overrides_.emplace_back(s.substr(0, s.find('=')), s);
+  r.read(root);
+  // A file that picks an integrator but no step gets that integrator's default step.
+  if (r.integrator_given_ && !r.dt_given_) c.dt_ms = default_dt_ms(integrator_from_string(c.integrator));
+  check_consistency(c, origin);
+  return c;
+}
+
+RunConfig load_config(const std::string& path, const Overrides& sets) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot open config file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  RunConfig c = parse_config(ss.str(), path, sets);
+  c.base_dir = std::filesystem::path(path).parent_path().string();
+  return c;
+}
+
+std::string to_toml(const RunConfig& c) {
+  const auto dist = [](const Distribution& d) { return toml::table{{"dist", d.dist}, {"cv", d.cv}}; };
+  toml::table net{{"kind", c.network}};
+  if (c.network == "sphere") {
+    net.insert("n_cells", static_cast<std::int64_t>(c.n_cells));
+    if (c.cell_diameter_um > 0) net.insert("cell_diameter_um", c.cell_diameter_um);
+    if (c.contact_factor > 0) net.insert("contact_factor", c.contact_factor);
+    if (c.oversample > 0) net.insert("oversample", c.oversample);
+  } else if (c.network == "lattice") {
+    net.insert("nx", static_cast<std::int64_t>(c.nx));
+    net.insert("ny", static_cast<std::int64_t>(c.ny));
+    net.insert("nz", static_cast<std::int64_t>(c.nz));
+    net.insert("spacing_um", c.spacing_um);
+  } else {
+    net.insert("cells", c.cells_csv);
+    net.insert("edges", c.edges_csv);
+  }
+  toml::table params, het, init;
+  for (const auto& [n, v] : c.params) params.insert(n, v);
+  for (const auto& [n, d] : c.heterogeneity) het.insert(n, dist(d));
+  for (const auto& [n, v] : c.initial) init.insert(n, v);
+  toml::array events;
+  for (const auto& e : c.events)
+    events.push_back(toml::table{{"t_s", e.t_s}, {"G", e.G_mM}, {"ramp_s", e.ramp_s}, {"tau_s", e.tau_s}});
+  toml::array vars;
+  for (const auto& v : c.record_vars) vars.push_back(v);
+  toml::table root{
+      {"sim", toml::table{{"duration_s", c.duration_s}, {"integrator", c.integrator}, {"dt_ms", c.dt_ms},
+                          {"seed", static_cast<std::int64_t>(c.seed)}}},
+      {"network", net},
+      {"coupling", toml::table{{"gV", c.gV}, {"gc", c.gc}, {"gG6P", c.gG6P}, {"gADP", c.gADP},
+                               {"weights", c.weights}, {"cell_conductance", dist(c.cell_conductance)}}},
+      {"params", params},
+      {"heterogeneity", het},
+      {"initial", init},
+      {"glucose", toml::table{{"mode", c.glucose_mode}, {"basal", c.basal_mM}, {"level", c.level_mM},
+                              {"t_step_s", c.t_step_s}, {"tau_s", c.tau_s}, {"events", events}}},
+      {"record", toml::table{{"vars", vars}, {"interval_ms", c.record_interval_ms}, {"file", c.output},
+                             {"dtype", c.record_dtype}}},
+  };
+  std::stringstream ss;
+  ss << root << "\n";
+  return ss.str();
+}
+
+std::vector<std::string> config_keys() {
+  return {"sim.duration_s", "sim.integrator", "sim.dt_ms", "sim.seed", "network.kind", "network.n_cells",
+          "network.cell_diameter_um", "network.contact_factor", "network.oversample", "network.nx", "network.ny",
+          "network.nz", "network.spacing_um", "network.cells", "network.edges", "coupling.gV", "coupling.gc",
+          "coupling.gG6P", "coupling.gADP", "coupling.weights", "coupling.cell_conductance", "params.<name>",
+          "heterogeneity.<name>", "initial.<state>", "glucose.mode", "glucose.basal", "glucose.level",
+          "glucose.t_step_s", "glucose.tau_s", "glucose.events", "record.vars", "record.interval_ms",
+          "record.file", "record.dtype"};
+}
+
+}  // namespace isletsim

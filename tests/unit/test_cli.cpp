@@ -1,0 +1,162 @@
+// The `islet` tool end to end: exit codes, messages, output files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "isletsim/h5io.hpp"
+
+using namespace isletsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliResult {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+CliResult islet(const std::string& args, const std::string& cwd = "") {
+  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(ISLET_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("islet_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+#define EXPECT_HAS(s, part) EXPECT_NE((s).find(part), std::string::npos) << "output: " << (s)
+
+}  // namespace
+
+TEST_F(Cli, RunWritesCompleteFile) {
+  const auto r = islet("run -q -j 2 --set sim.duration_s=0.5 --set network.n_cells=50 -o " + path("out.h5"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_HAS(r.out, "complete: 50 cells");
+  const H5Run f = read_run(path("out.h5"));
+  EXPECT_EQ(f.attr("status"), "complete");
+  EXPECT_EQ(f.n_cells, 50u);
+  EXPECT_EQ(f.n_samples, 51u);  // 0, 10, ..., 500 ms
+  EXPECT_EQ(f.var_names, (std::vector<std::string>{"c", "V"}));
+  EXPECT_HAS(f.attr("config"), "duration_s = 0.5");
+  EXPECT_EQ(f.attr("integrator"), "rk4");
+  EXPECT_EQ(f.params.size(), 66u);
+}
+
+TEST_F(Cli, ParamsListsTheTable) {
+  const auto r = islet("params");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_HAS(r.out, "gKATP");
+  EXPECT_HAS(r.out, "16000");
+  EXPECT_HAS(r.out, "pS");
+}
+
+TEST_F(Cli, InfoReportsCores) {
+  const auto r = islet("info");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_HAS(r.out, "usable cores");
+  EXPECT_HAS(r.out, "affinity");
+}
+
+TEST_F(Cli, BadConfigExitsNonZeroWithoutOutput) {
+  const std::string cfg = write("bad.toml", "[sim]\nduration_s = 1\n[params]\ngKATP_max = 3\n");
+  const auto r = islet("run -q " + cfg + " -o " + path("never.h5"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_HAS(r.out, "bad.toml:4:");
+  EXPECT_HAS(r.out, "did you mean 'gKATP'");
+  EXPECT_FALSE(fs::exists(path("never.h5")));
+  const auto m = islet("run -q " + path("missing.toml"));
+  EXPECT_EQ(m.code, 2);
+  EXPECT_HAS(m.out, "cannot open config file");
+  const auto s = islet("run -q --set sim.dt_ms=0");
+  EXPECT_EQ(s.code, 2);
+  EXPECT_HAS(s.out, "sim.dt_ms");
+}
+
+TEST_F(Cli, CsvNetworkAndBadRows) {
+  write("cells.csv", "id,x,y,z,gKATP\n0,0,0,0,15000\n1,10,0,0,16000\n2,20,0,0,17000\n");
+  write("edges.csv", "i,j,weight\n0,1,1.0\n1,2,0.5\n");
+  const std::string cfg = write("run.toml",
+                                "[sim]\nduration_s = 0.2\n[network]\nkind = \"csv\"\ncells = \"cells.csv\"\n"
+                                "edges = \"edges.csv\"\n[heterogeneity]\n[coupling]\nweights = \"network\"\n");
+  // Relative CSV paths resolve against the config file's directory.
+  const auto ok = islet("run -q " + cfg + " --set heterogeneity.gKATP=0 -o " + path("csv.h5"));
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  const H5Run f = read_run(path("csv.h5"));
+  for (const auto& [name, v] : f.params)
+    if (name == "gKATP") EXPECT_EQ(v, (std::vector<double>{15000, 16000, 17000}));
+  EXPECT_EQ(f.edge_w, (std::vector<double>{1.0, 0.5}));
+
+  write("edges.csv", "i,j,weight\n0,1,1.0\n1,1,0.5\n");
+  auto r = islet("run -q " + cfg + " -o " + path("x.h5"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_HAS(r.out, "edges.csv:3");
+  write("edges.csv", "i,j,weight\n0,1,-1.0\n");
+  r = islet("run -q " + cfg + " -o " + path("x.h5"));
+  EXPECT_HAS(r.out, "edges.csv:2");
+  write("edges.csv", "i,j,weight\n0,7,1\n");
+  r = islet("run -q " + cfg + " -o " + path("x.h5"));
+  EXPECT_HAS(r.out, "edges.csv:2");
+  EXPECT_HAS(r.out, "7");
+  write("edges.csv", "i,j,weight\n0,1,nan\n");
+  r = islet("run -q " + cfg + " -o " + path("x.h5"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_HAS(r.out, "edges.csv:2");
+  write("edges.csv", "i,j,weight\n0,1,1\n");
+  write("cells.csv", "id,x,y,z,gKATP\n0,0,0,0,15000\n1,10,zero,0,16000\n2,20,0,0,17000\n");
+  r = islet("run -q " + cfg + " -o " + path("x.h5"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_HAS(r.out, "cells.csv:3");
+  EXPECT_FALSE(fs::exists(path("x.h5")));
+}
+
+TEST_F(Cli, BlowUpKeepsDataAndExitsNonZero) {
+  const auto r = islet("run -q --set sim.integrator=euler --set params.tau_n=0.04 --set record.interval_ms=0.1 "
+                       "--set record.dtype=float64 "
+                       "--set network.kind=lattice --set network.nx=3 --set network.ny=3 --set network.nz=3 "
+                       "--set sim.duration_s=2 -o " + path("blow.h5"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.out, "blew up");
+  EXPECT_HAS(r.out, "variable");
+  const H5Run f = read_run(path("blow.h5"));
+  EXPECT_EQ(f.attr("status"), "failed");
+  EXPECT_GT(f.n_samples, 0u);
+  for (double x : f.var("c")) ASSERT_TRUE(std::isfinite(x));
+}
+
+TEST_F(Cli, SigintLeavesValidInterruptedFile) {
+  // Start a long run, interrupt it, and read what it kept.
+  const std::string out = path("int.h5");
+  const std::string cmd = std::string(ISLET_CLI) + " run -q -j 1 --set sim.duration_s=600 --set network.n_cells=100 -o " +
+                          out + " > " + path("log.txt") + " 2>&1 & pid=$!; sleep 1.5; kill -INT $pid; wait $pid; echo $? > " +
+                          path("code.txt");
+  ASSERT_EQ(std::system(("bash -c '" + cmd + "'").c_str()), 0);
+  std::ifstream codef(path("code.txt"));
+  int code = -1;
+  codef >> code;
+  EXPECT_EQ(code, 130);
+  const H5Run f = read_run(out);
+  EXPECT_EQ(f.attr("status"), "interrupted");
+  EXPECT_GT(f.n_samples, 0u);
+  EXPECT_EQ(f.time.size(), f.n_samples);
+}

@@ -1,0 +1,108 @@
+// Config parsing: every bad input gives a message naming file, line, key.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "isletsim/config.hpp"
+#include "isletsim/error.hpp"
+#include "isletsim/simulation.hpp"
+
+using namespace isletsim;
+
+namespace {
+// The InputError message of parsing `text`, or "" when it parses.
+std::string error_of(const std::string& text, const Overrides& sets = {}) {
+  try {
+    parse_config(text, "run.toml", sets);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+#define EXPECT_HAS(msg, part) EXPECT_NE((msg).find(part), std::string::npos) << "message: " << (msg)
+}  // namespace
+
+TEST(Config, DefaultRoundTripsThroughToml) {
+  const RunConfig d = default_config();
+  const std::string text = to_toml(d);
+  const RunConfig back = parse_config(text, "resolved.toml");
+  EXPECT_EQ(to_toml(back), text);
+  EXPECT_EQ(back.n_cells, 1000u);
+  EXPECT_EQ(back.heterogeneity.size(), d.heterogeneity.size());
+}
+
+TEST(Config, ValuesAndOverrides) {
+  const RunConfig c = parse_config("[sim]\nduration_s = 12\n[params]\ngKATP = 15000\n[heterogeneity]\nJGK = {cv = 0.3, dist = \"gamma\"}\n",
+                                   "run.toml", {"coupling.gV=60", "sim.integrator=euler", "record.vars=[\"V\"]"});
+  EXPECT_EQ(c.duration_s, 12.0);
+  EXPECT_EQ(c.gV, 60.0);
+  EXPECT_EQ(c.integrator, "euler");
+  EXPECT_EQ(c.dt_ms, 0.1);  // the chosen integrator's default step
+  ASSERT_EQ(c.record_vars.size(), 1u);
+  ASSERT_EQ(c.params.size(), 1u);
+  EXPECT_EQ(c.params[0].second, 15000.0);
+  bool found = false;
+  for (const auto& [n, d] : c.heterogeneity)
+    if (n == "JGK") {
+      found = true;
+      EXPECT_EQ(d.dist, "gamma");
+      EXPECT_EQ(d.cv, 0.3);
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST(ConfigErrors, UnknownKeySuggestsClosest) {
+  const std::string m = error_of("[sim]\nduration_s = 5\ndurations = 3\n");
+  EXPECT_HAS(m, "run.toml:3:");
+  EXPECT_HAS(m, "sim.durations");
+  EXPECT_HAS(m, "did you mean 'duration_s'");
+}
+
+TEST(ConfigErrors, UnknownParameterSuggestsClosest) {
+  const std::string m = error_of("[params]\ngKATp = 100\n");
+  EXPECT_HAS(m, "run.toml:2:");
+  EXPECT_HAS(m, "unknown model parameter");
+  EXPECT_HAS(m, "did you mean 'gKATP'");
+  EXPECT_HAS(error_of("[heterogeneity]\nJGk = {cv = 0.1}\n"), "did you mean 'JGK'");
+  EXPECT_HAS(error_of("[record]\nvars = [\"c\", \"Vm\"]\n"), "unknown state variable 'Vm'");
+  EXPECT_HAS(error_of("[simulation]\n"), "did you mean 'sim'");
+}
+
+TEST(ConfigErrors, MalformedTomlGivesLineAndColumn) {
+  const std::string m = error_of("[sim]\nduration_s = 5\ndt_ms = = 2\n");
+  EXPECT_HAS(m, "run.toml:3:");
+  EXPECT_HAS(m, "invalid TOML");
+}
+
+TEST(ConfigErrors, BadValues) {
+  EXPECT_HAS(error_of("[sim]\ndt_ms = 0\n"), "sim.dt_ms");
+  EXPECT_HAS(error_of("[sim]\ndt_ms = -0.1\n"), "expected a number > 0");
+  EXPECT_HAS(error_of("[sim]\ndt_ms = nan\n"), "finite");
+  EXPECT_HAS(error_of("[sim]\nduration_s = \"long\"\n"), "expected a number, got a string");
+  EXPECT_HAS(error_of("[coupling]\ngV = -5\n"), "coupling.gV");
+  EXPECT_HAS(error_of("[sim]\nintegrator = \"rk5\"\n"), "did you mean 'rk4'");
+  EXPECT_HAS(error_of("[record]\ninterval_ms = 0.75\n"), "whole multiple of sim.dt_ms");
+  EXPECT_HAS(error_of("[network]\nkind = \"csv\"\n"), "needs both network.cells and network.edges");
+  EXPECT_HAS(error_of("[glucose]\nmode = \"protocol\"\nevents = [{t_s = 5}]\n"), "needs t_s (s) and G (mM)");
+  EXPECT_HAS(error_of("[heterogeneity]\ngK = {cv = -1}\n"), "heterogeneity.gK.cv");
+}
+
+TEST(ConfigErrors, OverridesAreNamed) {
+  EXPECT_HAS(error_of("", {"sim.dt_ms=-1"}), "--set sim.dt_ms=-1");
+  EXPECT_HAS(error_of("", {"coupling.gv=3"}), "did you mean 'gV'");
+  EXPECT_HAS(error_of("", {"nonsense"}), "expected key=value");
+}
+
+TEST(Glucose, StepRampAndSmoothedProtocol) {
+  RunConfig c = default_config();
+  c.glucose_mode = "protocol";
+  c.basal_mM = 2;
+  c.events = {{10, 11, 0, 0}, {20, 5, 10, 0}, {40, 11, 0, 5}};
+  const GlucoseProtocol g = c.glucose();
+  EXPECT_EQ(g.glucose_mM(9.99), 2.0);
+  EXPECT_EQ(g.glucose_mM(10.0), 11.0);
+  EXPECT_DOUBLE_EQ(g.glucose_mM(25.0), 8.0);  // halfway down the ramp 11 -> 5
+  EXPECT_EQ(g.glucose_mM(35.0), 5.0);
+  EXPECT_NEAR(g.glucose_mM(45.0), 11.0 - 6.0 * std::exp(-1.0), 1e-12);
+  EXPECT_NEAR(g.jgk_factor(1e6), glucokinase_factor(11.0), 1e-12);
+}

@@ -1,0 +1,202 @@
+// Coupling, heterogeneity, thread invariance, failure handling.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "isletsim/analysis.hpp"
+#include "isletsim/h5io.hpp"
+#include "isletsim/simulation.hpp"
+#include "test_support.hpp"
+
+using namespace isletsim;
+
+namespace {
+
+RunConfig small_config(const std::string& net, double duration_s) {
+  RunConfig c = default_config();
+  c.duration_s = duration_s;
+  if (net == "lattice") {
+    c.network = "lattice";
+    c.nx = 5, c.ny = 5, c.nz = 4;
+  } else {
+    c.n_cells = 200;
+  }
+  c.glucose_mode = "fixed_jgk";
+  return c;
+}
+
+struct Out {
+  RunResult r;
+  MemorySink sink;
+};
+
+Out run(const RunSetup& s, unsigned threads) {
+  Out o{{}, MemorySink(s.problem.n_cells)};
+  RunOptions opt;
+  opt.threads = threads;
+  o.r = run_engine(s.problem, &o.sink, opt);
+  EXPECT_EQ(o.r.status, RunResult::Status::complete) << o.r.message;
+  return o;
+}
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+}  // namespace
+
+// Acceptance 3a: with every coupling coefficient 0 each cell is exactly a
+// single-cell run with its own parameters.
+TEST(Coupling, UncoupledCellsEqualSingleCellRuns) {
+  RunConfig c = small_config("lattice", 3.0);
+  c.nx = 3, c.ny = 3, c.nz = 2;
+  c.gV = c.gc = c.gG6P = c.gADP = 0;
+  c.record_interval_ms = 1.0;
+  const RunSetup s = build_setup(c);
+  const Out all = run(s, 2);
+  const std::size_t n = s.problem.n_cells;
+  for (std::size_t cell = 0; cell < n; ++cell) {
+    EngineProblem one = s.problem;
+    one.n_cells = 1;
+    one.graph.row_ptr.assign(2, 0);
+    one.graph.col.clear();
+    one.graph.w.clear();
+    for (auto& col : one.params)
+      if (col.per_cell()) col = Column{col.values[cell], {}};
+    MemorySink sink(1);
+    RunOptions opt;
+    const RunResult r = run_engine(one, &sink, opt);
+    for (int k = 0; k < bertram::kNumStates; ++k)
+      ASSERT_EQ(std::memcmp(&r.final_state[k][0], &all.r.final_state[k][cell], sizeof(double)), 0)
+          << "cell " << cell << " state " << model_states()[k].name;
+    for (std::size_t smp = 0; smp < sink.time_s.size(); ++smp)
+      ASSERT_EQ(sink.data[0][smp], all.sink.data[0][smp * n + cell]) << "cell " << cell << " sample " << smp;
+  }
+}
+
+// Acceptance 3b: identical cells stay identical under coupling, and equal the
+// uncoupled single cell (all gap-junction differences are exactly zero).
+TEST(Coupling, IdenticalCellsStayIdentical) {
+  RunConfig c = small_config("lattice", 3.0);
+  c.heterogeneity.clear();
+  c.gc = 0.01, c.gG6P = 0.001, c.gADP = 0.001;
+  const RunSetup s = build_setup(c);
+  ASSERT_GT(s.network.n_edges(), 0u);
+  const Out o = run(s, 3);
+  EngineProblem one = test::default_problem(1, s.problem.integrator, s.problem.dt_ms, 3000.0);
+  MemorySink sink(1);
+  const RunResult single = run_engine(one, &sink, RunOptions{});
+  for (int k = 0; k < bertram::kNumStates; ++k)
+    for (std::size_t i = 0; i < s.problem.n_cells; ++i)
+      ASSERT_EQ(o.r.final_state[k][i], single.final_state[k][0]) << "cell " << i << " " << model_states()[k].name;
+}
+
+// Acceptance 3c: with heterogeneity, electrical coupling raises synchrony.
+// Index: mean pairwise Pearson correlation of c over 20-90 s.
+TEST(Coupling, CouplingRaisesSynchrony) {
+  auto sync = [](double gV) {
+    RunConfig c = small_config("lattice", 90.0);
+    c.gV = gV;
+    c.record_vars = {"c"};
+    c.record_interval_ms = 50;
+    const RunSetup s = build_setup(c);
+    const Out o = run(s, 2);
+    const analysis::Traces tr{o.sink.data[0].data(), o.sink.time_s.size(), s.problem.n_cells};
+    return analysis::mean_pairwise_correlation(tr, 400);
+  };
+  const double uncoupled = sync(0.0), coupled = sync(120.0);
+  std::printf("synchrony (mean pairwise corr. of c, 100 cells, 20-90 s): uncoupled %.3f, gV = 120 pS %.3f\n",
+              uncoupled, coupled);
+  EXPECT_GT(coupled, uncoupled + 0.2);
+  EXPECT_GT(coupled, 0.5);
+}
+
+// Acceptance 4: bitwise identical results for 1, 2 and 3 threads (sphere
+// islet, heterogeneity, metabolic and electrical coupling, both integrators).
+TEST(Determinism, IdenticalBitsForAnyThreadCount) {
+  for (const char* integ : {"rk4", "euler"}) {
+    RunConfig c = small_config("sphere", 1.0);
+    c.integrator = integ;
+    c.dt_ms = std::string(integ) == "rk4" ? 0.5 : 0.1;
+    c.gc = 0.005, c.gG6P = 0.0005, c.gADP = 0.0005;
+    c.record_vars = {"V", "c", "ADPm"};
+    c.record_interval_ms = 1.0;
+    const RunSetup s = build_setup(c);
+    const Out ref = run(s, 1);
+    for (unsigned t : {2u, 3u}) {
+      const Out o = run(s, t);
+      EXPECT_EQ(o.r.profile.threads, t);
+      for (int k = 0; k < bertram::kNumStates; ++k)
+        EXPECT_TRUE(same_bits(o.r.final_state[k], ref.r.final_state[k])) << integ << " threads " << t << " state " << k;
+      for (std::size_t v = 0; v < 3; ++v) EXPECT_TRUE(same_bits(o.sink.data[v], ref.sink.data[v])) << integ << " var " << v;
+    }
+  }
+}
+
+// The same configuration and seed give the same network and parameters; a
+// different seed gives different ones.
+TEST(Determinism, SeedControlsHeterogeneity) {
+  RunConfig c = small_config("sphere", 0.01);
+  const RunSetup a = build_setup(c), b = build_setup(c);
+  c.seed = 2;
+  const RunSetup d = build_setup(c);
+  const int k = bertram::Param::gKATP;
+  EXPECT_TRUE(same_bits(a.problem.params[k].values, b.problem.params[k].values));
+  EXPECT_FALSE(same_bits(a.problem.params[k].values, d.problem.params[k].values));
+  // ~10% CV as configured.
+  const auto& v = a.problem.params[k].values;
+  double m = 0, s2 = 0;
+  for (double x : v) m += x;
+  m /= v.size();
+  for (double x : v) s2 += (x - m) * (x - m);
+  EXPECT_NEAR(std::sqrt(s2 / v.size()) / m, 0.1, 0.02);
+  EXPECT_NEAR(m, 16000, 16000 * 0.03);
+}
+
+// A run that blows up reports cell, variable and time, keeps the data so far.
+TEST(Failure, BlowUpIsReportedAndDataKept) {
+  // A time constant far below the step: forward Euler on n is unstable.
+  RunConfig c = small_config("lattice", 2.0);
+  c.integrator = "euler";
+  c.dt_ms = 0.1;
+  c.params = {{"tau_n", 0.04}};
+  c.record_interval_ms = 0.1;
+  const RunSetup s = build_setup(c);
+  const std::string path = (std::filesystem::temp_directory_path() / "islet_blowup_test.h5").string();
+  const RunResult r = run_to_file(s, path, RunOptions{});
+  ASSERT_EQ(r.status, RunResult::Status::failed);
+  EXPECT_NE(r.message.find("cell "), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("variable "), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("t = "), std::string::npos) << r.message;
+  const H5Run f = read_run(path);
+  EXPECT_EQ(f.attr("status"), "failed");
+  EXPECT_EQ(f.n_samples, r.samples);
+  EXPECT_GT(f.n_samples, 1u);
+  EXPECT_LT(f.n_samples, 20001u);
+  for (double x : f.var("V")) ASSERT_TRUE(std::isfinite(x));
+  std::filesystem::remove(path);
+}
+
+// Stopping (Ctrl-C) ends the run at the next control point with the data kept.
+TEST(Failure, StopFlagInterruptsCleanly) {
+  RunConfig c = small_config("lattice", 5.0);
+  const RunSetup s = build_setup(c);
+  std::atomic<bool> stop{false};
+  RunOptions opt;
+  opt.threads = 2;
+  opt.stop = &stop;
+  opt.progress = [&](const Progress& p) {
+    if (p.step >= 4000) stop = true;
+  };
+  MemorySink sink(s.problem.n_cells);
+  const RunResult r = run_engine(s.problem, &sink, opt);
+  EXPECT_EQ(r.status, RunResult::Status::interrupted);
+  // Stops at the next control point after step 4000: the next sample (every
+  // 20 steps of 0.5 ms), having kept samples at steps 0, 20, ..., 4000.
+  EXPECT_EQ(r.steps_done, 4020u);
+  EXPECT_EQ(sink.time_s.size(), r.samples);
+  EXPECT_EQ(r.samples, 201u);
+}
