@@ -30,7 +30,7 @@ class SpinBarrier {
     }
     std::uint32_t spins = 0;
     while (flag_.load(std::memory_order_acquire) != sense) {
-      if (++spins < 4096) {
+      if (++spins < 2048) {
         ISLET_CPU_RELAX();
       } else {
         std::this_thread::yield();

@@ -35,7 +35,7 @@ double default_dt_ms(Integrator m) { return m == Integrator::euler ? 0.1 : 0.5; 
 namespace {
 
 constexpr std::size_t kSimd = 8;    // cells per partition unit (one AVX-512 vector of doubles)
-constexpr std::size_t kBlock = 64;  // cells per kernel call (broadcast buffers stay in L1)
+using kernel::kBlock;  // cells per kernel call (the block scratch stays in L1)
 constexpr std::uint64_t kControlEvery = 1000;  // steps between stop/finite checks
 
 using Clock = std::chrono::steady_clock;
@@ -124,6 +124,38 @@ struct PhaseTimes {
   double kernel = 0, coupling = 0, recording = 0, sync = 0;
 };
 
+// Reverse Cuthill-McKee order of the graph: neighbours get nearby internal
+// indices, so each thread's contiguous share of cells has few edges to other
+// threads' cells (little cache-line traffic between cores per step). Pure
+// function of the graph: the same order for any thread count.
+std::vector<std::uint32_t> rcm_order(const Csr& g) {
+  const std::size_t n = g.n_rows();
+  std::vector<std::uint32_t> order;
+  order.reserve(n);
+  std::vector<char> seen(n, 0);
+  const auto degree = [&](std::size_t i) { return g.row_ptr[i + 1] - g.row_ptr[i]; };
+  std::vector<std::uint32_t> by_degree(n);
+  for (std::size_t i = 0; i < n; ++i) by_degree[i] = static_cast<std::uint32_t>(i);
+  std::stable_sort(by_degree.begin(), by_degree.end(), [&](auto a, auto b) { return degree(a) < degree(b); });
+  std::vector<std::uint32_t> next;
+  for (std::uint32_t start : by_degree) {
+    if (seen[start]) continue;
+    seen[start] = 1;
+    std::size_t head = order.size();
+    order.push_back(start);
+    while (head < order.size()) {
+      const std::uint32_t u = order[head++];
+      next.clear();
+      for (std::uint64_t k = g.row_ptr[u]; k < g.row_ptr[u + 1]; ++k)
+        if (!seen[g.col[k]]) seen[g.col[k]] = 1, next.push_back(g.col[k]);
+      std::stable_sort(next.begin(), next.end(), [&](auto a, auto b) { return degree(a) < degree(b); });
+      order.insert(order.end(), next.begin(), next.end());
+    }
+  }
+  std::reverse(order.begin(), order.end());
+  return order;
+}
+
 class Engine {
  public:
   Engine(const EngineProblem& p, SampleSink* sink, const RunOptions& opt)
@@ -131,20 +163,46 @@ class Engine {
     n_ = p.n_cells;
     npad_ = (n_ + kSimd - 1) / kSimd * kSimd;
     if (npad_ == 0) npad_ = kSimd;
+    // Cells are stored in an internal order (see rcm_order); everything the
+    // caller sees (recording, final state, messages) uses the original ids.
+    perm_ = rcm_order(p.graph);
+    internal_.assign(n_, 0);
+    for (std::size_t i = 0; i < n_; ++i) internal_[perm_[i]] = static_cast<std::uint32_t>(i);
+    // Original id whose values internal slot i holds (padding repeats the last cell).
+    const auto src = [&](std::size_t i) { return perm_[std::min(i, n_ - 1)]; };
     for (int k = 0; k < kNumParams; ++k) {
       const Column& col = p.params[k];
       if (col.per_cell()) {
-        per_cell_[k].assign(npad_, col.values.empty() ? 0.0 : col.values.back());
-        std::copy(col.values.begin(), col.values.end(), per_cell_[k].begin());
+        per_cell_[k].resize(npad_);
+        for (std::size_t i = 0; i < npad_; ++i) per_cell_[k][i] = col.values[src(i)];
       } else {
-        bcast_[k].assign(kBlock, col.uniform);
+        uniform_[kernel::kRowParam + k] = col.uniform;
       }
     }
-    zeros_.assign(kBlock, 0.0);
+    // Derived parameters: per cell where they vary, else one broadcast value.
+    {
+      constexpr int ND = kernel::derived::kNumDerived;
+      std::vector<double> pc(kNumParams), first(ND), d(ND);
+      std::array<std::vector<double>, ND> values;
+      for (auto& v : values) v.resize(npad_);
+      for (std::size_t i = 0; i < npad_; ++i) {
+        for (int k = 0; k < kNumParams; ++k) pc[k] = p.params[k].at(src(i));
+        kernel::derive(pc.data(), d.data());
+        for (int k = 0; k < ND; ++k) values[k][i] = d[k];
+      }
+      for (int k = 0; k < ND; ++k) {
+        const bool uniform = std::all_of(values[k].begin(), values[k].end(), [&](double x) { return x == values[k][0]; });
+        if (uniform)
+          uniform_[kernel::kRowDerived + k] = values[k][0];
+        else
+          dper_cell_[k].assign(values[k].begin(), values[k].end());
+      }
+    }
+    build_ell();
     y_.resize(npad_);
     for (int k = 0; k < kNumStates; ++k) {
       const Column& col = p.initial[k];
-      for (std::size_t i = 0; i < npad_; ++i) y_.v[k][i] = col.at(std::min(i, n_ - 1));
+      for (std::size_t i = 0; i < npad_; ++i) y_.v[k][i] = col.at(src(i));
     }
     a_.resize(npad_);
     if (p.integrator == Integrator::rk4) {
@@ -206,8 +264,10 @@ class Engine {
       pr.sync += t.sync;
     }
     result_.final_state.resize(kNumStates);
-    for (int k = 0; k < kNumStates; ++k)
-      result_.final_state[k].assign(final_->v[k].begin(), final_->v[k].begin() + n_);
+    for (int k = 0; k < kNumStates; ++k) {
+      result_.final_state[k].resize(n_);
+      for (std::size_t i = 0; i < n_; ++i) result_.final_state[k][perm_[i]] = final_->v[k][i];
+    }
     return result_;
   }
 
@@ -233,54 +293,90 @@ class Engine {
   };
 
   // Gap-junction term for cells [lo, lo+m) of one coupled variable x:
-  // out[j] = coef * sum_k w_k (x[col_k] - x[i]) (or x[i] - x[col_k] for V),
-  // summed in CSR order: the same bits for any partition.
+  // out[j] = coef * sum_k w_k (x[col_k] - x[i]) (or x[i] - x[col_k] for V).
+  // The neighbours are stored as a sliced ELLPACK matrix: per slice of kSimd
+  // cells a fixed width (the slice's largest degree), lane-interleaved, so
+  // the sum runs over kSimd cells at once with gathers and no branches. Each
+  // row keeps the CSR order; padding entries (self, weight 0) add exactly
+  // +0.0, so the sum has the same bits as the CSR loop for any partition.
   template <bool Reverse>
-  void gather(const double* x, std::size_t lo, std::size_t m, double coef, double* out) const {
-    const Csr& g = p_.graph;
-    for (std::size_t j = 0; j < m; ++j) {
-      const std::size_t i = lo + j;
-      double s = 0.0;
-      if (i < n_) {
-        const double xi = x[i];
-        for (std::uint64_t k = g.row_ptr[i]; k < g.row_ptr[i + 1]; ++k) {
-          const double d = Reverse ? xi - x[g.col[k]] : x[g.col[k]] - xi;
-          s += g.w[k] * d;
+  void gather(const double* __restrict x, std::size_t lo, std::size_t m, double coef, double* __restrict out) const {
+    for (std::size_t base = lo; base < lo + m; base += kSimd) {
+      const std::size_t slice = base / kSimd;
+      const std::uint32_t* __restrict col = ell_col_.data() + ell_ptr_[slice];
+      const double* __restrict w = ell_w_.data() + ell_ptr_[slice];
+      const std::size_t width = (ell_ptr_[slice + 1] - ell_ptr_[slice]) / kSimd;
+      const double* __restrict xi = x + base;
+      double acc[kSimd] = {};
+      for (std::size_t k = 0; k < width; ++k) {
+#pragma omp simd
+        for (std::size_t l = 0; l < kSimd; ++l) {
+          const double d = Reverse ? xi[l] - x[col[k * kSimd + l]] : x[col[k * kSimd + l]] - xi[l];
+          acc[l] += w[k * kSimd + l] * d;
         }
       }
-      out[j] = coef * s;
+#pragma omp simd
+      for (std::size_t l = 0; l < kSimd; ++l) out[base - lo + l] = coef * acc[l];
     }
   }
 
-  struct Scratch {
-    AlignedVec<double> igj, jc, jg, ja;
-    std::array<AlignedVec<double>, kNumStates> d;  // derivatives of one block
-    double* dp[kNumStates];
-    Scratch() : igj(kBlock), jc(kBlock), jg(kBlock), ja(kBlock) {
-      for (int k = 0; k < kNumStates; ++k) d[k].assign(kBlock, 0.0), dp[k] = d[k].data();
+  void build_ell() {
+    const Csr& g = p_.graph;
+    const std::size_t slices = npad_ / kSimd;
+    ell_ptr_.assign(slices + 1, 0);
+    for (std::size_t sl = 0; sl < slices; ++sl) {
+      std::uint64_t width = 0;
+      for (std::size_t l = 0; l < kSimd; ++l) {
+        const std::size_t i = sl * kSimd + l;
+        if (i < n_) width = std::max(width, g.row_ptr[perm_[i] + 1] - g.row_ptr[perm_[i]]);
+      }
+      ell_ptr_[sl + 1] = ell_ptr_[sl] + width * kSimd;
     }
+    ell_col_.assign(ell_ptr_.back(), 0);
+    ell_w_.assign(ell_ptr_.back(), 0.0);
+    for (std::size_t sl = 0; sl < slices; ++sl) {
+      const std::size_t width = (ell_ptr_[sl + 1] - ell_ptr_[sl]) / kSimd;
+      for (std::size_t l = 0; l < kSimd; ++l) {
+        const std::size_t i = sl * kSimd + l;
+        const std::size_t r = i < n_ ? perm_[i] : 0;  // the original row
+        const std::uint64_t b = i < n_ ? g.row_ptr[r] : 0, deg = i < n_ ? g.row_ptr[r + 1] - b : 0;
+        for (std::size_t k = 0; k < width; ++k) {
+          const std::size_t e = ell_ptr_[sl] + k * kSimd + l;
+          ell_col_[e] = k < deg ? internal_[g.col[b + k]] : static_cast<std::uint32_t>(i);
+          ell_w_[e] = k < deg ? g.w[b + k] : 0.0;
+        }
+      }
+    }
+  }
+
+  // A thread's block buffers: kernel inputs (uniform rows filled once,
+  // gap-junction rows zero unless that coupling is on) and derivatives.
+  struct Scratch {
+    AlignedVec<double> in, d;
+    explicit Scratch(const std::array<double, kernel::kRows>& uniform)
+        : in(kernel::kRows * kBlock), d(kNumStates * kBlock, 0.0) {
+      for (std::size_t r = 0; r < kernel::kRows; ++r) std::fill_n(in.data() + r * kBlock, kBlock, uniform[r]);
+    }
+    double* row(std::size_t r) { return in.data() + r * kBlock; }
   };
 
-  // Fills the kernel inputs for cells [lo, lo+m) reading state set `in`, and
-  // computes the coupling terms into the thread's scratch.
+  // Fills the thread's block buffer for cells [lo, lo+m) of state set `in`.
   template <bool Prof>
-  kernel::BlockInputs inputs(const StateSet& in, std::size_t lo, std::size_t m, double gkf, Scratch& sc,
-                             PhaseTimes& pt, Timer<Prof>& tm) const {
-    kernel::BlockInputs bi;
-    for (int k = 0; k < kNumStates; ++k) bi.s[k] = in.v[k].data() + lo;
+  void load_block(const StateSet& in, std::size_t lo, std::size_t m, Scratch& sc, PhaseTimes& pt,
+                  Timer<Prof>& tm) const {
+    for (int k = 0; k < kNumStates; ++k)
+      std::copy_n(in.v[k].data() + lo, m, sc.row(kernel::kRowState + k));
     for (int k = 0; k < kNumParams; ++k)
-      bi.p[k] = per_cell_[k].empty() ? bcast_[k].data() : per_cell_[k].data() + lo;
+      if (!per_cell_[k].empty()) std::copy_n(per_cell_[k].data() + lo, m, sc.row(kernel::kRowParam + k));
+    for (int k = 0; k < kernel::derived::kNumDerived; ++k)
+      if (!dper_cell_[k].empty()) std::copy_n(dper_cell_[k].data() + lo, m, sc.row(kernel::kRowDerived + k));
+    tm.lap(pt.kernel);
     const Coupling& c = p_.coupling;
-    bi.igj = bi.jgj_c = bi.jgj_g6p = bi.jgj_adpm = zeros_.data();
-    if (c.gV != 0) gather<true>(in.v[State::V].data(), lo, m, c.gV, (bi.igj = sc.igj.data(), sc.igj.data()));
-    if (c.gc != 0) gather<false>(in.v[State::c].data(), lo, m, c.gc, (bi.jgj_c = sc.jc.data(), sc.jc.data()));
-    if (c.gG6P != 0)
-      gather<false>(in.v[State::G6P].data(), lo, m, 0.3 * c.gG6P, (bi.jgj_g6p = sc.jg.data(), sc.jg.data()));
-    if (c.gADP != 0)
-      gather<false>(in.v[State::ADPm].data(), lo, m, c.gADP, (bi.jgj_adpm = sc.ja.data(), sc.ja.data()));
-    bi.gk_factor = gkf;
+    if (c.gV != 0) gather<true>(in.v[State::V].data(), lo, m, c.gV, sc.row(kernel::kRowIgj));
+    if (c.gc != 0) gather<false>(in.v[State::c].data(), lo, m, c.gc, sc.row(kernel::kRowJc));
+    if (c.gG6P != 0) gather<false>(in.v[State::G6P].data(), lo, m, 0.3 * c.gG6P, sc.row(kernel::kRowJg6p));
+    if (c.gADP != 0) gather<false>(in.v[State::ADPm].data(), lo, m, c.gADP, sc.row(kernel::kRowJadpm));
     tm.lap(pt.coupling);
-    return bi;
   }
 
   // One explicit stage over the thread's cells: derivatives of `in` block by
@@ -292,9 +388,9 @@ class Engine {
     Timer<Prof> tm;
     for (std::size_t b = lo; b < hi; b += kBlock) {
       const std::size_t m = std::min(kBlock, hi - b);
-      const kernel::BlockInputs bi = inputs<Prof>(in, b, m, gkf, sc, pt, tm);
-      kernel::rhs(m, bi, sc.dp);
-      for (int k = 0; k < kNumStates; ++k) update(k, b, m, static_cast<const double*>(sc.dp[k]));
+      load_block<Prof>(in, b, m, sc, pt, tm);
+      kernel::rhs(m, sc.in.data(), gkf, sc.d.data());
+      for (int k = 0; k < kNumStates; ++k) update(k, b, m, static_cast<const double*>(sc.d.data() + k * kBlock));
       tm.lap(pt.kernel);
     }
   }
@@ -368,8 +464,8 @@ class Engine {
     for (int k = 0; k < kNumStates; ++k) {
       const double* x = y.v[k].data();
       for (std::size_t i = lo; i < end; ++i) {
-        if (!std::isfinite(x[i]) && i < f.bad_cell) {
-          f.bad_cell = i;
+        if (!std::isfinite(x[i]) && perm_[i] < f.bad_cell) {
+          f.bad_cell = perm_[i];
           f.bad_var = k;
           f.bad_value = x[i];
         }
@@ -397,7 +493,7 @@ class Engine {
     bool sense = false;
     const std::size_t units = npad_ / kSimd;
     const std::size_t lo = kSimd * (units * tid / nt), hi = kSimd * (units * (tid + 1) / nt);
-    Scratch sc;
+    Scratch sc(uniform_);
     PhaseTimes& pt = times_[tid];
     PhaseTimes local;
     const std::uint64_t N = p_.n_steps, every = std::max<std::uint64_t>(1, p_.record_every);
@@ -405,6 +501,7 @@ class Engine {
     const std::size_t nv = p_.record_vars.size();
     std::uint64_t k = 0;  // sample index
     View view{&y_, &a_};
+    std::uint64_t steps = 0;
     for (std::uint64_t s = 0;; ++s) {
       const bool sample = recording_ && s % every == 0;
       if (s % kControlEvery == 0 || sample || s == N) {
@@ -444,7 +541,8 @@ class Engine {
           const std::size_t slot = k % K;
           for (std::size_t v = 0; v < nv; ++v) {
             const double* x = view.cur->v[p_.record_vars[v]].data();
-            std::copy(x + lo, x + std::min(hi, n_), buf.data[v].data() + slot * n_ + lo);
+            double* row = buf.data[v].data() + slot * n_;
+            for (std::size_t i = lo; i < std::min(hi, n_); ++i) row[perm_[i]] = x[i];
           }
           if (tid == 0) {
             const double t_s = static_cast<double>(s) * p_.dt_ms * 1e-3;
@@ -457,7 +555,8 @@ class Engine {
       }
       if (s == N) break;
       step<Prof>(s, lo, hi, sc, local, bar, sense, view);
-      if (tid == 0) result_.steps_done = s + 1;
+      ++steps;  // thread-local: a shared counter written every step would
+                // bounce its cache line (and its neighbours') between cores
     }
     // Make every column of the last buffer complete, then hand it over.
     bar.wait(sense);
@@ -466,15 +565,24 @@ class Engine {
       submit(static_cast<int>(((k - 1) / K) % 2), rem);
     }
     pt = local;
-    if (tid == 0) final_ = view.cur;
+    if (tid == 0) {
+      final_ = view.cur;
+      result_.steps_done = steps;
+    }
   }
 
   const EngineProblem& p_;
   SampleSink* sink_;
   const RunOptions& opt_;
   std::size_t n_ = 0, npad_ = 0;
-  std::array<AlignedVec<double>, kNumParams> per_cell_, bcast_;
-  AlignedVec<double> zeros_;
+  std::array<AlignedVec<double>, kNumParams> per_cell_;  // empty = uniform
+  std::array<AlignedVec<double>, kernel::derived::kNumDerived> dper_cell_;
+  std::array<double, kernel::kRows> uniform_{};  // uniform values by kernel row
+  std::vector<std::uint32_t> perm_;      // internal index -> original cell id
+  std::vector<std::uint32_t> internal_;  // original cell id -> internal index
+  std::vector<std::uint64_t> ell_ptr_;  // per slice of kSimd cells: start in ell_col_/ell_w_
+  AlignedVec<std::uint32_t> ell_col_;
+  AlignedVec<double> ell_w_;
   StateSet y_, a_, b_, acc_;
   const StateSet* final_ = &y_;
   bool recording_ = false;

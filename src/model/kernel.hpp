@@ -14,119 +14,132 @@
 
 namespace isletsim::kernel {
 
-struct BlockInputs {
-  const double* s[bertram::kNumStates];
-  const double* p[bertram::kNumParams];
-  // Gap-junction terms: Igj (fA), Jgj_c (uM/ms), Jgj_G6P (uM/ms), Jgj_ADPm (mM/ms).
-  const double* igj;
-  const double* jgj_c;
-  const double* jgj_g6p;
-  const double* jgj_adpm;
-  double gk_factor;  // glucokinase factor from the glucose protocol (1 = JGK as given)
+// Quantities that depend only on parameters, computed once per cell (or
+// once, when uniform) instead of at every step: reciprocals and products that
+// would otherwise cost a division per cell-step.
+#define ISLET_DERIVED(D)                                                                               \
+  D(invCm, 1.0 / P[Cm]) D(inv_tau_n, 1.0 / P[tau_n]) D(kD2, P[kD] * P[kD]) D(a_amp, P[AMP] / P[k1]) \
+  D(inv_k2, 1.0 / P[k2]) D(inv_k3, 1.0 / P[k3]) D(inv_k4, 1.0 / P[k4]) D(inv_f41, 1.0 / P[f41])      \
+  D(inv_f42, 1.0 / P[f42]) D(inv_f41f42, 1.0 / (P[f41] * P[f42])) D(inv_f13, 1.0 / P[f13])           \
+  D(inv_f23, 1.0 / P[f23]) D(inv_f13f23, 1.0 / (P[f13] * P[f23])) D(inv_f43, 1.0 / P[f43])           \
+  D(inv_f13f41f43, 1.0 / (P[f13] * P[f41] * P[f43])) D(inv_f23f42f43, 1.0 / (P[f23] * P[f42] * P[f43])) \
+  D(inv_fall, 1.0 / (P[f13] * P[f23] * P[f41] * P[f42] * P[f43])) D(inv_p7, 1.0 / P[p7])             \
+  D(inv_p11, 1.0 / P[p11]) D(inv_p15, 1.0 / P[p15]) D(inv_Cmito, 1.0 / P[Cmito])                      \
+  D(half_FRT, 0.5 * P[FRT]) D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13])
+
+namespace derived {
+#define ISLET_ENUM(name, expr) name,
+enum Derived : int { ISLET_DERIVED(ISLET_ENUM) kNumDerived };
+#undef ISLET_ENUM
+}  // namespace derived
+
+// Derived values of one cell from its parameter values P[kNumParams].
+inline void derive(const double* P, double* out) {
+  using namespace bertram;
+#define ISLET_EVAL(name, expr) out[derived::name] = (expr);
+  ISLET_DERIVED(ISLET_EVAL)
+#undef ISLET_EVAL
+}
+
+// The kernel reads one block of up to kBlock cells from a single scratch
+// array of rows of kBlock values: states, parameters, derived parameters and
+// the four gap-junction terms (Igj in fA, Jgj_c and Jgj_G6P in uM/ms,
+// Jgj_ADPm in mM/ms). With one base pointer and constant row offsets, every
+// operand is a plain vector load (no pointer table to spill).
+constexpr std::size_t kBlock = 64;
+enum Row : std::size_t {
+  kRowState = 0,
+  kRowParam = bertram::kNumStates,
+  kRowDerived = kRowParam + bertram::kNumParams,
+  kRowIgj = kRowDerived + derived::kNumDerived,
+  kRowJc,
+  kRowJg6p,
+  kRowJadpm,
+  kRows
 };
 
-inline void rhs(std::size_t n, const BlockInputs& in, double* const* dout) {
+// Derivatives (units per ms) of cells [0, n) of the block `in` into
+// out[state * kBlock + j]; n <= kBlock. gkf: glucokinase factor from the
+// glucose protocol (1 = JGK as given).
+inline void rhs(std::size_t n, const double* __restrict in, double gkf, double* __restrict out) {
   using namespace bertram;
   using fastmath::exp;
-  // Every array as a local restrict pointer, so the loop body holds only
-  // contiguous loads and stores and vectorizes.
-#define X(name, unit, value, doc) const double* __restrict s_##name = in.s[State::name];
-#include "model/bertram2007_states.inc"
-#undef X
-#define X(name, unit, value, doc) const double* __restrict p_##name = in.p[Param::name];
-#include "model/bertram2007_table.inc"
-#undef X
-#define X(name, unit, value, doc) double* __restrict d_##name = dout[State::name];
-#include "model/bertram2007_states.inc"
-#undef X
-  const double* __restrict igj = in.igj;
-  const double* __restrict jgj_c = in.jgj_c;
-  const double* __restrict jgj_g6p = in.jgj_g6p;
-  const double* __restrict jgj_adpm = in.jgj_adpm;
-  const double gkf = in.gk_factor;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
-    const double V = s_V[j], nn = s_n[j], G6P = s_G6P[j];
-    const double FBP = s_FBP[j], NADHm = s_NADHm[j], Psim = s_Psim[j];
-    const double Cam = s_Cam[j], ADPm = s_ADPm[j], ADP = s_ADP[j];
-    const double c = s_c[j], cer = s_cer[j];
-#define PRM(name) p_##name[j]
+#define STATE(name) in[(kRowState + std::size_t{State::name}) * kBlock + j]
+#define PRM(name) in[(kRowParam + std::size_t{Param::name}) * kBlock + j]
+#define DRV(name) in[(kRowDerived + std::size_t{derived::name}) * kBlock + j]
+    const double V = STATE(V), nn = STATE(n), G6P = STATE(G6P);
+    const double FBP = STATE(FBP), NADHm = STATE(NADHm), Psim = STATE(Psim);
+    const double Cam = STATE(Cam), ADPm = STATE(ADPm), ADP = STATE(ADP);
+    const double c = STATE(c), cer = STATE(cer);
+    const double igj = in[kRowIgj * kBlock + j], jgj_c = in[kRowJc * kBlock + j];
+    const double jgj_g6p = in[kRowJg6p * kBlock + j], jgj_adpm = in[kRowJadpm * kBlock + j];
     // Electrical
-    const double n_inf = 1.0 / (1.0 + exp(-(16.0 + V) / 5.0));
-    const double m_inf = 1.0 / (1.0 + exp(-(20.0 + V) / 12.0));
+    const double n_inf = 1.0 / (1.0 + exp((16.0 + V) * -0.2));
+    const double m_inf = 1.0 / (1.0 + exp((20.0 + V) * (-1.0 / 12.0)));
     const double VK = PRM(VK);
     const double IK = PRM(gK) * nn * (V - VK);
     const double ICa = PRM(gCa) * m_inf * (V - PRM(VCa));
     const double c2 = c * c;
-    const double kD = PRM(kD);
-    const double IKCa = PRM(gKCa) * c2 / (c2 + kD * kD) * (V - VK);
+    const double IKCa = PRM(gKCa) * c2 / (c2 + DRV(kD2)) * (V - VK);
     const double ATP = PRM(atot) - ADP;
-    const double MgADP = 0.165 * ADP;
-    const double ADP3m = 0.135 * ADP;
-    const double ATP4m = 0.05 * ATP;
-    const double mg = MgADP / 17.0;
+    const double mg = ADP * (0.165 / 17.0);  // MgADP / 17
     const double o_inf = (0.08 * (1.0 + 2.0 * mg) + 0.89 * (mg * mg)) /
-                         ((1.0 + mg) * (1.0 + mg) * (1.0 + ADP3m / 26.0 + ATP4m));
+                         ((1.0 + mg) * (1.0 + mg) * (1.0 + ADP * (0.135 / 26.0) + 0.05 * ATP));
     const double IKATP = PRM(gKATP) * o_inf * (V - VK);
-    const double dV = -(IK + ICa + IKCa + IKATP + igj[j]) / PRM(Cm);
-    const double dn = (n_inf - nn) / PRM(tau_n);
+    const double dV = -(IK + ICa + IKCa + IKATP + igj) * DRV(invCm);
+    const double dn = (n_inf - nn) * DRV(inv_tau_n);
 
-    // Glycolysis: PFK after Smolen 1995, w(i,j,k,l) enumerated.
+    // Glycolysis: PFK after Smolen 1995, the 16 w(i,j,k,l) enumerated.
     const double F6P = 0.3 * G6P;
     const double JGPDH = PRM(kGPDH) * __builtin_sqrt(FBP);
-    const double a = PRM(AMP) / PRM(k1);
-    const double b = FBP / PRM(k2);
-    const double f = F6P * F6P / PRM(k3);
-    const double t = ATP * ATP / PRM(k4);
-    const double f13 = PRM(f13), f23 = PRM(f23), f41 = PRM(f41), f42 = PRM(f42), f43 = PRM(f43);
-    const double w1000 = a, w0100 = b, w1100 = a * b, w0001 = t;
-    const double w1001 = a * t / f41, w0101 = b * t / f42, w1101 = a * b * t / (f41 * f42);
-    const double w0010 = f, w1010 = a * f / f13, w0110 = b * f / f23;
-    const double w1110 = a * b * f / (f13 * f23);
-    const double w0011 = f * t / f43;
-    const double w1011 = a * f * t / (f13 * f41 * f43);
-    const double w0111 = b * f * t / (f23 * f42 * f43);
-    const double w1111 = a * b * f * t / (f13 * f23 * f41 * f42 * f43);
-    const double topa = w0010 + w1010 + w0110 + w0011 + w1011 + w0111 + w1111;
-    const double bottom = 1.0 + w1000 + w0100 + w1100 + w0001 + w1001 + w0101 + w1101 + topa + w1110;
+    const double a = DRV(a_amp), b = FBP * DRV(inv_k2), f = F6P * F6P * DRV(inv_k3), t = ATP * ATP * DRV(inv_k4);
+    const double ab = a * b, ft = f * t;
+    const double w1001 = a * t * DRV(inv_f41), w0101 = b * t * DRV(inv_f42), w1101 = ab * t * DRV(inv_f41f42);
+    const double w1010 = a * f * DRV(inv_f13), w0110 = b * f * DRV(inv_f23), w1110 = ab * f * DRV(inv_f13f23);
+    const double w0011 = ft * DRV(inv_f43), w1011 = a * ft * DRV(inv_f13f41f43);
+    const double w0111 = b * ft * DRV(inv_f23f42f43), w1111 = ab * ft * DRV(inv_fall);
+    const double topa = f + w1010 + w0110 + w0011 + w1011 + w0111 + w1111;
+    const double bottom = 1.0 + a + b + ab + t + w1001 + w0101 + w1101 + topa + w1110;
     const double JPFK = PRM(VmaxPFK) * (PRM(lambda) * topa + w1110) / bottom;
     const double kappa = PRM(kappa);
-    const double dG6P = kappa * (PRM(JGK) * gkf - JPFK) + jgj_g6p[j];
+    const double dG6P = kappa * (PRM(JGK) * gkf - JPFK) + jgj_g6p;
     const double dFBP = kappa * JPFK - 0.5 * JGPDH;
 
-    // Mitochondria
+    // Mitochondria (quotients merged: one division per flux)
     const double NADm = PRM(NADmtot) - NADHm;
     const double ATPm = PRM(Amtot) - ADPm;
-    const double JPDH = PRM(p1) / (PRM(p2) + NADHm / NADm) * Cam / (PRM(p3) + Cam) *
-                        (JGPDH + PRM(JGPDHbas));
-    const double JO = PRM(p4) * NADHm / (PRM(p5) + NADHm) / (1.0 + exp((Psim - PRM(p6)) / PRM(p7)));
-    const double JHres =
-        PRM(p8) * NADHm / (PRM(p9) + NADHm) / (1.0 + exp((Psim - PRM(p10)) / PRM(p11)));
-    const double p13 = PRM(p13);
-    const double JF1F0 = PRM(p16) * p13 / (p13 + ATPm) / (1.0 + exp((PRM(p14) - Psim) / PRM(p15)));
+    const double JPDH = PRM(p1) * NADm * Cam * (JGPDH + PRM(JGPDHbas)) /
+                        ((PRM(p2) * NADm + NADHm) * (PRM(p3) + Cam));
+    const double JO = PRM(p4) * NADHm / ((PRM(p5) + NADHm) * (1.0 + exp((Psim - PRM(p6)) * DRV(inv_p7))));
+    const double JHres = PRM(p8) * NADHm / ((PRM(p9) + NADHm) * (1.0 + exp((Psim - PRM(p10)) * DRV(inv_p11))));
+    const double JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (1.0 + exp((PRM(p14) - Psim) * DRV(inv_p15))));
     const double JHatp = 3.0 * JF1F0;
     const double JHleak = PRM(p17) * Psim + PRM(p18);
-    const double RATm = ATPm / ADPm;
-    const double JANT = PRM(p19) * RATm / (RATm + PRM(p20)) * exp(0.5 * PRM(FRT) * Psim);
+    // p19 RATm/(RATm + p20) with RATm = ATPm/ADPm
+    const double JANT = PRM(p19) * ATPm / (ATPm + PRM(p20) * ADPm) * exp(DRV(half_FRT) * Psim);
     const double Juni = (PRM(p21) * Psim - PRM(p22)) * c2;
     const double JNaCa = PRM(p23) * (Cam / c) * exp(PRM(p24) * Psim);
     const double Jmito = JNaCa - Juni;
     const double gam = PRM(gamma);
     const double dNADHm = gam * (JPDH - JO);
-    const double dPsim = (JHres - JHatp - JANT - JHleak - JNaCa - 2.0 * Juni) / PRM(Cmito);
+    const double dPsim = (JHres - JHatp - JANT - JHleak - JNaCa - 2.0 * Juni) * DRV(inv_Cmito);
     const double dCam = -PRM(fmito) * Jmito;
-    const double dADPm = gam * (JANT - JF1F0) + jgj_adpm[j];
+    const double dADPm = gam * (JANT - JF1F0) + jgj_adpm;
     const double delta = PRM(delta);
     const double dADP = -delta * JANT + (PRM(khyd) * c + PRM(khydbas)) * ATP;
 
     // Calcium
     const double Jmem = -(PRM(alpha) * ICa + PRM(kPMCA) * (c - PRM(Cbas)));
     const double Jer = PRM(pleak) * (cer - c) - PRM(kSERCA) * c;
-    const double dc = PRM(fcyt) * (Jmem + Jer + delta * Jmito) + jgj_c[j];
-    const double dcer = -PRM(fer) * PRM(Vc_Ver) * Jer;
+    const double dc = PRM(fcyt) * (Jmem + Jer + delta * Jmito) + jgj_c;
+    const double dcer = -DRV(fer_Vc) * Jer;
+#undef DRV
 #undef PRM
-    d_V[j] = dV, d_n[j] = dn, d_G6P[j] = dG6P, d_FBP[j] = dFBP, d_NADHm[j] = dNADHm, d_Psim[j] = dPsim;
-    d_Cam[j] = dCam, d_ADPm[j] = dADPm, d_ADP[j] = dADP, d_c[j] = dc, d_cer[j] = dcer;
+#undef STATE
+    const double d[kNumStates] = {dV, dn, dG6P, dFBP, dNADHm, dPsim, dCam, dADPm, dADP, dc, dcer};
+    for (int k = 0; k < kNumStates; ++k) out[k * kBlock + j] = d[k];
   }
 }
 
