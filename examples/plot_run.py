@@ -30,7 +30,8 @@ def main():
     im = ax[0].imshow(c[:, order].T, aspect="auto", origin="lower", extent=[t[0], t[-1], 0, c.shape[1]],
                       cmap="magma", interpolation="nearest")
     ax[0].set_ylabel("cell (sorted by mean c)")
-    fig.colorbar(im, ax=ax[0], label="c (uM)", pad=0.01)
+    cax = ax[0].inset_axes([1.005, 0.0, 0.012, 1.0])  # keeps the shared time axis aligned
+    fig.colorbar(im, cax=cax, label="c (uM)")
     ax[1].plot(t, c.mean(axis=1), color="k", lw=0.8, label="islet mean")
     for k in (0, c.shape[1] // 2, c.shape[1] - 1):
         ax[1].plot(t, c[:, k], lw=0.5, alpha=0.7, label=f"cell {k}")
@@ -50,6 +51,11 @@ def main():
     z = (w - w.mean(axis=0)) / np.where(w.std(axis=0) > 0, w.std(axis=0), 1)
     corr = (z.T @ z) / len(w)
     iu = np.triu_indices(c.shape[1], 1)
+    m = c.mean(axis=1)
+    thr = m.min() + 0.5 * (m.max() - m.min())
+    onsets = t[1:][(m[1:] >= thr) & (m[:-1] < thr)]
+    print(f"islet-mean calcium: {len(onsets)} bursts at t = {', '.join(f'{x:.0f}' for x in onsets)} s; "
+          f"active (above half amplitude) {100 * (m > thr).mean():.0f}% of the time")
     print(f"second half: {active.mean() * 100:.0f}% of cells oscillate (c amplitude > 0.05 uM); "
           f"mean c {w.mean():.3f} uM; synchrony (mean pairwise corr. of c) {corr[iu].mean():.3f}")
 

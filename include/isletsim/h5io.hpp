@@ -88,6 +88,8 @@ struct H5Run {
   const std::vector<double>& var(const std::string& name) const;  // throws InputError
 };
 
-H5Run read_run(const std::string& path);  // throws InputError naming the file
+// Throws InputError naming the file. with_data = false reads everything but
+// the sampled series (time, glucose, data stay empty; n_samples is set).
+H5Run read_run(const std::string& path, bool with_data = true);
 
 }  // namespace isletsim

@@ -79,9 +79,23 @@ void print_profile(const RunResult& r, const RunSetup& s) {
              p.total_wall * T / cell_steps * 1e9);
 }
 
+// The config of a run: the built-in default, a TOML file, or the config
+// stored in an earlier run's HDF5 output (which reproduces that run).
+RunConfig resolve_config(const std::string& path, const std::vector<std::string>& sets) {
+  if (path.empty()) return parse_config("", "<built-in default>", sets);
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0) {
+    const std::string text = read_run(path, false).attr("config");
+    if (text.empty()) throw InputError("'" + path + "' holds no config attribute (not an isletsim output?)");
+    RunConfig c = parse_config(text, path + " (config attribute)", sets);
+    c.base_dir = std::filesystem::path(path).parent_path().string();
+    return c;
+  }
+  return load_config(path, sets);
+}
+
 int cmd_run(const std::string& config_path, const std::vector<std::string>& sets, std::string output, int threads,
             bool quiet, bool profile) {
-  RunConfig cfg = config_path.empty() ? parse_config("", "<built-in default>", sets) : load_config(config_path, sets);
+  RunConfig cfg = resolve_config(config_path, sets);
   if (!output.empty()) cfg.output = output;
   const RunSetup s = build_setup(cfg);
   RunOptions opt;
@@ -136,8 +150,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   int threads = 0;
   bool quiet = false, profile = false, print_config = false;
-  run->add_option("config", config_path, "TOML run configuration (docs/config.md)");
-  run->add_option("--set", sets, "override a config value, e.g. --set coupling.gV=120 (repeatable)")->take_all();
+  run->add_option("config", config_path,
+                  "TOML run configuration (docs/config.md), or an earlier output .h5 to run its config again");
+  run->add_option("--set", sets, "override a config value, e.g. --set coupling.gV=120 (repeatable)")
+      ->allow_extra_args(false);
   run->add_option("-o,--output", output, "output HDF5 file (default: record.file of the config)");
   run->add_option("-j,--threads", threads, "threads (default: the usable cores, see `islet info`)");
   run->add_flag("-q,--quiet", quiet, "no progress line and no warnings");
@@ -158,9 +174,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       if (print_config) {
-        RunConfig cfg =
-            config_path.empty() ? parse_config("", "<built-in default>", sets) : load_config(config_path, sets);
-        fmt::print("{}", to_toml(cfg));
+        fmt::print("{}", to_toml(resolve_config(config_path, sets)));
         return 0;
       }
       return cmd_run(config_path, sets, output, threads, quiet, profile);

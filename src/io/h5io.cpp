@@ -612,7 +612,7 @@ void read_root_attrs(const Ctx& ctx, hid_t root, H5Run& run) {
 
 }  // namespace
 
-H5Run read_run(const std::string& path) {
+H5Run read_run(const std::string& path, bool with_data) {
   silence_hdf5();
   const Ctx ctx{path};
   std::error_code ec;
@@ -636,11 +636,11 @@ H5Run read_run(const std::string& path) {
   const Dataset time = open_dataset(ctx, root, "time", "/time", 1);
   const hsize_t n = time.dims[0];
   run.n_samples = n;
-  run.time = read_all<double>(ctx, time, "/time", H5T_NATIVE_DOUBLE);
+  if (with_data) run.time = read_all<double>(ctx, time, "/time", H5T_NATIVE_DOUBLE);
   const Dataset glucose = open_dataset(ctx, root, "glucose", "/glucose", 1);
   if (glucose.dims[0] < n)
     not_a_run(path, "'/glucose' has fewer samples than '/time'");
-  run.glucose = read_rows<double>(ctx, glucose, "/glucose", n, H5T_NATIVE_DOUBLE);
+  if (with_data) run.glucose = read_rows<double>(ctx, glucose, "/glucose", n, H5T_NATIVE_DOUBLE);
 
   if (!link_exists(ctx, root, "data")) not_a_run(path, "missing group '/data'");
   Handle data = ctx.own(H5Gopen2(root, "data", H5P_DEFAULT), H5Gclose, "open group '/data'");
@@ -649,11 +649,11 @@ H5Run read_run(const std::string& path) {
     const std::string full = "/data/" + name;
     const Dataset d = open_dataset(ctx, data.get(), name, full, 2);
     if (d.dims[0] < n) not_a_run(path, "'" + full + "' has fewer samples than '/time'");
-    if (!run.data.empty() && d.dims[1] != run.n_cells)
+    if (&name != &run.var_names.front() && d.dims[1] != run.n_cells)
       not_a_run(path, "'" + full + "' has " + std::to_string(d.dims[1]) + " cells, '/data/" +
                           run.var_names.front() + "' " + std::to_string(run.n_cells));
     run.n_cells = d.dims[1];
-    run.data.push_back(read_rows<double>(ctx, d, full, n, H5T_NATIVE_DOUBLE));
+    if (with_data) run.data.push_back(read_rows<double>(ctx, d, full, n, H5T_NATIVE_DOUBLE));
   }
 
   read_root_attrs(ctx, root, run);

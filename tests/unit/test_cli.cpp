@@ -160,3 +160,19 @@ TEST_F(Cli, SigintLeavesValidInterruptedFile) {
   EXPECT_GT(f.n_samples, 0u);
   EXPECT_EQ(f.time.size(), f.n_samples);
 }
+
+// A file alone reproduces its run: its stored config runs again to the same bits.
+TEST_F(Cli, OutputFileReproducesItsRun) {
+  const auto a = islet("run -q --set sim.duration_s=0.3 --set network.n_cells=40 --set sim.seed=7 "
+                       "--set record.dtype=float64 -o " + path("a.h5"));
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto b = islet("run -q " + path("a.h5") + " -o " + path("b.h5"));
+  ASSERT_EQ(b.code, 0) << b.out;
+  const H5Run ra = read_run(path("a.h5")), rb = read_run(path("b.h5"));
+  std::string cb = rb.attr("config");  // the same config but for the output path
+  cb.replace(cb.find("b.h5"), 4, "a.h5");
+  EXPECT_EQ(ra.attr("config"), cb);
+  EXPECT_EQ(ra.data, rb.data);
+  EXPECT_EQ(ra.edge_w, rb.edge_w);
+  EXPECT_EQ(ra.params, rb.params);
+}
