@@ -1,11 +1,13 @@
 #pragma once
 // Sense-reversing spin barrier for the persistent parallel region. A step of
 // a 1000-cell islet is ~10 us of work, so the barrier must cost well under a
-// microsecond: threads spin on a cache line (with a pause hint) and only
-// yield the core after a long wait, e.g. when more threads than cores run.
+// microsecond: threads spin on a cache line (with a pause hint), and only
+// after a long wait (tens of us: more threads than cores, or a busy machine)
+// sleep in the kernel (std::atomic::wait, a futex) until the last thread
+// arrives, so an oversubscribed run does not burn the cores it waits for.
 #include <atomic>
 #include <cstdint>
-#include <thread>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -26,22 +28,72 @@ class SpinBarrier {
     if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
       count_.store(0, std::memory_order_relaxed);
       flag_.store(sense, std::memory_order_release);
+      flag_.notify_all();  // int: the futex type, so no system call or shared write unless a thread sleeps
       return;
     }
-    std::uint32_t spins = 0;
-    while (flag_.load(std::memory_order_acquire) != sense) {
-      if (++spins < 2048) {
-        ISLET_CPU_RELAX();
-      } else {
-        std::this_thread::yield();
+    for (std::uint32_t spins = 0; spins < 2048; ++spins) {
+      if (flag_.load(std::memory_order_acquire) == sense) return;
+      ISLET_CPU_RELAX();
+    }
+    while (flag_.load(std::memory_order_acquire) != sense) flag_.wait(!sense, std::memory_order_acquire);
+  }
+
+ private:
+  alignas(64) std::atomic<unsigned> count_{0};
+  // int, not bool: libstdc++ waits on int with a futex directly; for other
+  // types notify_all() does an atomic add on a process-wide table entry,
+  // which all threads would then fight over at every barrier.
+  alignas(64) std::atomic<int> flag_{0};
+  const unsigned n_;
+};
+
+}  // namespace isletsim
+
+namespace isletsim {
+
+// Point-to-point synchronisation between the stages of a step: a thread only
+// waits for the threads it shares gap junctions with (whose values it reads,
+// and who read its values), not for everyone. Each thread publishes how many
+// stages it has finished; before the next stage it waits until each of its
+// neighbours has finished the same number. One cache line moves per
+// neighbour, instead of the several a counting barrier needs; uncoupled runs
+// do not wait at all.
+class NeighbourSync {
+ public:
+  void init(unsigned threads, std::vector<std::vector<unsigned>> deps) {
+    epochs_ = std::vector<Slot>(threads);
+    deps_ = std::move(deps);
+  }
+  const std::vector<unsigned>& deps(unsigned t) const { return deps_[t]; }
+
+  // Thread t has finished stage `phase` (1, 2, ...); returns when every
+  // neighbour of t has too.
+  void arrive_and_wait(unsigned t, std::uint64_t phase64) {
+    // 32-bit counters (the futex type, see SpinBarrier::flag_), compared
+    // modulo 2^32: neighbours are never more than one stage apart.
+    const auto phase = static_cast<std::int32_t>(static_cast<std::uint32_t>(phase64));
+    epochs_[t].v.store(phase, std::memory_order_release);
+    epochs_[t].v.notify_all();
+    for (unsigned u : deps_[t]) {
+      std::atomic<std::int32_t>& e = epochs_[u].v;
+      std::uint32_t spins = 0;
+      for (std::int32_t seen = e.load(std::memory_order_acquire);
+           static_cast<std::int32_t>(static_cast<std::uint32_t>(seen) - static_cast<std::uint32_t>(phase)) < 0;
+           seen = e.load(std::memory_order_acquire)) {
+        if (++spins < 2048)
+          ISLET_CPU_RELAX();
+        else
+          e.wait(seen, std::memory_order_acquire);
       }
     }
   }
 
  private:
-  alignas(64) std::atomic<unsigned> count_{0};
-  alignas(64) std::atomic<bool> flag_{false};
-  const unsigned n_;
+  struct alignas(64) Slot {
+    std::atomic<std::int32_t> v{0};
+  };
+  std::vector<Slot> epochs_;
+  std::vector<std::vector<unsigned>> deps_;
 };
 
 }  // namespace isletsim

@@ -2,6 +2,7 @@
 // Helpers shared by the unit tests.
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,17 @@ inline EngineProblem default_problem(std::size_t n, Integrator integ, double dt_
 }
 
 // Reads a CSV of numbers with one header line: columns[k][row].
-inline std::vector<std::vector<double>> read_csv_columns(const std::string& path, std::vector<std::string>* header) {
+// Opens a shared reference file or throws (the test then fails saying why).
+inline std::ifstream open_reference(const std::string& path) {
   std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error("cannot open reference file '" + path +
+                             "' (the tests expect shared/ beside the repository; set -DISLET_SHARED_DIR=...)");
+  return in;
+}
+
+inline std::vector<std::vector<double>> read_csv_columns(const std::string& path, std::vector<std::string>* header) {
+  std::ifstream in = open_reference(path);
   std::string line;
   std::getline(in, line);
   std::vector<std::vector<double>> cols;
@@ -59,7 +69,7 @@ inline std::vector<double> upcrossings(const std::vector<double>& t, const std::
 
 // Reads a named array of numbers from the reference events JSON (flat format).
 inline std::vector<double> json_array(const std::string& path, const std::string& key) {
-  std::ifstream in(path);
+  std::ifstream in = open_reference(path);
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string s = ss.str();
