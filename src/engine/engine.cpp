@@ -182,7 +182,7 @@ class Engine {
     // Derived parameters: per cell where they vary, else one broadcast value.
     {
       constexpr int ND = kernel::derived::kNumDerived;
-      std::vector<double> pc(kNumParams), first(ND), d(ND);
+      std::vector<double> pc(kNumParams), d(ND);
       std::array<std::vector<double>, ND> values;
       for (auto& v : values) v.resize(npad_);
       for (std::size_t i = 0; i < npad_; ++i) {
@@ -226,10 +226,7 @@ class Engine {
 
   RunResult run() {
     const auto t0 = Clock::now();
-    unsigned T = std::max(1u, opt_.threads);
-    flags_.assign(T, {});
-    times_.assign(T, {});
-    SpinBarrier barrier(T);
+    const unsigned T = std::max(1u, opt_.threads);
     unsigned actual = T;
 #pragma omp parallel num_threads(T)
     {
@@ -239,13 +236,11 @@ class Engine {
 #pragma omp single
       {
         actual = nt;
-        if (nt != T) {
-          barrier_ptr_ = std::make_unique<SpinBarrier>(nt);
-          flags_.assign(nt, {});
-          times_.assign(nt, {});
-        }
+        barrier_ptr_ = std::make_unique<SpinBarrier>(nt);
+        flags_.assign(nt, {});
+        times_.assign(nt, {});
       }
-      SpinBarrier& bar = nt == T ? barrier : *barrier_ptr_;
+      SpinBarrier& bar = *barrier_ptr_;
 #pragma omp single
       init_neighbour_sync(nt);
       if (opt_.profile)
@@ -517,9 +512,7 @@ class Engine {
   void submit(int b, std::size_t count) {
     if (!recording_ || count == 0) return;
     RecordBuffer* buf = &rec_[b];
-    const std::size_t first = samples_written_;
     samples_written_ += count;
-    (void)first;
     writer_.submit([this, buf, count] {
       std::vector<const double*> ptrs;
       for (const auto& d : buf->data) ptrs.push_back(d.data());
