@@ -18,6 +18,9 @@ struct RunSetup {
 
 // Throws InputError for anything inconsistent (files, sizes, values).
 RunSetup build_setup(const RunConfig& cfg);
+// The same with a network built elsewhere (e.g. in Python) instead of the
+// config's [network] section; nullptr = build it from the config.
+RunSetup build_setup(const RunConfig& cfg, const Network* network);
 
 // Multiplicative factor (mean 1, coefficient of variation d.cv) for one cell,
 // from the counter-based RNG: depends only on (seed, cell, stream, sub).

@@ -14,6 +14,7 @@
 #include "isletsim/h5io.hpp"
 #include "isletsim/model.hpp"
 #include "isletsim/simulation.hpp"
+#include "isletsim/sweep.hpp"
 
 using namespace isletsim;
 
@@ -138,6 +139,43 @@ int cmd_params(bool markdown) {
   return 0;
 }
 
+int cmd_sweep(const std::string& path, const std::string& executor, int cores, int threads_per_task,
+              const std::string& shard, bool resume, bool quiet) {
+  const sweep::SweepSpec spec = sweep::load_sweep(path);
+  sweep::SweepOptions opt;
+  opt.exec.kind = sweep::executor_from_string(executor);
+  opt.exec.threads_per_task = threads_per_task > 0 ? static_cast<unsigned>(threads_per_task) : 1;
+  opt.exec.cores = cores > 0 ? static_cast<unsigned>(cores) : env::detect_cores().cores;
+  opt.exec.stop = env::install_stop_handlers();
+  if (!shard.empty()) opt.shard = sweep::parse_shard(shard);
+  opt.resume = resume;
+  opt.quiet = quiet;
+  opt.progress = !quiet && env::stderr_is_tty();
+  const unsigned conc = sweep::concurrent_tasks(opt.exec);
+  if (!quiet)
+    fmt::print(stderr, "islet sweep: {} task(s){}, executor {}: {} at a time x {} thread(s) each -> {}\n", spec.size(),
+               opt.shard.n > 1 ? fmt::format(" (shard {}/{})", opt.shard.k, opt.shard.n) : std::string(),
+               sweep::to_string(opt.exec.kind), conc, opt.exec.threads_per_task, spec.out_dir);
+  const sweep::SweepOutcome o = sweep::run_sweep(spec, opt);
+  fmt::print("islet sweep: {} of {} task(s) in this shard: {} ok, {} failed, {} skipped (done before), {} interrupted, "
+             "in {:.2f} s -> {}\n",
+             o.selected, o.total, o.ok, o.failed, o.skipped, o.interrupted, o.wall_s, o.table);
+  if (o.interrupted) return 130;
+  return o.failed ? 1 : 0;
+}
+
+int cmd_bifurcation(const sweep::GaussOptions& g, const std::string& out, int cores, const std::string& executor) {
+  sweep::ExecutorOptions eo;
+  eo.kind = sweep::executor_from_string(executor);
+  eo.cores = cores > 0 ? static_cast<unsigned>(cores) : env::detect_cores().cores;
+  const sweep::BifurcationTiming t = sweep::gauss_bifurcation(g, out, eo);
+  fmt::print("islet bifurcation: Gauss map alpha = {:g}, beta {:g}..{:g}: {}x{} ({} transient + {} iterations per "
+             "column) computed in {:.2f} ms ({} task(s) on {} worker(s)); PNG written in {:.2f} ms -> {}\n",
+             g.alpha, g.beta_min, g.beta_max, g.width, g.height, g.transient, g.iterations, t.compute_s * 1e3, t.tasks,
+             t.workers, t.png_s * 1e3, out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -166,6 +204,36 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "cores this process may use, and why");
 
+  auto* sw = app.add_subcommand("sweep", "run many independent simulations from a sweep file (docs/sweeps.md)");
+  std::string sweep_path, executor = "threads", shard;
+  int sweep_cores = 0, threads_per_task = 1;
+  bool resume = false, sweep_quiet = false;
+  sw->add_option("sweep_file", sweep_path, "sweep TOML file (docs/sweeps.md)")->required();
+  sw->add_option("--executor", executor, "serial or threads (default threads: tasks in parallel in this process)");
+  sw->add_option("-j,--cores", sweep_cores, "cores to use (default: the usable cores, see `islet info`)");
+  sw->add_option("--threads-per-task", threads_per_task, "threads per simulation (default 1)");
+  sw->add_option("--shard", shard, "K/N: run only tasks with index % N == K-1 (e.g. a Slurm array task)");
+  sw->add_flag("--resume", resume, "skip tasks already complete (result file and table row present)");
+  sw->add_flag("-q,--quiet", sweep_quiet, "no progress line and no per-task messages");
+
+  auto* bif = app.add_subcommand("bifurcation", "bifurcation diagram of a map as a PNG");
+  std::string bif_map, bif_out = "gauss_bifurcation.png", bif_exec = "threads";
+  sweep::GaussOptions g;
+  int bif_cores = 0;
+  bif->add_option("map", bif_map, "the map: gauss (x -> exp(-alpha x^2) + beta)")->required()->check(CLI::IsMember({"gauss"}));
+  bif->add_option("--alpha", g.alpha, "alpha (default 5.8)");
+  bif->add_option("--beta-min", g.beta_min, "first column's beta (default -1)");
+  bif->add_option("--beta-max", g.beta_max, "last column's beta (default 1)");
+  bif->add_option("--x-min", g.x_min, "bottom of the image (default -1)");
+  bif->add_option("--x-max", g.x_max, "top of the image (default 1.5)");
+  bif->add_option("--width", g.width, "columns (values of beta; default 640)");
+  bif->add_option("--height", g.height, "rows (histogram bins; default 400)");
+  bif->add_option("--transient", g.transient, "iterations dropped per column (default 200)");
+  bif->add_option("--iterations", g.iterations, "iterations histogrammed per column (default 4000)");
+  bif->add_option("-o,--output", bif_out, "PNG file (default gauss_bifurcation.png)");
+  bif->add_option("-j,--cores", bif_cores, "cores to use (default: the usable cores)");
+  bif->add_option("--executor", bif_exec, "serial or threads (default threads)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -180,6 +248,8 @@ int main(int argc, char** argv) {
       return cmd_run(config_path, sets, output, threads, quiet, profile);
     }
     if (*params) return cmd_params(markdown);
+    if (*sw) return cmd_sweep(sweep_path, executor, sweep_cores, threads_per_task, shard, resume, sweep_quiet);
+    if (*bif) return cmd_bifurcation(g, bif_out, bif_cores, bif_exec);
     if (*info) {
       fmt::print("isletsim {}\n{}", version(), env::format_core_report(env::detect_cores()));
       return 0;

@@ -58,10 +58,12 @@ Network make_network(const RunConfig& c) {
 
 }  // namespace
 
-RunSetup build_setup(const RunConfig& cfg) {
+RunSetup build_setup(const RunConfig& cfg) { return build_setup(cfg, nullptr); }
+
+RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   RunSetup s;
   s.config = cfg;
-  s.network = make_network(cfg);
+  s.network = network ? *network : make_network(cfg);
   Network& net = s.network;
   const std::size_t n = net.n_cells();
   if (n == 0) throw InputError("the network has no cells");

@@ -1,0 +1,196 @@
+"""Type stubs for isletsim (the pybind11 module _isletsim plus the pure-Python helpers).
+
+Units: time s, glucose mM, V mV, c uM, positions um, conductances pS, weights dimensionless.
+"""
+from typing import Any, NamedTuple, Optional, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class InputError(ValueError):
+    """Bad input (config key or value, file content). The message is the CLI's (`islet: error: ...`)."""
+
+class SimulationError(RuntimeError):
+    """The simulation failed (non-finite state). ``result`` holds the data recorded so far."""
+    result: Result
+
+class Param(NamedTuple):
+    """A model parameter (as `islet params`)."""
+    name: str
+    unit: str
+    default: float
+    description: str
+
+class State(NamedTuple):
+    """A state variable; names usable in record.vars and [initial]."""
+    name: str
+    unit: str
+    initial: float
+    description: str
+
+def params() -> list[Param]:
+    """The model parameter table: name, unit, default, description."""
+
+def states() -> list[State]:
+    """The state variables: name, unit, initial value, description."""
+
+def config_keys() -> list[str]:
+    """Every accepted config key, 'section.key'."""
+
+def detect_cores() -> int:
+    """Cores this process may use (affinity, cgroup quota, OMP_NUM_THREADS, batch allocations)."""
+
+def core_report() -> str:
+    """The `islet info` table: each source of the core limit and the result."""
+
+class Config:
+    """A run configuration: the TOML of `islet run` (docs/config.md).
+
+    set() behaves exactly like the CLI's ``--set key=value`` (same checks, same messages).
+    """
+    @staticmethod
+    def default() -> Config:
+        """The built-in default run: 1000-cell sphere, 600 s, glucose 2 -> 11 mM at 180 s."""
+    @staticmethod
+    def load(path: str) -> Config:
+        """A TOML file, or the config attribute of an earlier output .h5.
+
+        Raises FileNotFoundError (missing file) or InputError/ValueError (invalid)."""
+    @staticmethod
+    def from_toml(text: str, origin: str = "<string>", base_dir: str = "") -> Config:
+        """A config from TOML text; origin names it in messages, base_dir resolves relative paths."""
+    def set(self, key: str, value: Any) -> Config:
+        """Override 'section.key' (e.g. 'coupling.gV', pS) with a number, bool, str, list or dict. Returns self."""
+    def heterogeneity(self, name: str, cv: float, dist: str = "normal") -> Config:
+        """Per-cell factor (mean 1, coefficient of variation cv) on parameter `name`;
+        dist 'normal' (truncated > 0), 'lognormal' or 'gamma'; cv = 0 removes it. Returns self."""
+    def to_toml(self) -> str:
+        """The resolved config, every key explicit (`islet run --print-config`)."""
+    def as_dict(self) -> dict[str, Any]:
+        """The resolved config as nested dicts."""
+    def get(self, key: str) -> Any:
+        """The resolved value of 'section.key'; KeyError if absent."""
+    def copy(self) -> Config: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def overrides(self) -> list[str]:
+        """The set() calls so far as --set texts 'key=value'."""
+    @property
+    def base_dir(self) -> str: ...
+    @property
+    def duration_s(self) -> float:
+        """Simulated time (s)."""
+    @property
+    def dt_ms(self) -> float:
+        """Time step (ms)."""
+    @property
+    def seed(self) -> int: ...
+    @property
+    def record_vars(self) -> list[str]: ...
+    @property
+    def output(self) -> str:
+        """record.file."""
+
+class Network:
+    """Cells (positions in um) and undirected gap-junction edges (weights >= 0)."""
+    @staticmethod
+    def sphere(n_cells: int = 1000, seed: int = 1, cell_diameter_um: float = 12.0,
+               contact_factor: float = 1.07, oversample: float = 4.0) -> Network:
+        """Random packing of non-overlapping spheres; edges between centres closer than contact_factor diameters."""
+    @staticmethod
+    def lattice(nx: int, ny: int, nz: int, spacing_um: float = 10.0) -> Network:
+        """Cubic lattice, 6 neighbours, weight 1; id = x + nx*(y + ny*z)."""
+    @staticmethod
+    def from_csv(cells: str, edges: str) -> Network:
+        """cells.csv (id,x,y,z[,parameter columns]) and edges.csv (i,j,weight)."""
+    @staticmethod
+    def from_arrays(positions: npt.ArrayLike, edges: npt.ArrayLike,
+                    weights: Optional[npt.ArrayLike] = None) -> Network:
+        """positions (n, 3) um, edges (m, 2) cell ids, weights (m,) (default 1)."""
+    @property
+    def n_cells(self) -> int: ...
+    @property
+    def n_edges(self) -> int: ...
+    @property
+    def mean_degree(self) -> float: ...
+    @property
+    def positions(self) -> npt.NDArray[np.float64]:
+        """(n_cells, 3), um."""
+    @property
+    def edges(self) -> npt.NDArray[np.uint32]:
+        """(n_edges, 2), each undirected edge once."""
+    @property
+    def weights(self) -> npt.NDArray[np.float64]:
+        """(n_edges,), dimensionless."""
+    @property
+    def cell_params(self) -> dict[str, npt.NDArray[np.float64]]:
+        """Per-cell parameter columns from cells.csv."""
+
+class Result:
+    """A finished (or stopped) run: the content of its HDF5 output, in memory."""
+    @property
+    def time(self) -> npt.NDArray[np.float64]:
+        """(samples,), s."""
+    @property
+    def glucose(self) -> npt.NDArray[np.float64]:
+        """(samples,), mM (NaN when JGK is fixed)."""
+    @property
+    def vars(self) -> list[str]: ...
+    def keys(self) -> list[str]: ...
+    def __contains__(self, var: str) -> bool: ...
+    def __getitem__(self, var: str) -> npt.NDArray[np.float64]:
+        """(samples, cells) float64, C-contiguous, read-only view (c in uM, V in mV, ...). KeyError if absent."""
+    def __len__(self) -> int: ...
+    @property
+    def n_samples(self) -> int: ...
+    @property
+    def n_cells(self) -> int: ...
+    @property
+    def status(self) -> str:
+        """'complete', 'interrupted' or 'failed'."""
+    @property
+    def message(self) -> str: ...
+    @property
+    def steps_done(self) -> int: ...
+    @property
+    def wall_s(self) -> float: ...
+    @property
+    def path(self) -> Optional[str]: ...
+    @property
+    def final_state(self) -> dict[str, npt.NDArray[np.float64]]:
+        """{state: (cells,)} at the end; empty for a loaded file."""
+    @property
+    def positions(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def edges(self) -> npt.NDArray[np.uint32]: ...
+    @property
+    def weights(self) -> npt.NDArray[np.float64]:
+        """Effective coupling weights w_ij."""
+    @property
+    def params(self) -> dict[str, npt.NDArray[np.float64]]:
+        """Per-cell parameter values (heterogeneity applied)."""
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """Root attributes of the output file."""
+    @property
+    def config_toml(self) -> str: ...
+    @property
+    def config(self) -> Config: ...
+    def synchrony(self, var: str = "c", from_s: float = 0.0) -> float:
+        """Mean pairwise Pearson correlation of `var` over samples with t >= from_s."""
+    def duty_cycle(self, var: str = "c", from_s: float = 0.0) -> npt.NDArray[np.float64]:
+        """Per-cell fraction of samples above half the cell's own amplitude."""
+    def save(self, path: str) -> None:
+        """Write the HDF5 file `islet run` writes (docs/hdf5-layout.md)."""
+
+def simulate(config: Config, network: Optional[Network] = None, threads: Optional[int] = None,
+             output: Optional[str] = None) -> Result:
+    """Run; releases the GIL. threads None = detect_cores(). output: also write the HDF5 file.
+
+    Ctrl-C raises KeyboardInterrupt with .result (data so far); a blow-up raises SimulationError."""
+
+def load(path: str) -> Result:
+    """Read an isletsim HDF5 output (from `islet run` or Result.save)."""

@@ -1,0 +1,78 @@
+// Executors: run independent tasks serially or on a pool of threads in this
+// process (task-level parallelism; each task gets threads_per_task threads).
+#include <algorithm>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "isletsim/env.hpp"
+#include "isletsim/error.hpp"
+#include "isletsim/sweep.hpp"
+
+namespace isletsim::sweep {
+
+const char* to_string(TaskResult::Status s) {
+  switch (s) {
+    case TaskResult::Status::ok: return "ok";
+    case TaskResult::Status::failed: return "failed";
+    default: return "interrupted";
+  }
+}
+
+ExecutorKind executor_from_string(const std::string& s) {
+  if (s == "serial") return ExecutorKind::serial;
+  if (s == "threads") return ExecutorKind::threads;
+  const std::vector<std::string> known{"serial", "threads"};
+  throw InputError("--executor '" + s + "': expected serial or threads" + did_you_mean(s, known) +
+                   " (mpi: not built, see docs/sweeps.md)");
+}
+
+const char* to_string(ExecutorKind k) { return k == ExecutorKind::serial ? "serial" : "threads"; }
+
+unsigned concurrent_tasks(const ExecutorOptions& opt) {
+  if (opt.kind == ExecutorKind::serial) return 1;
+  const unsigned cores = opt.cores ? opt.cores : env::detect_cores().cores;
+  return std::max(1u, cores / std::max(1u, opt.threads_per_task));
+}
+
+void execute(const std::vector<Task*>& tasks, const std::function<void(std::size_t, TaskResult&&)>& done,
+             const ExecutorOptions& opt) {
+  TaskContext ctx;
+  ctx.threads = std::max(1u, opt.threads_per_task);
+  ctx.stop = opt.stop;
+  std::mutex m;
+  std::exception_ptr error;  // from done(): rethrown after every worker stopped
+  const auto stopped = [&] { return opt.stop && opt.stop->load(); };
+  const auto run_one = [&](std::size_t i) {
+    TaskResult r;
+    if (stopped()) {
+      r.status = TaskResult::Status::interrupted;
+      r.message = "not started (stop requested)";
+    } else {
+      r = tasks[i]->run(ctx);
+    }
+    std::lock_guard<std::mutex> lock(m);
+    try {
+      done(i, std::move(r));
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  };
+  const unsigned workers = std::min<std::size_t>(concurrent_tasks(opt), tasks.size());
+  if (workers <= 1) {
+    for (std::size_t i = 0; i < tasks.size() && !error; ++i) run_one(i);
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  pool.reserve(workers);
+  for (unsigned w = 0; w < workers; ++w)
+    pool.emplace_back([&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < tasks.size();) run_one(i);
+    });
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace isletsim::sweep
