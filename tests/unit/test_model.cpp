@@ -82,7 +82,11 @@ TEST(FastExp, MatchesStdExpWithinTwoUlp) {
   }
   EXPECT_LE(worst, 2.0);
   EXPECT_TRUE(std::isnan(fastmath::exp(NAN)));
+  EXPECT_TRUE(std::isnan(fastmath::exp(INFINITY)));  // a blow-up stays visible
   EXPECT_EQ(fastmath::exp(0.0), 1.0);
+  EXPECT_EQ(fastmath::exp(-1000.0), fastmath::exp(-708.0));  // clamped, positive
+  EXPECT_GT(fastmath::exp(-1000.0), 0.0);
+  EXPECT_EQ(fastmath::exp(1000.0), fastmath::exp(708.0));
 }
 
 TEST(ModelTable, HasEveryParameterOnce) {
