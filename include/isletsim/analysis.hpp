@@ -20,4 +20,13 @@ double mean_pairwise_correlation(const Traces& x, std::size_t from = 0);
 // half of its own oscillation amplitude (min + 0.5 (max - min)).
 std::vector<double> duty_cycle(const Traces& x, std::size_t from = 0);
 
+// Times at which x crosses `level` upwards, linearly interpolated between
+// samples (spike times: V crossing -40 mV, as the reference events do).
+std::vector<double> upcrossings(const std::vector<double>& t, const std::vector<double>& x, double level);
+
+// Times of local maxima of x whose prominence (height above the higher of the
+// two minima separating them from higher peaks, as scipy defines it) is at
+// least `prominence` (calcium peaks: 0.02 uM, as the reference events do).
+std::vector<double> prominent_peaks(const std::vector<double>& t, const std::vector<double>& x, double prominence);
+
 }  // namespace isletsim::analysis

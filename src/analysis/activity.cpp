@@ -46,4 +46,27 @@ std::vector<double> duty_cycle(const Traces& x, std::size_t from) {
   return out;
 }
 
+std::vector<double> upcrossings(const std::vector<double>& t, const std::vector<double>& x, double level) {
+  std::vector<double> out;
+  for (std::size_t i = 1; i < x.size(); ++i)
+    if (x[i - 1] < level && x[i] >= level)
+      out.push_back(t[i - 1] + (t[i] - t[i - 1]) * (level - x[i - 1]) / (x[i] - x[i - 1]));
+  return out;
+}
+
+std::vector<double> prominent_peaks(const std::vector<double>& t, const std::vector<double>& x, double prominence) {
+  std::vector<double> out;
+  const std::size_t n = x.size();
+  for (std::size_t i = 1; i + 1 < n; ++i) {
+    if (!(x[i] > x[i - 1] && x[i] >= x[i + 1])) continue;
+    double left_min = x[i], right_min = x[i];
+    std::size_t j = i;
+    while (j > 0 && x[j - 1] <= x[i]) left_min = std::min(left_min, x[--j]);
+    j = i;
+    while (j + 1 < n && x[j + 1] <= x[i]) right_min = std::min(right_min, x[++j]);
+    if (x[i] - std::max(left_min, right_min) >= prominence) out.push_back(t[i]);
+  }
+  return out;
+}
+
 }  // namespace isletsim::analysis

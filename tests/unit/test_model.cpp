@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "isletsim/analysis.hpp"
 #include "isletsim/engine.hpp"
 #include "model/fastmath.hpp"
 #include "test_support.hpp"
@@ -31,23 +32,6 @@ Trace run_single(Integrator integ, double dt_ms, double duration_ms, std::uint64
   tr.V = sink.data[0];
   tr.c = sink.data[1];
   return tr;
-}
-
-// Local maxima of x with a prominence of at least `prom` (as scipy defines it:
-// height above the higher of the two minima separating it from higher peaks).
-std::vector<double> prominent_peaks(const std::vector<double>& t, const std::vector<double>& x, double prom) {
-  std::vector<double> out;
-  const std::size_t n = x.size();
-  for (std::size_t i = 1; i + 1 < n; ++i) {
-    if (!(x[i] > x[i - 1] && x[i] >= x[i + 1])) continue;
-    double left_min = x[i], right_min = x[i];
-    std::size_t j = i;
-    while (j > 0 && x[j - 1] <= x[i]) left_min = std::min(left_min, x[--j]);
-    j = i;
-    while (j + 1 < n && x[j + 1] <= x[i]) right_min = std::min(right_min, x[++j]);
-    if (x[i] - std::max(left_min, right_min) >= prom) out.push_back(t[i]);
-  }
-  return out;
 }
 
 void expect_events_match(const std::vector<double>& got, const std::vector<double>& want, double tol_ms,
@@ -113,7 +97,7 @@ TEST(Reference, EulerSingleCellMatchesReference) {
   }
   std::printf("Euler: worst |V - V_ref| over 20 s at 1 ms = %.3g mV\n", worst_V);
   const auto want = test::json_array(kRef + "/bertram2007_single_euler_dt0.1_events.json", "spike_upcrossing_times_ms");
-  expect_events_match(test::upcrossings(tr.t_ms, tr.V, -40.0), want, 0.2, "euler_spikes");
+  expect_events_match(analysis::upcrossings(tr.t_ms, tr.V, -40.0), want, 0.2, "euler_spikes");
 }
 
 // Acceptance 2: the default accurate integrator (RK4 at its default step)
@@ -122,11 +106,11 @@ TEST(Reference, AccurateIntegratorMatchesAccurateEvents) {
   const std::string ev = kRef + "/bertram2007_single_accurate_events.json";
   const double dt = default_dt_ms(Integrator::rk4);
   const Trace tr = run_single(Integrator::rk4, dt, 60000.0);
-  expect_events_match(test::upcrossings(tr.t_ms, tr.V, -40.0),
+  expect_events_match(analysis::upcrossings(tr.t_ms, tr.V, -40.0),
                       until(test::json_array(ev, "spike_upcrossing_times_ms"), 60000.0), 2.0, "rk4_spikes");
   // Calcium maxima are slow and flat (less well conditioned): same count, and
   // within 2 ms as well at the default step.
-  expect_events_match(prominent_peaks(tr.t_ms, tr.c, 0.02),
+  expect_events_match(analysis::prominent_peaks(tr.t_ms, tr.c, 0.02),
                       until(test::json_array(ev, "calcium_peak_times_ms"), 60000.0), 2.0, "rk4_calcium_peaks");
 }
 
@@ -135,7 +119,7 @@ TEST(Reference, AccurateIntegratorMatchesAccurateEvents) {
 TEST(Reference, EulerDriftsFromAccurateSolution) {
   const std::string ev = kRef + "/bertram2007_single_accurate_events.json";
   const Trace tr = run_single(Integrator::euler, 0.1, 60000.0);
-  const auto got = test::upcrossings(tr.t_ms, tr.V, -40.0);
+  const auto got = analysis::upcrossings(tr.t_ms, tr.V, -40.0);
   const auto want = until(test::json_array(ev, "spike_upcrossing_times_ms"), 60000.0);
   EXPECT_NE(got.size(), want.size());
   ASSERT_FALSE(got.empty());

@@ -58,15 +58,6 @@ inline std::vector<std::vector<double>> read_csv_columns(const std::string& path
   return cols;
 }
 
-// Upward crossings of `level`, linearly interpolated between samples.
-inline std::vector<double> upcrossings(const std::vector<double>& t, const std::vector<double>& x, double level) {
-  std::vector<double> out;
-  for (std::size_t i = 1; i < x.size(); ++i)
-    if (x[i - 1] < level && x[i] >= level)
-      out.push_back(t[i - 1] + (t[i] - t[i - 1]) * (level - x[i - 1]) / (x[i] - x[i - 1]));
-  return out;
-}
-
 // Reads a named array of numbers from the reference events JSON (flat format).
 inline std::vector<double> json_array(const std::string& path, const std::string& key) {
   std::ifstream in = open_reference(path);

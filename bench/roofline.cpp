@@ -1,0 +1,124 @@
+// Roofline-style bound for the cell kernel on this machine (issue 3).
+//
+// 1. Times kernel::rhs on one 64-cell block that stays in L1: ns per cell
+//    evaluation, the kernel's real cost without memory traffic.
+// 2. Measures this core's throughput for the instruction classes the kernel
+//    is made of (independent operations, 8 accumulators, the widest vectors
+//    the build allows): multiply/FMA, add, divide, square root.
+// 3. Combines them with the kernel's instruction counts per vector of cells
+//    (counted from the compiled loop, see BENCHMARKS.md for the command) into
+//    a lower bound on the time per cell evaluation: the busiest execution
+//    resource decides (FMA/multiply pipes, add pipes, the divider).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "isletsim/model.hpp"
+#include "model/kernel.hpp"
+
+using namespace isletsim;
+using Clock = std::chrono::steady_clock;
+
+#if defined(__AVX512F__)
+using V = __m512d;
+constexpr int kLanes = 8;
+#define VSET1 _mm512_set1_pd
+#define VMUL _mm512_mul_pd
+#define VADD _mm512_add_pd
+#define VDIV _mm512_div_pd
+#define VSQRT _mm512_sqrt_pd
+#define VSUM(v) _mm512_reduce_add_pd(v)
+#elif defined(__AVX2__)
+using V = __m256d;
+constexpr int kLanes = 4;
+#define VSET1 _mm256_set1_pd
+#define VMUL _mm256_mul_pd
+#define VADD _mm256_add_pd
+#define VDIV _mm256_div_pd
+#define VSQRT _mm256_sqrt_pd
+static double vsum(__m256d v) {
+  alignas(32) double a[4];
+  _mm256_store_pd(a, v);
+  return a[0] + a[1] + a[2] + a[3];
+}
+#define VSUM(v) vsum(v)
+#else
+#error "roofline needs AVX2 or AVX-512"
+#endif
+
+// ns per vector instruction of one kind, 8 independent chains.
+template <class Op>
+double throughput_ns(Op op) {
+  V a[8];
+  for (int i = 0; i < 8; ++i) a[i] = VSET1(1.0 + 1e-3 * i);
+  const V b = VSET1(1.0000001);
+  constexpr long N = 4'000'000;
+  double best = 1e9;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = Clock::now();
+    for (long k = 0; k < N; ++k)
+      for (int i = 0; i < 8; ++i) a[i] = op(a[i], b);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    best = std::min(best, s / (N * 8.0) * 1e9);
+  }
+  double sink = 0;
+  for (auto& v : a) sink += VSUM(v);
+  if (sink == 42.4242) std::printf("!");
+  return best;
+}
+
+int main() {
+  // 1. The kernel on one block in L1.
+  constexpr std::size_t B = kernel::kBlock;
+  std::vector<double> in(kernel::kRows * B, 0.0), out(bertram::kNumStates * B);
+  std::vector<double> P(bertram::kNumParams), D(kernel::derived::kNumDerived);
+  for (int k = 0; k < bertram::kNumStates; ++k)
+    for (std::size_t j = 0; j < B; ++j) in[k * B + j] = model_states()[k].initial * (1.0 + 1e-4 * j);
+  for (int k = 0; k < bertram::kNumParams; ++k) P[k] = model_params()[k].default_value;
+  kernel::derive(P.data(), D.data());
+  for (int k = 0; k < bertram::kNumParams; ++k)
+    for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowParam + k) * B + j] = P[k];
+  for (int k = 0; k < kernel::derived::kNumDerived; ++k)
+    for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowDerived + k) * B + j] = D[k];
+  double best = 1e9, sink = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    constexpr int R = 100000;
+    const auto t0 = Clock::now();
+    for (int r = 0; r < R; ++r) {
+      kernel::rhs(B, in.data(), 1.0, out.data());
+      sink += out[r % out.size()];
+    }
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / (R * double(B)) * 1e9);
+  }
+
+  // 2. Instruction throughput.
+  const double t_mul = throughput_ns([](V x, V y) { return VMUL(x, y); });
+  const double t_add = throughput_ns([](V x, V y) { return VADD(x, y); });
+  const double t_div = throughput_ns([](V x, V y) { return VDIV(x, y); });
+  const double t_sqrt = throughput_ns([](V x, V) { return VSQRT(x); });
+
+  // 3. Instruction counts per vector iteration of the kernel loop (AVX-512
+  //    build, GCC 12, -O3 -march=native: see BENCHMARKS.md).
+  constexpr double n_mul = 113 + 91;  // vmulpd + vfmadd (FMA/multiply pipes)
+  constexpr double n_add = 70 + 46;   // vaddpd + vsubpd (add pipes)
+  constexpr double n_div = 11, n_sqrt = 1;
+  const double per_lane = 1.0 / kLanes;
+  const double b_mul = n_mul * t_mul * per_lane, b_add = n_add * t_add * per_lane;
+  const double b_div = (n_div * t_div + n_sqrt * t_sqrt) * per_lane;
+  const double bound = std::max({b_mul, b_add, b_div});
+  std::printf("vector width: %d doubles\n", kLanes);
+  std::printf("measured throughput, ns per vector instruction: mul/fma %.3f  add %.3f  div %.3f  sqrt %.3f\n",
+              t_mul, t_add, t_div, t_sqrt);
+  std::printf("kernel instructions per vector of %d cells: %g mul/fma, %g add/sub, %g div, %g sqrt\n", kLanes, n_mul,
+              n_add, n_div, n_sqrt);
+  std::printf("bound per cell evaluation (ns): mul/fma pipes %.2f, add pipes %.2f, divider %.2f -> %.2f\n", b_mul,
+              b_add, b_div, bound);
+  std::printf("measured kernel: %.2f ns per cell evaluation = %.0f%% of the bound's speed\n", best,
+              100.0 * bound / best);
+  std::printf("bound: %.3g cell evaluations per second per core; measured %.3g\n", 1e9 / bound, 1e9 / best);
+  if (sink == 42.4242) std::printf("!");
+  return 0;
+}
