@@ -531,7 +531,8 @@ class Engine {
     const std::uint64_t N = p_.n_steps, every = std::max<std::uint64_t>(1, p_.record_every);
     const std::size_t K = std::max<std::size_t>(1, p_.record_block);
     const std::size_t nv = p_.record_vars.size();
-    std::uint64_t k = 0;  // sample index
+    std::uint64_t k = 0;       // sample index
+    std::uint64_t handed = 0;  // samples handed to the writer (thread 0)
     View view{&y_, &a_};
     std::uint64_t steps = 0;
     for (std::uint64_t s = 0;; ++s) {
@@ -541,12 +542,21 @@ class Engine {
         check_finite(*view.cur, lo, hi, flags_[tid]);
         if (tid == 0) {
           stop_now_ = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !writer_.error().empty();
-          if (sample && k > 0 && k % K == 0) submit(static_cast<int>((k / K - 1) % 2), K);
+          // Sample k starts a buffer: the writer must be done with it (it was
+          // handed over K samples ago) before anyone writes into it.
+          if (sample && k % K == 0) writer_.wait_idle();
           if (opt_.progress && s % kControlEvery == 0) opt_.progress({s, N});
         }
         tm.lap(local.recording);
         bar.wait(sense);
         tm.lap(local.sync);
+        // Every thread has written every sample before k (threads are only
+        // loosely coupled between control points, so this must come after the
+        // barrier): hand the full buffer to the writer.
+        if (tid == 0 && sample && k > handed && k % K == 0) {
+          submit(static_cast<int>(((k - 1) / K) % 2), k - handed);
+          handed = k;
+        }
         // Every thread reads the same flags after the barrier: one decision.
         std::size_t bad = SIZE_MAX;
         const ThreadFlags* which = nullptr;
@@ -593,8 +603,7 @@ class Engine {
     // Make every column of the last buffer complete, then hand it over.
     bar.wait(sense);
     if (tid == 0 && recording_ && k > 0) {
-      const std::size_t rem = k % K == 0 ? K : k % K;
-      submit(static_cast<int>(((k - 1) / K) % 2), rem);
+      if (k > handed) submit(static_cast<int>(((k - 1) / K) % 2), k - handed);
     }
     pt = local;
     if (tid == 0) {

@@ -58,10 +58,22 @@ enum Row : std::size_t {
   kRows
 };
 
+// Instruction sets the kernel is compiled for (kernel.cpp); the best one the
+// CPU has is used unless forced. Every one gives the same bits.
+enum class Isa { baseline, avx2, avx512 };
+const char* isa_name(Isa);
+Isa best_isa();          // what this CPU supports
+Isa active_isa();        // what rhs() runs
+void force_isa(Isa isa); // tests and benchmarks; throws if the CPU lacks it
+
 // Derivatives (units per ms) of cells [0, n) of the block `in` into
 // out[state * kBlock + j]; n <= kBlock. gkf: glucokinase factor from the
-// glucose protocol (1 = JGK as given).
-inline void rhs(std::size_t n, const double* __restrict in, double gkf, double* __restrict out) {
+// glucose protocol (1 = JGK as given). Dispatches to active_isa()'s build.
+void rhs(std::size_t n, const double* __restrict in, double gkf, double* __restrict out);
+
+// The loop itself, compiled once per instruction set in kernel.cpp.
+[[gnu::always_inline]] static inline void rhs_body(std::size_t n, const double* __restrict in, double gkf,
+                                                   double* __restrict out) {
   using namespace bertram;
   using fastmath::exp;
 #pragma omp simd
