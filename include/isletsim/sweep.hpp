@@ -1,7 +1,7 @@
 #pragma once
 // Parameter sweeps: many independent tasks (islet runs, Gauss-map columns)
-// run by an executor (serial, or threads in one process), with a results
-// table, resume and sharding. File format and usage: docs/sweeps.md.
+// run by an executor (serial, threads in one process, or MPI ranks), with a
+// results table, resume and sharding. File format and usage: docs/sweeps.md.
 //
 // A new kind of task is one new file in src/sweep/: a class derived from
 // Task, plus a factory function declared here.
@@ -44,9 +44,13 @@ class Task {
 
 // ---------------------------------------------------------------- executors
 
-enum class ExecutorKind { serial, threads };
-ExecutorKind executor_from_string(const std::string& s);  // throws InputError
+enum class ExecutorKind { serial, threads, mpi };
+ExecutorKind executor_from_string(const std::string& s);  // serial, threads, mpi; throws InputError
 const char* to_string(ExecutorKind k);
+// "auto": mpi when this build has MPI and a launcher started us (launcher_size
+// > 0, see mpi_launcher_size), else threads; otherwise executor_from_string,
+// refusing mpi when MPI is not built in.
+ExecutorKind resolve_executor(const std::string& s, unsigned launcher_size);
 
 struct ExecutorOptions {
   ExecutorKind kind = ExecutorKind::threads;
@@ -62,8 +66,47 @@ unsigned concurrent_tasks(const ExecutorOptions& opt);
 // done(i, result) is called as each task finishes, one call at a time (under
 // a lock), from whichever thread ran it. Tasks skipped because of a stop
 // request are reported as Status::interrupted without running.
+//
+// ExecutorKind::mpi (an MpiSession must be alive): every rank calls execute
+// with the same task list; each rank runs cores / threads_per_task tasks at a
+// time, all ranks taking indices from rank 0, which hands them out one at a
+// time from a helper thread (and works too). Results travel to rank 0; done()
+// is called on rank 0 only, for every task.
 void execute(const std::vector<Task*>& tasks, const std::function<void(std::size_t, TaskResult&&)>& done,
              const ExecutorOptions& opt);
+
+// ---------------------------------------------------------------- MPI
+
+bool mpi_built();  // this build links MPI (CMake option ISLET_MPI)
+
+// World size announced by an MPI launcher in the environment (mpirun/mpiexec
+// of Open MPI or MPICH/Hydra, srun with PMI/PMIx); 0 when none. getenv as in
+// env::CoreProbe (nullptr: the process environment; "" means not set).
+unsigned mpi_launcher_size(std::string (*getenv)(const char*) = nullptr);
+
+// Cores of one rank: the cores detected for the process, divided among the
+// ranks on this node that share its CPU affinity mask (mpirun binding each
+// rank to its own cores: no division; no binding: detected / ranks on node).
+// At least 1.
+unsigned rank_cores(unsigned detected, unsigned ranks_sharing_mask);
+
+// MPI_Init_thread (MPI_THREAD_SERIALIZED) ... MPI_Finalize. One per process.
+class MpiSession {
+ public:
+  MpiSession();  // throws std::runtime_error when MPI is not built in or fails
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  unsigned ranks_on_node() const { return node_ranks_; }
+  unsigned ranks_sharing_mask() const { return mask_ranks_; }  // on this node, same affinity mask as this rank
+  std::vector<int> allgather(int value) const;  // every rank's value, by rank
+
+ private:
+  int rank_ = 0, size_ = 1;
+  unsigned node_ranks_ = 1, mask_ranks_ = 1;
+};
 
 // ---------------------------------------------------------------- sweep files
 
@@ -130,9 +173,17 @@ struct SweepOutcome {
   std::string table;  // path of the results table
 };
 
-// The results table of a shard: summary.csv, or summary.shard-K-of-N.csv.
+// The results table of a shard: summary.csv, or summary.shard-K-of-N.csv;
+// the same rows in HDF5 beside it (summary.h5, summary.shard-K-of-N.h5;
+// written at the end of run_sweep): one 1-D dataset per column, float64 for
+// numbers, variable-length UTF-8 strings otherwise; root attribute "columns"
+// lists the column names in table order.
 std::string table_path(const SweepSpec& spec, const Shard& shard);
+std::string table_h5_path(const SweepSpec& spec, const Shard& shard);
 
+// With opt.exec.kind == mpi every rank calls it (an MpiSession alive): rank 0
+// reads and writes the table, the others run tasks; every rank returns the
+// same outcome (and throws the same InputError on bad input).
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt);
 
 // ---------------------------------------------------------------- Gauss map

@@ -10,8 +10,12 @@ The C++ engine of the ``islet`` tool, from Python::
     t, c = res.time, res["c"]                            # s; (samples, cells) uM, float64
     res.save("run.h5"); again = isl.load("run.h5")       # the same files as `islet run`
 
+    res = isl.simulate(cfg, network=net, params={"gKATP": g},   # per-cell arrays (final values)
+                       initial={"V": v0}, callback=f)           # f(t, data) per block of samples
+    tab = isl.sweep(cfg, grid={"coupling.gV": [0, 60, 120]}, out_dir="scan")  # as `islet sweep`
+    tab["synchrony"], tab.load(2)                        # columns as NumPy arrays; task 2's Result
+
 Units: time s, glucose mM, V mV, c uM, positions um, conductances pS (see params()).
-Sweeps (``isl.sweep``) are not available yet (TODO: separate issue).
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from ._isletsim import (  # noqa: F401
 from . import _isletsim
 
 __all__ = [
-    "Config", "Network", "Result", "InputError", "SimulationError", "simulate", "load",
+    "Config", "Network", "Result", "InputError", "SimulationError", "simulate", "load", "sweep", "SweepTable",
     "params", "states", "config_keys", "detect_cores", "core_report", "__version__",
 ]
 
@@ -83,3 +87,141 @@ def _result_config(self: Result) -> Config:
 
 
 Result.config = property(_result_config)
+
+
+# ---------------------------------------------------------------- sweeps
+
+_FLOAT_COLUMNS = ("wall_s", "duty_cycle", "frequency_hz", "synchrony")
+
+
+class SweepTable(dict):
+    """The results table of a sweep (out_dir/summary.csv) as a dict of NumPy columns.
+
+    One entry per task of the table, sorted by task:
+
+    - ``"task"``: task index, int64
+    - one column per swept key (``"coupling.gV"``, ...): its values as the sweep engine
+      reads them (int64, float64, bool or str arrays; a whole float such as 120.0 is
+      written 120, as in summary.csv, so an all-whole column is int64)
+    - ``"status"``: ``"ok"`` or ``"failed"`` (str array)
+    - ``"wall_s"``, ``"duty_cycle"``, ``"frequency_hz"``, ``"synchrony"``: float64
+      (metrics of c over the second half of each run; NaN when not available)
+    - ``"file"``: the task's HDF5 file, full path (``""`` when there is none)
+    - ``"message"``: why a task failed
+
+    ``pandas.DataFrame(table)`` makes a data frame of it. Attributes: ``keys_swept``,
+    ``out_dir``, ``table_path`` (the CSV), ``counts`` (total, selected, skipped, ok,
+    failed, interrupted: as ``islet sweep`` reports), ``wall_s``; ``load(task)``
+    reads one task's result.
+    """
+
+    keys_swept: list
+    out_dir: str
+    table_path: str
+    counts: dict
+    wall_s: float
+
+    @property
+    def n_tasks(self) -> int:
+        """Rows of the table (len(table) is the number of columns, as for any dict)."""
+        return len(self["task"])
+
+    def load(self, task: int) -> Result:
+        """The Result of task `task` (its index, as in the "task" column), read from its file."""
+        rows = _np().flatnonzero(self["task"] == task)
+        if len(rows) == 0:
+            raise KeyError(f"task {task} is not in this table")
+        path = self["file"][rows[0]]
+        if not path:
+            raise FileNotFoundError(f"task {task} has no result file (status {self['status'][rows[0]]}: "
+                                    f"{self['message'][rows[0]]})")
+        return load(path)
+
+    def results(self):
+        """Iterate over (task, Result) for every task with a result file."""
+        for task, path in zip(self["task"], self["file"]):
+            if path:
+                yield int(task), load(path)
+
+    def __repr__(self) -> str:
+        c = self.counts
+        return (f"<isletsim.SweepTable {self.n_tasks} task(s) over {', '.join(self.keys_swept)}: {c['ok']} ok, "
+                f"{c['failed']} failed, {c['skipped']} skipped, {c['interrupted']} interrupted; {self.out_dir}>")
+
+
+def _np():
+    import numpy
+
+    return numpy
+
+
+def _read_table(info: dict) -> SweepTable:
+    import csv
+    import os
+
+    np = _np()
+    keys = list(info["keys"])
+    points = info["points"]
+    rows = []
+    if os.path.exists(info["table"]):
+        with open(info["table"], newline="") as f:
+            rows = sorted(csv.DictReader(f), key=lambda r: int(r["task"]))
+    t = SweepTable()
+    t["task"] = np.array([int(r["task"]) for r in rows], dtype=np.int64)
+    for k, key in enumerate(keys):
+        values = [points[i][k] for i in t["task"]]
+        t[key] = np.array(values) if values else np.array([], dtype=np.float64)
+    t["status"] = np.array([r["status"] for r in rows], dtype=str)
+    for name in _FLOAT_COLUMNS:
+        t[name] = np.array([float(r[name]) for r in rows], dtype=np.float64)
+    out_dir = info["out_dir"]
+    t["file"] = np.array([os.path.join(out_dir, r["file"]) if r["file"] else "" for r in rows], dtype=str)
+    t["message"] = np.array([r["message"] for r in rows], dtype=str)
+    t.keys_swept = keys
+    t.out_dir = out_dir
+    t.table_path = info["table"]
+    t.counts = dict(info["counts"])
+    t.wall_s = info["wall_s"]
+    return t
+
+
+def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sample: dict | None = None, *,
+          out_dir: str = "sweep_out", executor: str = "threads", threads: int | None = None,
+          threads_per_task: int = 1, resume: bool = False, progress: bool = False) -> SweepTable:
+    """Run a parameter sweep of `config` with the C++ sweep engine, as `islet sweep`; returns a SweepTable.
+
+    grid: {"section.key": [values]}: the cartesian product, first key slowest, e.g.
+    ``{"coupling.gV": [0, 60, 120], "glucose.level": [8, 11]}`` (6 tasks).
+    zip: {"section.key": [values]} lists of equal length taken together (one axis).
+    sample: {"method": "lhs" | "random", "n": 20, "seed": 1, "section.key": [low, high], ...}.
+    Tasks are the product of grid axes, zip and samples, numbered from 0 in that order
+    (the [grid]/[zip]/[sample] tables of a sweep file, docs/sweeps.md; keys as Config.set,
+    plus heterogeneity.<name>.cv / .dist). Every value is checked before anything runs
+    (InputError naming the key).
+
+    out_dir: where task_<i>.h5 and summary.csv go (created). executor: "threads"
+    (tasks in parallel) or "serial". threads: cores to use in all (None = detect_cores(),
+    as ``islet sweep -j``); threads_per_task: threads per simulation (results do not
+    depend on it). resume: skip tasks already done in out_dir (``--resume``).
+    progress: progress line and failure messages on stderr.
+
+    Each task's file is bitwise identical to the one ``islet sweep`` writes for the same
+    base config (``config.to_toml()`` as base) and axes; failed tasks have status
+    "failed" and a message (the others still run). The GIL is released while it runs;
+    Ctrl-C starts no new task, stops the running ones and raises KeyboardInterrupt with
+    .result holding the table of the tasks finished (``resume=True`` continues).
+    """
+    if executor not in ("serial", "threads"):
+        raise InputError(f"isl.sweep: executor must be 'serial' or 'threads', got {executor!r} "
+                         "(for MPI, write a sweep file and run `mpirun -n N islet sweep sweep.toml`)")
+    info = _isletsim._sweep(config, grid, zip, sample, str(out_dir), executor, threads, threads_per_task,
+                            resume, progress)
+    table = _read_table(info)
+    err = info["error"]
+    if err is not None:
+        err.result = table
+        raise err
+    return table
+
+
+SweepTable.__module__ = "isletsim"

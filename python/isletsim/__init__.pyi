@@ -2,7 +2,8 @@
 
 Units: time s, glucose mM, V mV, c uM, positions um, conductances pS, weights dimensionless.
 """
-from typing import Any, NamedTuple, Optional, Sequence
+from os import PathLike
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -186,11 +187,54 @@ class Result:
     def save(self, path: str) -> None:
         """Write the HDF5 file `islet run` writes (docs/hdf5-layout.md)."""
 
+ArrayLike = npt.ArrayLike
+
 def simulate(config: Config, network: Optional[Network] = None, threads: Optional[int] = None,
-             output: Optional[str] = None) -> Result:
+             output: Optional[str] = None, *,
+             params: Optional[Mapping[str, ArrayLike]] = None,
+             initial: Optional[Mapping[str, ArrayLike]] = None,
+             callback: Optional[Callable[[npt.NDArray[np.float64], dict[str, npt.NDArray[np.float64]]],
+                                         Optional[bool]]] = None,
+             callback_interval_s: Optional[float] = None) -> Result:
     """Run; releases the GIL. threads None = detect_cores(). output: also write the HDF5 file.
 
+    params / initial: {name: (n_cells,) array}: per-cell parameter values / initial states,
+    the final values (they replace the config's global value, cells.csv column and
+    heterogeneity factors for that name). ValueError naming the entry and both lengths
+    when the length is not n_cells; KeyError for an unknown name.
+    callback(t, data): once per block of recorded samples (callback_interval_s long; None =
+    the engine's block), t (n,) s, data {var: (n, n_cells)}, float64 copies; GIL held, on the
+    engine's writer thread. Return True to stop the run; an exception stops it and propagates
+    with .result.
     Ctrl-C raises KeyboardInterrupt with .result (data so far); a blow-up raises SimulationError."""
+
+class SweepTable(dict[str, np.ndarray]):
+    """A sweep's results table (summary.csv) as NumPy columns, one row per task (sorted by task):
+    task (int64), each swept key, status (str), wall_s, duty_cycle, frequency_hz, synchrony
+    (float64), file (full path, str), message (str)."""
+    keys_swept: list[str]
+    out_dir: str
+    table_path: str
+    counts: dict[str, int]  # total, selected, skipped, ok, failed, interrupted
+    wall_s: float
+    @property
+    def n_tasks(self) -> int: ...
+    def load(self, task: int) -> Result:
+        """The Result of task `task`, read from its file."""
+    def results(self) -> Iterator[tuple[int, Result]]:
+        """(task, Result) for every task with a result file."""
+
+def sweep(config: Config, grid: Optional[Mapping[str, Sequence[Any]]] = None,
+          zip: Optional[Mapping[str, Sequence[Any]]] = None, sample: Optional[Mapping[str, Any]] = None, *,
+          out_dir: Union[str, PathLike[str]] = "sweep_out", executor: str = "threads",
+          threads: Optional[int] = None, threads_per_task: int = 1, resume: bool = False,
+          progress: bool = False) -> SweepTable:
+    """Run a sweep with the C++ sweep engine, as `islet sweep` (bitwise identical task files).
+
+    grid: cartesian product (first key slowest); zip: equal-length lists together;
+    sample: {"method", "n", "seed", key: [low, high]}. executor "threads" or "serial";
+    threads: cores in all (None = detect_cores()). Releases the GIL; Ctrl-C raises
+    KeyboardInterrupt with .result (the table so far; resume=True continues)."""
 
 def load(path: str) -> Result:
     """Read an isletsim HDF5 output (from `islet run` or Result.save)."""

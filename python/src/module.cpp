@@ -7,20 +7,26 @@
 // the engine with the GIL released into a MemorySink (or, with output=, into
 // an HDF5 file like the CLI), and checks for Ctrl-C about every 1000 steps.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <toml++/toml.h>
 
 #include "isletsim/analysis.hpp"
 #include "isletsim/config.hpp"
@@ -31,6 +37,7 @@
 #include "isletsim/model.hpp"
 #include "isletsim/network.hpp"
 #include "isletsim/simulation.hpp"
+#include "isletsim/sweep.hpp"
 
 namespace py = pybind11;
 using namespace isletsim;
@@ -127,7 +134,8 @@ std::string toml_value(py::handle v, bool top) {
     const double d = v.cast<double>();
     if (std::isnan(d)) return "nan";
     if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-    return py::repr(v).cast<std::string>();  // shortest round trip, e.g. 120.0, 1e-05
+    // shortest round trip, e.g. 120.0, 1e-05 (of a plain float: NumPy 2's repr of np.float64 differs)
+    return py::repr(py::reinterpret_steal<py::object>(PyFloat_FromDouble(d))).cast<std::string>();
   }
   if (py::isinstance<py::str>(v)) return top ? v.cast<std::string>() : toml_quote(v.cast<std::string>());
   if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
@@ -281,7 +289,9 @@ IslResult from_h5(H5Run&& run, const std::string& path) {
   return r;
 }
 
-void save_result(const IslResult& r, const std::string& path) {
+// An HDF5 writer holding the static part of `r` (positions, edges, per-cell
+// parameters, attributes), ready for append(): the file run_to_file writes.
+std::unique_ptr<H5Writer> open_writer(const IslResult& r, const std::string& path, std::size_t chunk) {
   bool float32 = false;
   const std::string cfg_text = r.attr_string("config");
   if (!cfg_text.empty()) {
@@ -294,7 +304,7 @@ void save_result(const IslResult& r, const std::string& path) {
   wo.path = path;
   wo.n_cells = r.n_cells;
   wo.float32 = float32;
-  wo.chunk_samples = chunk_samples(r.n_cells, r.var_names.size());
+  wo.chunk_samples = chunk;
   for (const auto& name : r.var_names) {
     const auto k = find_state(name);
     if (k) wo.vars.push_back({name, model_states()[*k].unit, model_states()[*k].description});
@@ -313,6 +323,11 @@ void save_result(const IslResult& r, const std::string& path) {
     w->write_cell_param(name, k ? model_params()[*k].unit : "", k ? model_params()[*k].description : "", values);
   }
   for (const auto& [k, v] : r.attrs) std::visit([&](const auto& x) { w->set_attr(k, x); }, v);
+  return w;
+}
+
+void save_result(const IslResult& r, const std::string& path) {
+  auto w = open_writer(r, path, chunk_samples(r.n_cells, r.var_names.size()));
   if (r.n_samples > 0) {
     std::vector<const double*> d;
     for (const auto& v : r.data) d.push_back(v.data());
@@ -350,8 +365,125 @@ py::object make_result_object(IslResult&& r) { return py::cast(std::move(r)); }
 PyObject* g_simulation_error = nullptr;  // isletsim.SimulationError (set at import; never freed)
 PyObject* g_input_error = nullptr;       // isletsim.InputError
 
+// Per-cell values from Python: (model index, values), checked for length
+// once the network (and so n_cells) is known.
+struct PerCell {
+  std::string what;  // "params['gKATP']", for messages
+  int index = 0;
+  std::vector<double> values;
+};
+
+std::vector<PerCell> per_cell_arrays(py::object dict, bool params) {
+  std::vector<PerCell> out;
+  if (dict.is_none()) return out;
+  if (!py::isinstance<py::dict>(dict))
+    throw py::type_error(std::string(params ? "params" : "initial") + " must be a dict {name: array}");
+  std::vector<std::string> names;
+  if (params)
+    for (const auto& p : model_params()) names.push_back(p.name);
+  else
+    for (const auto& st : model_states()) names.push_back(st.name);
+  for (auto [k, v] : dict.cast<py::dict>()) {
+    const std::string name = py::str(k).cast<std::string>();
+    PerCell pc;
+    pc.what = std::string(params ? "params" : "initial") + "['" + name + "']";
+    const auto idx = params ? find_param(name) : find_state(name);
+    if (!idx)
+      throw py::key_error(pc.what + ": no " + (params ? "model parameter" : "state variable") + " '" + name + "'" +
+                          did_you_mean(name, names) + " (see isletsim." + (params ? "params()" : "states()") + ")");
+    pc.index = static_cast<int>(*idx);
+    auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(v);
+    if (!a) {
+      PyErr_Clear();
+      throw py::type_error(pc.what + ": expected an array of numbers, one per cell");
+    }
+    if (a.ndim() != 1)
+      throw py::value_error(pc.what + ": expected a 1-D array (one value per cell), got " + std::to_string(a.ndim()) +
+                            "-D");
+    pc.values.assign(a.data(), a.data() + a.shape(0));
+    for (std::size_t i = 0; i < pc.values.size(); ++i)
+      if (!std::isfinite(pc.values[i]))
+        throw py::value_error(pc.what + ": value " + py::repr(py::float_(pc.values[i])).cast<std::string>() +
+                              " at cell " + std::to_string(i) + " is not finite");
+    out.push_back(std::move(pc));
+  }
+  return out;
+}
+
+void apply_per_cell(std::array<Column, bertram::kNumParams>& params, std::array<Column, bertram::kNumStates>& initial,
+                    const std::vector<PerCell>& ps, const std::vector<PerCell>& is, std::size_t n_cells) {
+  for (const auto* list : {&ps, &is})
+    for (const auto& pc : *list)
+      if (pc.values.size() != n_cells)
+        throw py::value_error(pc.what + ": " + std::to_string(pc.values.size()) + " values, but the network has " +
+                              std::to_string(n_cells) + " cells");
+  for (const auto& pc : ps) params[pc.index].values = pc.values;
+  for (const auto& pc : is) initial[pc.index].values = pc.values;
+}
+
+void fetch_into(PendingError& pe) { PyErr_Fetch(&pe.type, &pe.value, &pe.tb); }
+void discard(PendingError& pe) {
+  Py_XDECREF(pe.type), Py_XDECREF(pe.value), Py_XDECREF(pe.tb);
+  pe = {};
+}
+
+// Passes each block of recorded samples on to `inner` (memory or HDF5), then
+// to the Python callback, with the GIL taken: write() runs on the engine's
+// writer thread while the calling thread runs the engine with the GIL
+// released. A callback that raises (or returns True) sets `stop`: the engine
+// stops at its next sample, and simulate() re-raises after the run.
+struct CallbackSink : SampleSink {
+  SampleSink* inner = nullptr;
+  py::handle callback;
+  std::vector<std::string> names;
+  std::size_t n_cells = 0;
+  std::atomic<bool>* stop = nullptr;
+  PendingError error;          // what the callback raised
+  bool stop_requested = false;  // the callback returned True
+  std::size_t calls = 0;
+
+  void write(std::size_t n, const double* t, const double* g, const std::vector<const double*>& d) override {
+    if (inner) inner->write(n, t, g, d);  // may throw (HDF5): the engine reports it as a failed run
+    if (error.set() || stop_requested) return;
+    py::gil_scoped_acquire gil;
+    try {
+      py::array_t<double> ta(static_cast<py::ssize_t>(n));
+      std::copy(t, t + n, ta.mutable_data());
+      py::dict data;
+      for (std::size_t v = 0; v < d.size() && v < names.size(); ++v) {
+        py::array_t<double> a({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(n_cells)});
+        std::copy(d[v], d[v] + n * n_cells, a.mutable_data());
+        data[py::str(names[v])] = std::move(a);
+      }
+      ++calls;
+      py::object r = callback(ta, data);
+      if (r.ptr() == Py_True) {
+        stop_requested = true;
+        stop->store(true);
+      }
+    } catch (py::error_already_set& e) {
+      e.restore();
+      fetch_into(error);
+      stop->store(true);
+    } catch (const std::exception& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+      fetch_into(error);
+      stop->store(true);
+    }
+  }
+};
+
+struct H5Sink : SampleSink {
+  H5Writer& w;
+  explicit H5Sink(H5Writer& writer) : w(writer) {}
+  void write(std::size_t n, const double* t, const double* g, const std::vector<const double*>& d) override {
+    w.append(n, t, g, d);
+  }
+};
+
 py::object simulate(const IslConfig& cfg, const Network* network, std::optional<int> threads,
-                     std::optional<std::string> output) {
+                    std::optional<std::string> output, py::object params_in, py::object initial_in,
+                    py::object callback, std::optional<double> callback_interval_s) {
   RunConfig rc = cfg.resolved;
   if (output) rc.output = *output;
   unsigned nt;
@@ -360,6 +492,16 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     nt = static_cast<unsigned>(*threads);
   } else {
     nt = env::detect_cores().cores;
+  }
+  const std::vector<PerCell> per_param = per_cell_arrays(params_in, true);
+  const std::vector<PerCell> per_initial = per_cell_arrays(initial_in, false);
+  const bool with_callback = !callback.is_none();
+  if (with_callback && !PyCallable_Check(callback.ptr()))
+    throw py::type_error("callback must be callable: f(t, data) with t (n,) s and data {var: (n, cells) array}");
+  if (callback_interval_s) {
+    if (!with_callback) throw py::value_error("callback_interval_s needs a callback");
+    if (!(*callback_interval_s > 0) || !std::isfinite(*callback_interval_s))
+      throw py::value_error("callback_interval_s must be a positive number of seconds");
   }
 
   IslResult res;
@@ -380,7 +522,7 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     try {
       py::gil_scoped_acquire gil;
       if (PyErr_CheckSignals() != 0) {
-        PyErr_Fetch(&pending.type, &pending.value, &pending.tb);
+        fetch_into(pending);
         stop.store(true);
       }
     } catch (...) {
@@ -388,16 +530,45 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     }
   };
 
+  CallbackSink cb;
+  cb.callback = callback;
+  cb.stop = &stop;
   RunResult rr;
   {
     py::gil_scoped_release nogil;
     RunSetup s = build_setup(rc, network);
+    if (!per_param.empty() || !per_initial.empty()) {
+      apply_per_cell(s.problem.params, s.problem.initial, per_param, per_initial, s.problem.n_cells);
+      check_problem(s.problem);
+    }
+    if (callback_interval_s) {
+      // Samples per block handed to the sink = per callback call.
+      const double sample_s = static_cast<double>(s.problem.record_every) * s.problem.dt_ms * 1e-3;
+      const double k = std::ceil(*callback_interval_s / sample_s - 1e-9);
+      const double samples = static_cast<double>(s.problem.n_steps / std::max<std::uint64_t>(1, s.problem.record_every) + 1);
+      s.problem.record_block = static_cast<std::size_t>(std::clamp(k, 1.0, samples));
+    }
     fill_static(res, s, nt);
+    cb.names = res.var_names;
+    cb.n_cells = s.problem.n_cells;
     if (output) {
-      try {
-        rr = run_to_file(s, *output, opt);
-      } catch (const InputError& e) {
-        rethrow_input(e, {std::filesystem::path(*output).parent_path().string()});
+      if (with_callback) {
+        std::unique_ptr<H5Writer> w;
+        try {
+          w = open_writer(res, *output, chunk_samples(res.n_cells, res.var_names.size()));  // as run_to_file
+        } catch (const InputError& e) {
+          rethrow_input(e, {std::filesystem::path(*output).parent_path().string()});
+        }
+        H5Sink hs(*w);
+        cb.inner = &hs;
+        rr = run_engine(s.problem, &cb, opt);
+        w->finish(status_name(rr.status), rr.message);
+      } else {
+        try {
+          rr = run_to_file(s, *output, opt);
+        } catch (const InputError& e) {
+          rethrow_input(e, {std::filesystem::path(*output).parent_path().string()});
+        }
       }
       H5Run run = read_run(*output);
       IslResult loaded = from_h5(std::move(run), *output);
@@ -408,7 +579,12 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
       res.path = *output;
     } else {
       MemorySink sink(s.problem.n_cells);
-      rr = run_engine(s.problem, &sink, opt);
+      if (with_callback) {
+        cb.inner = &sink;
+        rr = run_engine(s.problem, &cb, opt);
+      } else {
+        rr = run_engine(s.problem, &sink, opt);
+      }
       res.time = std::move(sink.time_s);
       res.glucose = std::move(sink.glucose_mM);
       res.data = std::move(sink.data);
@@ -418,11 +594,17 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
   }
   res.status = status_name(rr.status);
   res.message = rr.message;
+  if (cb.stop_requested && rr.status == RunResult::Status::interrupted)
+    res.message = "stopped by the callback: " + rr.message;
   res.final_state = std::move(rr.final_state);
   res.steps_done = rr.steps_done;
   res.wall_s = rr.wall_s;
   const bool failed = rr.status == RunResult::Status::failed;
   py::object obj = make_result_object(std::move(res));
+  if (cb.error.set()) {
+    discard(pending);
+    raise_with_result(cb.error, obj);
+  }
   if (pending.set()) raise_with_result(pending, obj);
   if (failed) {
     PendingError pe;
@@ -432,6 +614,144 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     raise_with_result(pe, obj);
   }
   return obj;
+}
+
+// ---------------------------------------------------------------- sweep
+
+// The text of a sweep-file table ([grid], [zip], [sample]) from a dict, keys
+// quoted, in the dict's order (the first grid axis varies slowest).
+std::string sweep_table(const char* name, py::object d) {
+  if (d.is_none()) return "";
+  if (!py::isinstance<py::dict>(d))
+    throw py::type_error(std::string(name) + " must be a dict {\"section.key\": [values...]}");
+  std::string s = std::string("[") + name + "]\n";
+  for (auto [k, v] : d.cast<py::dict>()) {
+    py::object val = py::reinterpret_borrow<py::object>(v);
+    // NumPy arrays, ranges, ... -> lists (strings and dicts stay as they are).
+    if (!py::isinstance<py::str>(val) && !py::isinstance<py::dict>(val) && py::hasattr(val, "__iter__"))
+      val = py::list(val);
+    s += toml_quote(py::str(k).cast<std::string>()) + " = " + toml_value(val, false) + "\n";
+  }
+  return s;
+}
+
+// A Python value from a sweep value's TOML literal.
+py::object sweep_value(const sweep::Value& v) {
+  const std::string& t = v.toml;
+  if (!t.empty() && t[0] == '"') return py::str(v.display);
+  if (t == "true" || t == "false") return py::bool_(t == "true");
+  if (t.find_first_of(".eEn") == std::string::npos) {  // an integer literal
+    try {
+      return py::int_(std::stoll(t));
+    } catch (const std::exception&) {
+    }
+  }
+  return py::float_(std::stod(t));
+}
+
+// Runs a sweep of `cfg` with the C++ sweep engine (as `islet sweep`), in a
+// helper thread while this one, GIL released, checks for Ctrl-C every 50 ms.
+// Returns what the Python wrapper needs to build the table.
+py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::object sample, const std::string& out_dir,
+                   const std::string& executor, std::optional<int> threads, int threads_per_task, bool resume,
+                   bool progress) {
+  if (out_dir.empty()) throw py::value_error("out_dir must name a directory");
+  if (threads && *threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(*threads));
+  if (threads_per_task < 1)
+    throw py::value_error("threads_per_task must be at least 1, got " + std::to_string(threads_per_task));
+  const std::string base_toml = to_toml(cfg.resolved);
+  // The sweep file `islet sweep` would read: out_dir, the axes, then the
+  // base config as an inline [base] table (for checking every value).
+  std::string text = "out_dir = " + toml_quote(std::filesystem::absolute(out_dir).lexically_normal().string()) + "\n";
+  text += sweep_table("grid", grid) + sweep_table("zip", zip) + sweep_table("sample", sample);
+  {
+    toml::table base;
+    try {
+      base = toml::parse(base_toml, cfg.origin);
+    } catch (const toml::parse_error& e) {
+      throw InputError(std::string("internal: cannot re-read the resolved config: ") + std::string(e.description()));
+    }
+    std::stringstream ss;
+    ss << toml::table{{"base", std::move(base)}} << "\n";
+    text += ss.str();
+  }
+  sweep::SweepSpec spec;
+  sweep::SweepOptions opt;
+  try {
+    spec = sweep::parse_sweep(text, "isl.sweep", cfg.base_dir);
+    opt.exec.kind = sweep::executor_from_string(executor);
+  } catch (const InputError& e) {
+    // Line and column refer to the generated text: leave them out.
+    throw InputError(std::regex_replace(e.what(), std::regex("^isl\\.sweep:\\d+:\\d+: "), "isl.sweep: "));
+  }
+  if (spec.keys.empty()) throw py::value_error("isl.sweep: nothing to sweep: give grid=, zip= or sample=");
+  // The tasks run the resolved config exactly as `islet sweep` with
+  // base = "<file holding cfg.to_toml()>" would.
+  spec.base_text = base_toml;
+  spec.base_origin = cfg.origin;
+  spec.base_dir = cfg.base_dir;
+  opt.exec.cores = threads ? static_cast<unsigned>(*threads) : 0;
+  opt.exec.threads_per_task = static_cast<unsigned>(threads_per_task);
+  std::atomic<bool> stop{false};
+  opt.exec.stop = &stop;
+  opt.resume = resume;
+  opt.progress = progress;
+  opt.quiet = !progress;
+
+  PendingError pending;
+  sweep::SweepOutcome outcome;
+  std::exception_ptr failure;
+  {
+    py::gil_scoped_release nogil;
+    std::atomic<bool> done{false};
+    std::thread worker([&] {
+      try {
+        outcome = sweep::run_sweep(spec, opt);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      done.store(true);
+    });
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (done.load() || stop.load()) continue;
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) {
+        fetch_into(pending);
+        stop.store(true);
+      }
+    }
+    worker.join();
+  }
+  if (failure) {
+    discard(pending);
+    std::rethrow_exception(failure);
+  }
+  py::list points;
+  for (const auto& row : spec.points) {
+    py::list r;
+    for (const auto& v : row) r.append(sweep_value(v));
+    points.append(std::move(r));
+  }
+  py::dict out;
+  out["keys"] = spec.keys;
+  out["points"] = std::move(points);
+  out["out_dir"] = spec.out_dir;
+  out["table"] = outcome.table;
+  py::dict counts;
+  counts["total"] = outcome.total, counts["selected"] = outcome.selected, counts["skipped"] = outcome.skipped;
+  counts["ok"] = outcome.ok, counts["failed"] = outcome.failed, counts["interrupted"] = outcome.interrupted;
+  out["counts"] = std::move(counts);
+  out["wall_s"] = outcome.wall_s;
+  if (pending.set()) {
+    PyErr_NormalizeException(&pending.type, &pending.value, &pending.tb);
+    if (pending.tb) PyException_SetTraceback(pending.value, pending.tb);
+    out["error"] = py::reinterpret_borrow<py::object>(pending.value);
+    discard(pending);
+  } else {
+    out["error"] = py::none();
+  }
+  return out;
 }
 
 }  // namespace
@@ -796,15 +1116,40 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
       py::arg("path"), "Read an isletsim HDF5 output (from `islet run` or Result.save) into a Result.");
 
   m.def("simulate", &simulate, py::arg("config"), py::arg("network") = nullptr, py::arg("threads") = py::none(),
-        py::arg("output") = py::none(),
+        py::arg("output") = py::none(), py::kw_only(), py::arg("params") = py::none(),
+        py::arg("initial") = py::none(), py::arg("callback") = py::none(),
+        py::arg("callback_interval_s") = py::none(),
         R"doc(Run a simulation; returns a Result.
 
 config: a Config. network: a Network to use instead of the config's [network]
 section (None = build it from the config). threads: None = the cores this process
 may use (as `islet info`). output: also write the HDF5 file there, as `islet run -o`.
+
+params: {parameter name: (n_cells,) array} per-cell parameter values (units of
+isletsim.params()). They are the final values: they replace whatever the config
+gives that parameter (global value, cells.csv column, heterogeneity factors).
+initial: {state name: (n_cells,) array} per-cell initial states (isletsim.states()).
+Arrays are read as float64 and must have one finite value per cell (ValueError
+naming the parameter and both lengths otherwise; KeyError for an unknown name).
+
+callback: f(t, data) called during the run for online analysis, once per block
+of recorded samples: t the block's sample times, (n,) float64 s; data {var:
+(n, n_cells) float64} for each recorded variable (record.vars). Both are fresh
+C-contiguous copies the callback may keep. The samples are those of the result
+(every record.interval_ms); callback_interval_s sets the block length (None =
+the engine's block, up to 1024 samples; the last block may be shorter). It runs
+with the GIL held on the engine's writer thread while the simulation goes on
+(the engine waits for it only when the next block is ready). If it returns True
+the run stops (status 'interrupted'); if it raises, the run stops within a block
+and the exception propagates with .result holding the data so far.
+
 The GIL is released while it runs. Ctrl-C stops it at the next sample and raises
 KeyboardInterrupt with .result holding the data so far; a failed run (non-finite
 state) raises SimulationError (a RuntimeError) with .result.)doc");
+
+  m.def("_sweep", &sweep_run, py::arg("config"), py::arg("grid"), py::arg("zip"), py::arg("sample"),
+        py::arg("out_dir"), py::arg("executor"), py::arg("threads"), py::arg("threads_per_task"),
+        py::arg("resume"), py::arg("progress"), "Runs a sweep (use isletsim.sweep).");
 
   m.def(
       "_params",

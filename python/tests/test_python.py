@@ -331,3 +331,252 @@ def test_failed_run_raises_runtime_error():
     res = ei.value.result
     assert res.n_samples >= 1 and np.isfinite(res["c"]).all()
     assert str(ei.value) == res.message
+
+
+# ---------------------------------------------------------------- per-cell arrays
+
+
+def _lattice_csv(tmp_path, net, column=None):
+    cells, edges = tmp_path / "cells.csv", tmp_path / "edges.csv"
+    head = "id,x,y,z" + (f",{column[0]}" if column else "")
+    rows = []
+    for i, (x, y, z) in enumerate(net.positions.tolist()):
+        rows.append(f"{i},{x!r},{y!r},{z!r}" + (f",{column[1][i]!r}" if column else ""))
+    cells.write_text(head + "\n" + "\n".join(rows) + "\n")
+    edges.write_text("i,j,weight\n" + "".join(f"{i},{j},{w!r}\n" for (i, j), w in
+                                              zip(net.edges.tolist(), net.weights.tolist())))
+    return str(cells), str(edges)
+
+
+def test_per_cell_params_equal_cells_csv_column(tmp_path):
+    lat = isl.Network.lattice(3, 3, 3)
+    g = 25000.0 + 250.0 * np.arange(27) + 0.1  # pS, one per cell
+    cfg = isl.Config.from_toml(SMALL)
+    cfg.heterogeneity("gKATP", cv=0)  # the CSV column as it is (the default config has cv = 0.1)
+    cfg.heterogeneity("gCa", cv=0.2)  # other parameters still get their factors
+    via_csv = isl.simulate(cfg, network=isl.Network.from_csv(*_lattice_csv(tmp_path, lat, ("gKATP", g.tolist()))),
+                           threads=1)
+    via_array = isl.simulate(cfg, network=lat, threads=2, params={"gKATP": g})
+    assert np.array_equal(via_array.params["gKATP"], g)
+    assert np.array_equal(via_array.params["gCa"], via_csv.params["gCa"])
+    for v in via_csv.vars:
+        assert np.array_equal(via_csv[v], via_array[v]), v
+    # The arrays are the final values: heterogeneity of that parameter does not apply to them.
+    het = cfg.copy()
+    het.heterogeneity("gKATP", cv=0.3)
+    r = isl.simulate(het, network=lat, threads=1, params={"gKATP": list(g)})  # any sequence of numbers
+    assert np.array_equal(r.params["gKATP"], g)
+    for v in r.vars:
+        assert np.array_equal(r[v], via_array[v]), v
+    # A per-cell array of the global value gives the bits of the global value.
+    base = isl.simulate(isl.Config.from_toml(SMALL), threads=1)
+    same = isl.simulate(isl.Config.from_toml(SMALL), threads=1,
+                        params={"gKATP": base.params["gKATP"].copy()},
+                        initial={"V": np.full(27, base["V"][0, 0])})
+    for v in base.vars:
+        assert np.array_equal(base[v], same[v]), v
+
+
+def test_per_cell_initial_states():
+    v0 = np.linspace(-70.0, -50.0, 27)
+    c0 = np.full(27, 0.15, dtype=np.float32)  # converted to float64
+    res = isl.simulate(isl.Config.from_toml(SMALL), threads=1, initial={"V": v0, "c": c0})
+    assert res.time[0] == 0
+    assert np.array_equal(res["V"][0], v0)
+    assert np.array_equal(res["c"][0], c0.astype(np.float64))
+
+
+def test_per_cell_errors():
+    cfg = isl.Config.from_toml(SMALL)
+    with pytest.raises(ValueError, match=r"params\['gKATP'\]: 26 values, but the network has 27 cells"):
+        isl.simulate(cfg, threads=1, params={"gKATP": np.ones(26)})
+    with pytest.raises(ValueError, match=r"initial\['V'\]: 30 values, but the network has 27 cells"):
+        isl.simulate(cfg, threads=1, initial={"V": np.ones(30)})
+    with pytest.raises(KeyError, match="gKATP"):  # did you mean
+        isl.simulate(cfg, threads=1, params={"gkatp": np.ones(27)})
+    with pytest.raises(KeyError, match="no state variable"):
+        isl.simulate(cfg, threads=1, initial={"gKATP": np.ones(27)})
+    with pytest.raises(ValueError, match="1-D"):
+        isl.simulate(cfg, threads=1, params={"gKATP": np.ones((27, 1))})
+    with pytest.raises(ValueError, match="not finite"):
+        isl.simulate(cfg, threads=1, params={"gKATP": np.full(27, np.nan)})
+    with pytest.raises(TypeError):
+        isl.simulate(cfg, threads=1, params=[("gKATP", np.ones(27))])
+
+
+# ---------------------------------------------------------------- callback
+
+
+def test_callback_blocks_equal_result():
+    cfg = isl.Config.from_toml(SMALL)  # 1 s every 5 ms: 201 samples
+    blocks = []
+
+    def f(t, data):
+        assert threading.current_thread() is not threading.main_thread() or True
+        blocks.append((t, data))
+
+    res = isl.simulate(cfg, threads=2, callback=f, callback_interval_s=0.1)  # 20 samples a block
+    assert res.status == "complete"
+    assert [len(t) for t, _ in blocks] == [20] * 10 + [1]
+    for t, data in blocks:
+        assert t.dtype == np.float64 and t.ndim == 1 and t.flags["C_CONTIGUOUS"]
+        assert list(data) == res.vars
+        for a in data.values():
+            assert a.dtype == np.float64 and a.shape == (len(t), 27) and a.flags["C_CONTIGUOUS"]
+            assert a.flags.writeable  # a copy the callback owns
+    assert np.array_equal(np.concatenate([t for t, _ in blocks]), res.time)
+    for v in res.vars:
+        assert np.array_equal(np.concatenate([d[v] for _, d in blocks]), res[v])
+    plain = isl.simulate(cfg, threads=1)  # the callback does not change the run
+    for v in res.vars:
+        assert np.array_equal(plain[v], res[v])
+    # default interval: the engine's blocks (all 201 samples in one here)
+    n = []
+    isl.simulate(cfg, threads=1, callback=lambda t, d: n.append(len(t)))
+    assert sum(n) == 201
+
+
+def test_callback_with_output_file(tmp_path):
+    cfg = isl.Config.from_toml(SMALL).set("record.dtype", "float64")
+    seen = []
+    out = tmp_path / "cb.h5"
+    res = isl.simulate(cfg, threads=1, output=str(out), callback=lambda t, d: seen.append(d["c"].copy()),
+                       callback_interval_s=0.25)
+    plain = isl.simulate(cfg, threads=1)
+    back = isl.load(str(out))
+    assert back.status == "complete" and res.path == str(out)
+    for v in plain.vars:
+        assert np.array_equal(back[v], plain[v])
+    assert np.array_equal(np.concatenate(seen), plain["c"])
+
+
+def test_callback_stop_and_raise():
+    cfg = isl.Config.from_toml(SMALL).set("sim.duration_s", 60)  # 12001 samples
+    calls = []
+
+    def stop_after_three(t, data):
+        calls.append(t[-1])
+        return len(calls) >= 3
+
+    res = isl.simulate(cfg, threads=1, callback=stop_after_three, callback_interval_s=0.5)
+    assert res.status == "interrupted" and res.message.startswith("stopped by the callback")
+    assert len(calls) == 3 and res.n_samples < 12001
+
+    class Boom(Exception):
+        pass
+
+    def boom(t, data):
+        if t[0] > 1.0:
+            raise Boom("online analysis failed")
+
+    with pytest.raises(Boom, match="online analysis failed") as ei:
+        isl.simulate(cfg, threads=2, callback=boom, callback_interval_s=0.5)
+    res = ei.value.result
+    assert res.status == "interrupted" and 0 < res.n_samples < 12001
+    assert np.isfinite(res["c"]).all()
+    with pytest.raises(ValueError, match="needs a callback"):
+        isl.simulate(cfg, threads=1, callback_interval_s=0.5)
+    with pytest.raises(TypeError, match="callable"):
+        isl.simulate(cfg, threads=1, callback=3)
+    # the interpreter goes on
+    assert isl.simulate(cfg.copy().set("sim.duration_s", 0.1), threads=1).status == "complete"
+
+
+# ---------------------------------------------------------------- sweep
+
+GRID = {"coupling.gV": [0, 60, 120], "glucose.level": [8, 11]}
+
+
+def test_sweep_matches_cli(tmp_path, small_toml):
+    import h5py
+
+    cfg = isl.Config.load(str(small_toml)).set("coupling.gc", 0.01)
+    (tmp_path / "base.toml").write_text(cfg.to_toml())
+    (tmp_path / "sweep.toml").write_text(
+        'base = "base.toml"\nout_dir = "cli"\n[grid]\n"coupling.gV" = [0, 60, 120]\n"glucose.level" = [8, 11]\n')
+    r = _run_cli("sweep", str(tmp_path / "sweep.toml"), "-j", "2")
+    assert r.returncode == 0, r.stderr
+    tab = isl.sweep(cfg, grid=GRID, out_dir=tmp_path / "py", threads=2)
+    assert isinstance(tab, dict) and isinstance(tab, isl.SweepTable)
+    assert tab.counts["ok"] == 6 and tab.n_tasks == 6 and tab.keys_swept == list(GRID)
+    assert list(tab) == ["task", "coupling.gV", "glucose.level", "status", "wall_s", "duty_cycle",
+                         "frequency_hz", "synchrony", "file", "message"]
+    assert tab["task"].dtype == np.int64 and np.array_equal(tab["task"], np.arange(6))
+    assert tab["coupling.gV"].dtype == np.int64 and tab["coupling.gV"].tolist() == [0, 0, 60, 60, 120, 120]
+    assert tab["glucose.level"].tolist() == [8, 11] * 3
+    assert tab["status"].tolist() == ["ok"] * 6 and tab["status"].dtype.kind == "U"
+    for k in ("wall_s", "duty_cycle", "frequency_hz", "synchrony"):
+        assert tab[k].dtype == np.float64 and tab[k].shape == (6,) and tab[k].flags["C_CONTIGUOUS"]
+    # the same table (but wall time and file paths) and the same bits in every file
+    import csv
+
+    with open(tmp_path / "cli" / "summary.csv") as f:
+        cli_rows = list(csv.DictReader(f))
+    for i, row in enumerate(cli_rows):
+        for k in ("duty_cycle", "frequency_hz", "synchrony"):
+            assert float(row[k]) == tab[k][i] or (np.isnan(tab[k][i]) and row[k] == "nan"), (i, k)
+        with h5py.File(tmp_path / "cli" / f"task_{i}.h5", "r") as a, h5py.File(tab["file"][i], "r") as b:
+            names = []
+            a.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+            assert {"data/c", "data/V", "data/ADP"} <= set(names)
+            for name in names:  # every dataset (data, time, cells, edges, parameters), bit for bit
+                x, y = a[name][()], b[name][()]
+                assert x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes(), (i, name)
+    res = tab.load(3)
+    assert isinstance(res, isl.Result) and res.config.get("coupling.gV") == 60
+    assert res.config.get("glucose.level") == 11 and res.status == "complete"
+    assert [t for t, _ in tab.results()] == list(range(6))
+    # resume: nothing left to run
+    again = isl.sweep(cfg, grid=GRID, out_dir=tmp_path / "py", threads=2, resume=True)
+    assert again.counts["skipped"] == 6 and again.n_tasks == 6
+    assert np.array_equal(again["synchrony"], tab["synchrony"])
+
+
+def test_sweep_zip_sample_serial(tmp_path):
+    cfg = isl.Config.from_toml(SMALL).set("sim.duration_s", 0.2)
+    tab = isl.sweep(cfg, zip={"sim.seed": np.array([1, 2]), "heterogeneity.gKATP.cv": [0.1, 0.2]},
+                    sample={"n": 2, "seed": 3, "coupling.gV": [0.0, 100.0]},
+                    out_dir=str(tmp_path / "s"), executor="serial")
+    assert tab.n_tasks == 4 and tab.counts["ok"] == 4
+    assert tab["sim.seed"].tolist() == [1, 1, 2, 2]
+    assert tab["heterogeneity.gKATP.cv"].dtype == np.float64
+    assert tab["coupling.gV"].dtype == np.float64 and ((tab["coupling.gV"] >= 0) & (tab["coupling.gV"] <= 100)).all()
+    r = tab.load(2)  # zip slowest: its second point, the first sample
+    assert r.config.get("sim.seed") == 2 and r.config.as_dict()["heterogeneity"]["gKATP"]["cv"] == 0.2
+    assert r.config.get("coupling.gV") == tab["coupling.gV"][0]
+
+
+def test_sweep_errors(tmp_path):
+    cfg = isl.Config.from_toml(SMALL)
+    with pytest.raises(isl.InputError, match=r"^isl.sweep: coupling.gv: unknown key \(did you mean 'gV'\?\)"):
+        isl.sweep(cfg, grid={"coupling.gv": [1, 2]}, out_dir=tmp_path / "e")
+    with pytest.raises(isl.InputError, match="zipped lists need the same length"):
+        isl.sweep(cfg, zip={"coupling.gV": [1, 2], "sim.seed": [1]}, out_dir=tmp_path / "e")
+    with pytest.raises(ValueError, match="nothing to sweep"):
+        isl.sweep(cfg, out_dir=tmp_path / "e")
+    with pytest.raises(ValueError, match="executor"):
+        isl.sweep(cfg, grid=GRID, executor="mpi", out_dir=tmp_path / "e")
+    with pytest.raises(ValueError):
+        isl.sweep(cfg, grid=GRID, threads=0, out_dir=tmp_path / "e")
+    assert not (tmp_path / "e").exists()  # nothing ran
+    # a failing task is reported in the table; the others run
+    bad = cfg.copy().set("record.interval_ms", 50).set("sim.integrator", "euler").set("sim.dt_ms", 50)
+    tab = isl.sweep(bad, grid={"sim.dt_ms": [0.05, 50]}, out_dir=tmp_path / "f", threads=2)
+    assert tab["status"].tolist() == ["ok", "failed"] and "blew up" in tab["message"][1]
+    assert tab["file"][1].endswith("task_1.h5.failed")
+    assert np.isnan(tab["synchrony"][1])
+
+
+def test_sweep_keyboard_interrupt(tmp_path):
+    cfg = isl.Config.default().set("sim.duration_s", 120).set("network.kind", "lattice")
+    cfg.set("network.nx", 4).set("network.ny", 4).set("network.nz", 4)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    t0 = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt) as ei:
+        isl.sweep(cfg, grid={"sim.seed": list(range(1, 9))}, out_dir=tmp_path / "k", threads=1)
+    timer.join()
+    assert time.perf_counter() - t0 < 30
+    tab = ei.value.result
+    assert isinstance(tab, isl.SweepTable) and tab.counts["interrupted"] >= 1
+    assert not list((tmp_path / "k").glob("*.part"))

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -139,34 +140,74 @@ int cmd_params(bool markdown) {
   return 0;
 }
 
+// Under MPI, errors every rank has (bad input broadcast from rank 0) are
+// printed by rank 0 only.
+bool g_quiet_errors = false;
+
 int cmd_sweep(const std::string& path, const std::string& executor, int cores, int threads_per_task,
               const std::string& shard, bool resume, bool quiet) {
-  const sweep::SweepSpec spec = sweep::load_sweep(path);
+  const sweep::ExecutorKind kind = sweep::resolve_executor(executor, sweep::mpi_launcher_size());
+  std::optional<sweep::MpiSession> mpi;
+  if (kind == sweep::ExecutorKind::mpi) mpi.emplace();  // before the signal handlers: ours win
+  const int rank = mpi ? mpi->rank() : 0;
+  sweep::SweepSpec spec;
+  if (!mpi) {
+    spec = sweep::load_sweep(path);
+  } else {  // every rank reads the sweep; agree before anything collective
+    std::string err;
+    try {
+      spec = sweep::load_sweep(path);
+    } catch (const InputError& e) {
+      err = e.what();
+    }
+    const std::vector<int> ok = mpi->allgather(err.empty());
+    std::vector<int> bad;
+    for (std::size_t r = 0; r < ok.size(); ++r)
+      if (!ok[r]) bad.push_back(static_cast<int>(r));
+    if (!bad.empty()) {
+      if (!ok[0]) {
+        g_quiet_errors = rank != 0;
+        throw InputError(err.empty() ? "rank 0 could not read the sweep file" : err);
+      }
+      if (!err.empty()) throw InputError(fmt::format("(rank {}) {}", rank, err));
+      g_quiet_errors = rank != 0;
+      throw InputError(fmt::format("rank(s) {} could not read the sweep file (see their messages)", fmt::join(bad, ", ")));
+    }
+    g_quiet_errors = rank != 0;  // from here on rank 0 reports for everyone
+  }
   sweep::SweepOptions opt;
-  opt.exec.kind = sweep::executor_from_string(executor);
+  opt.exec.kind = kind;
   opt.exec.threads_per_task = threads_per_task > 0 ? static_cast<unsigned>(threads_per_task) : 1;
-  opt.exec.cores = cores > 0 ? static_cast<unsigned>(cores) : env::detect_cores().cores;
+  const unsigned detected = env::detect_cores().cores;
+  opt.exec.cores = cores > 0 ? static_cast<unsigned>(cores)
+                   : mpi     ? sweep::rank_cores(detected, mpi->ranks_sharing_mask())
+                             : detected;
   opt.exec.stop = env::install_stop_handlers();
   if (!shard.empty()) opt.shard = sweep::parse_shard(shard);
   opt.resume = resume;
   opt.quiet = quiet;
   opt.progress = !quiet && env::stderr_is_tty();
   const unsigned conc = sweep::concurrent_tasks(opt.exec);
-  if (!quiet)
-    fmt::print(stderr, "islet sweep: {} task(s){}, executor {}: {} at a time x {} thread(s) each -> {}\n", spec.size(),
+  const std::string where =
+      mpi ? fmt::format("{} rank(s), {} on this node, {} core(s) each: ", mpi->size(), mpi->ranks_on_node(), opt.exec.cores)
+          : std::string();
+  if (!quiet && rank == 0)
+    fmt::print(stderr, "islet sweep: {} task(s){}, executor {}: {}{} at a time x {} thread(s) each -> {}\n", spec.size(),
                opt.shard.n > 1 ? fmt::format(" (shard {}/{})", opt.shard.k, opt.shard.n) : std::string(),
-               sweep::to_string(opt.exec.kind), conc, opt.exec.threads_per_task, spec.out_dir);
+               sweep::to_string(opt.exec.kind), where, conc, opt.exec.threads_per_task, spec.out_dir);
   const sweep::SweepOutcome o = sweep::run_sweep(spec, opt);
-  fmt::print("islet sweep: {} of {} task(s) in this shard: {} ok, {} failed, {} skipped (done before), {} interrupted, "
-             "in {:.2f} s -> {}\n",
-             o.selected, o.total, o.ok, o.failed, o.skipped, o.interrupted, o.wall_s, o.table);
+  if (rank == 0)
+    fmt::print("islet sweep: {} of {} task(s) in this shard: {} ok, {} failed, {} skipped (done before), {} interrupted, "
+               "in {:.2f} s -> {}\n",
+               o.selected, o.total, o.ok, o.failed, o.skipped, o.interrupted, o.wall_s, o.table);
   if (o.interrupted) return 130;
   return o.failed ? 1 : 0;
 }
 
 int cmd_bifurcation(const sweep::GaussOptions& g, const std::string& out, int cores, const std::string& executor) {
   sweep::ExecutorOptions eo;
-  eo.kind = sweep::executor_from_string(executor);
+  eo.kind = sweep::resolve_executor(executor, 0);
+  if (eo.kind == sweep::ExecutorKind::mpi) throw InputError("bifurcation: --executor mpi is not supported (use threads)");
   eo.cores = cores > 0 ? static_cast<unsigned>(cores) : env::detect_cores().cores;
   const sweep::BifurcationTiming t = sweep::gauss_bifurcation(g, out, eo);
   fmt::print("islet bifurcation: Gauss map alpha = {:g}, beta {:g}..{:g}: {}x{} ({} transient + {} iterations per "
@@ -205,19 +246,22 @@ int main(int argc, char** argv) {
   auto* info = app.add_subcommand("info", "cores this process may use, and why");
 
   auto* sw = app.add_subcommand("sweep", "run many independent simulations from a sweep file (docs/sweeps.md)");
-  std::string sweep_path, executor = "threads", shard;
+  std::string sweep_path, executor = "auto", shard;
   int sweep_cores = 0, threads_per_task = 1;
   bool resume = false, sweep_quiet = false;
   sw->add_option("sweep_file", sweep_path, "sweep TOML file (docs/sweeps.md)")->required();
-  sw->add_option("--executor", executor, "serial or threads (default threads: tasks in parallel in this process)");
-  sw->add_option("-j,--cores", sweep_cores, "cores to use (default: the usable cores, see `islet info`)");
+  sw->add_option("--executor", executor,
+                 "auto, serial, threads or mpi (default auto: mpi when started by mpirun/srun, else threads)");
+  sw->add_option("-j,--cores", sweep_cores,
+                 "cores to use (per rank under MPI; default: the usable cores, see `islet info`, shared among the "
+                 "ranks of a node bound to the same cores)");
   sw->add_option("--threads-per-task", threads_per_task, "threads per simulation (default 1)");
   sw->add_option("--shard", shard, "K/N: run only tasks with index % N == K-1 (e.g. a Slurm array task)");
   sw->add_flag("--resume", resume, "skip tasks already complete (result file and table row present)");
   sw->add_flag("-q,--quiet", sweep_quiet, "no progress line and no per-task messages");
 
   auto* bif = app.add_subcommand("bifurcation", "bifurcation diagram of a map as a PNG");
-  std::string bif_map, bif_out = "gauss_bifurcation.png", bif_exec = "threads";
+  std::string bif_map, bif_out = "gauss_bifurcation.png", bif_exec = "auto";
   sweep::GaussOptions g;
   int bif_cores = 0;
   bif->add_option("map", bif_map, "the map: gauss (x -> exp(-alpha x^2) + beta)")->required()->check(CLI::IsMember({"gauss"}));
@@ -255,10 +299,10 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const InputError& e) {
-    fmt::print(stderr, "islet: error: {}\n", e.what());
+    if (!g_quiet_errors) fmt::print(stderr, "islet: error: {}\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "islet: error: {}\n", e.what());
+    if (!g_quiet_errors) fmt::print(stderr, "islet: error: {}\n", e.what());
     return 1;
   }
   return 0;

@@ -1,5 +1,6 @@
 // Executors: run independent tasks serially or on a pool of threads in this
-// process (task-level parallelism; each task gets threads_per_task threads).
+// process (task-level parallelism; each task gets threads_per_task threads);
+// the MPI executor is in mpi.cpp.
 #include <algorithm>
 #include <exception>
 #include <mutex>
@@ -8,6 +9,7 @@
 #include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
+#include "mpi_detail.hpp"
 
 namespace isletsim::sweep {
 
@@ -22,12 +24,27 @@ const char* to_string(TaskResult::Status s) {
 ExecutorKind executor_from_string(const std::string& s) {
   if (s == "serial") return ExecutorKind::serial;
   if (s == "threads") return ExecutorKind::threads;
-  const std::vector<std::string> known{"serial", "threads"};
-  throw InputError("--executor '" + s + "': expected serial or threads" + did_you_mean(s, known) +
-                   " (mpi: not built, see docs/sweeps.md)");
+  if (s == "mpi") return ExecutorKind::mpi;
+  const std::vector<std::string> known{"serial", "threads", "mpi", "auto"};
+  throw InputError("--executor '" + s + "': expected auto, serial, threads or mpi" + did_you_mean(s, known));
 }
 
-const char* to_string(ExecutorKind k) { return k == ExecutorKind::serial ? "serial" : "threads"; }
+ExecutorKind resolve_executor(const std::string& s, unsigned launcher_size) {
+  if (s == "auto") return mpi_built() && launcher_size > 0 ? ExecutorKind::mpi : ExecutorKind::threads;
+  const ExecutorKind k = executor_from_string(s);
+  if (k == ExecutorKind::mpi && !mpi_built())
+    throw InputError("--executor mpi: this islet was built without MPI (install libopenmpi-dev and rebuild with "
+                     "-DISLET_MPI=ON); use --shard to spread a sweep over nodes");
+  return k;
+}
+
+const char* to_string(ExecutorKind k) {
+  switch (k) {
+    case ExecutorKind::serial: return "serial";
+    case ExecutorKind::threads: return "threads";
+    default: return "mpi";
+  }
+}
 
 unsigned concurrent_tasks(const ExecutorOptions& opt) {
   if (opt.kind == ExecutorKind::serial) return 1;
@@ -37,6 +54,7 @@ unsigned concurrent_tasks(const ExecutorOptions& opt) {
 
 void execute(const std::vector<Task*>& tasks, const std::function<void(std::size_t, TaskResult&&)>& done,
              const ExecutorOptions& opt) {
+  if (opt.kind == ExecutorKind::mpi) return detail::execute_mpi(tasks, done, opt);
   TaskContext ctx;
   ctx.threads = std::max(1u, opt.threads_per_task);
   ctx.stop = opt.stop;

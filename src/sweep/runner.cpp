@@ -1,18 +1,24 @@
 // Running a sweep: selects the shard's tasks, skips finished ones on
 // --resume, runs the rest with an executor and keeps the results table
-// (summary.csv) up to date, written atomically after every task.
+// (summary.csv) up to date, written atomically after every task, and
+// summary.h5 with the same rows at the end. Under MPI rank 0 does all of the
+// table work; the other ranks only run tasks.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <hdf5.h>
 
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
+#include "mpi_detail.hpp"
 
 namespace isletsim::sweep {
 namespace {
@@ -76,6 +82,8 @@ class Table {
     return status_col < f.size() && f[status_col] == "ok";
   }
   void set(std::size_t i, std::string row) { rows_[i] = std::move(row); }
+  const std::map<std::size_t, std::string>& rows() const { return rows_; }
+  const std::string& header() const { return header_; }
 
   // Temporary file, then rename: a reader never sees a half-written table.
   void write() const {
@@ -94,6 +102,88 @@ class Table {
   std::map<std::size_t, std::string> rows_;
 };
 
+bool parse_number(const std::string& s, double& x) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  x = std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size();
+}
+
+// The table's rows as HDF5 (temporary file, then rename): per column a 1-D
+// dataset of float64 (task, wall_s, the metrics, swept keys whose values are
+// all numbers) or variable-length UTF-8 strings.
+void write_table_h5(const std::string& path, const Table& table, std::size_t n_keys) {
+  const std::vector<std::string> cols = csv_split(table.header());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [i, row] : table.rows()) {
+    rows.push_back(csv_split(row));
+    rows.back().resize(cols.size());
+  }
+  const std::string tmp = path + ".tmp";
+  const hid_t file = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0) throw std::runtime_error("cannot create " + tmp);
+  const hid_t str = H5Tcopy(H5T_C_S1);
+  H5Tset_size(str, H5T_VARIABLE);
+  H5Tset_cset(str, H5T_CSET_UTF8);
+  bool ok = true;
+  const auto strings = [](const std::vector<std::string>& v) {
+    std::vector<const char*> p;
+    for (const auto& s : v) p.push_back(s.c_str());
+    return p;
+  };
+  const hsize_t n = rows.size();
+  const hid_t space = H5Screate_simple(1, &n, nullptr);
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    std::vector<std::string> text(rows.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) text[r] = rows[r][c];
+    const bool is_key = c >= 1 && c <= n_keys;
+    const bool string_col = cols[c] == "status" || cols[c] == "file" || cols[c] == "message";
+    std::vector<double> num(rows.size());
+    bool numeric = !string_col;
+    for (std::size_t r = 0; r < rows.size() && numeric; ++r)
+      if (!parse_number(text[r], num[r])) {
+        if (is_key) numeric = false;
+        else num[r] = NAN;
+      }
+    const hid_t type = numeric ? H5T_IEEE_F64LE : str;
+    const hid_t ds = H5Dcreate2(file, cols[c].c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (ds < 0) {
+      ok = false;
+      continue;
+    }
+    if (n > 0) {
+      if (numeric) ok &= H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, num.data()) >= 0;
+      else ok &= H5Dwrite(ds, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings(text).data()) >= 0;
+    }
+    H5Dclose(ds);
+  }
+  H5Sclose(space);
+  const hsize_t nc = cols.size();
+  const hid_t cspace = H5Screate_simple(1, &nc, nullptr);
+  const hid_t attr = H5Acreate2(file, "columns", str, cspace, H5P_DEFAULT, H5P_DEFAULT);
+  ok &= attr >= 0 && H5Awrite(attr, str, strings(cols).data()) >= 0;
+  if (attr >= 0) H5Aclose(attr);
+  H5Sclose(cspace);
+  H5Tclose(str);
+  ok &= H5Fclose(file) >= 0;
+  if (!ok) throw std::runtime_error("cannot write " + tmp);
+  std::filesystem::rename(tmp, path);
+}
+
+// Outcome counts, broadcast from rank 0 under MPI.
+std::string pack(const std::vector<std::uint64_t>& v, const std::string& text) {
+  std::string s(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::uint64_t));
+  return fmt::format("{}:", v.size()) + s + text;
+}
+std::vector<std::uint64_t> unpack(const std::string& s, std::string& text) {
+  const std::size_t colon = s.find(':');
+  const std::size_t n = std::stoul(s.substr(0, colon));
+  std::vector<std::uint64_t> v(n);
+  std::memcpy(v.data(), s.data() + colon + 1, n * sizeof(std::uint64_t));
+  text = s.substr(colon + 1 + n * sizeof(std::uint64_t));
+  return v;
+}
+
 }  // namespace
 
 std::string table_path(const SweepSpec& spec, const Shard& shard) {
@@ -101,34 +191,56 @@ std::string table_path(const SweepSpec& spec, const Shard& shard) {
   return (std::filesystem::path(spec.out_dir) / name).string();
 }
 
+std::string table_h5_path(const SweepSpec& spec, const Shard& shard) {
+  std::string p = table_path(spec, shard);
+  return p.replace(p.size() - 4, 4, ".h5");
+}
+
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
+  const bool mpi = opt.exec.kind == ExecutorKind::mpi;
+  const bool root = !mpi || detail::mpi_world_rank() == 0;
   SweepOutcome o;
   o.total = spec.size();
   o.table = table_path(spec, opt.shard);
-  std::error_code ec;
-  std::filesystem::create_directories(spec.out_dir, ec);
-  if (ec) throw InputError("cannot create the output directory '" + spec.out_dir + "': " + ec.message());
 
   std::string header = "task";
   for (const auto& k : spec.keys) header += "," + csv_field(k);
   header += ",status,wall_s,duty_cycle,frequency_hz,synchrony,file,message";
   const std::size_t status_col = 1 + spec.keys.size();
   Table table(o.table, header);
-  if (opt.resume) table.load();
 
   std::vector<std::size_t> todo;
-  for (std::size_t i = 0; i < spec.size(); ++i) {
-    if (!opt.shard.selects(i)) continue;
-    ++o.selected;
-    if (opt.resume && table.ok(i, status_col) && std::filesystem::exists(task_file(spec, i))) {
-      ++o.skipped;
-      continue;
+  std::string input_error;
+  if (root) {
+    try {
+      std::error_code ec;
+      std::filesystem::create_directories(spec.out_dir, ec);
+      if (ec) throw InputError("cannot create the output directory '" + spec.out_dir + "': " + ec.message());
+      if (opt.resume) table.load();
+      for (std::size_t i = 0; i < spec.size(); ++i) {
+        if (!opt.shard.selects(i)) continue;
+        ++o.selected;
+        if (opt.resume && table.ok(i, status_col) && std::filesystem::exists(task_file(spec, i))) {
+          ++o.skipped;
+          continue;
+        }
+        todo.push_back(i);
+      }
+      table.write();
+    } catch (const InputError& e) {
+      if (!mpi) throw;
+      input_error = e.what();
     }
-    todo.push_back(i);
   }
-  table.write();
+  if (mpi) {  // rank 0's task list (or its input error) to every rank
+    std::string msg = pack(std::vector<std::uint64_t>(todo.begin(), todo.end()), input_error);
+    detail::mpi_broadcast(msg);
+    const auto v = unpack(msg, input_error);
+    todo.assign(v.begin(), v.end());
+    if (!input_error.empty()) throw InputError(input_error);
+  }
 
   std::vector<std::unique_ptr<Task>> owned;
   std::vector<Task*> tasks;
@@ -139,8 +251,9 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   std::size_t done_count = 0;
   auto last_shown = Clock::now() - std::chrono::seconds(1);
   bool shown = false;
+  const bool progress = opt.progress && root;
   const auto show = [&](bool force) {
-    if (!opt.progress) return;
+    if (!progress) return;
     const auto now = Clock::now();
     if (!force && now - last_shown < std::chrono::milliseconds(250)) return;
     last_shown = now;
@@ -153,40 +266,54 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     shown = true;
   };
   show(true);
-  execute(
-      tasks,
-      [&](std::size_t k, TaskResult&& r) {
-        const std::size_t i = todo[k];
-        ++done_count;
-        if (r.status == TaskResult::Status::interrupted) {
-          ++o.interrupted;  // not in the table: --resume runs it again
+  std::string run_error;  // from the table writing on rank 0: every rank reports it
+  try {
+    execute(
+        tasks,
+        [&](std::size_t k, TaskResult&& r) {
+          const std::size_t i = todo[k];
+          ++done_count;
+          if (r.status == TaskResult::Status::interrupted) {
+            ++o.interrupted;  // not in the table: --resume runs it again
+            show(false);
+            return;
+          }
+          if (r.status == TaskResult::Status::ok) ++o.ok;
+          else ++o.failed;
+          if (r.status == TaskResult::Status::failed && !opt.quiet) {
+            if (shown) std::fprintf(stderr, "\r%100s\r", "");
+            std::fprintf(stderr, "islet sweep: task %zu (%s) failed: %s\n", i, tasks[k]->describe().c_str(),
+                         r.message.c_str());
+          }
+          std::string row = std::to_string(i);
+          for (const auto& v : spec.points[i]) row += "," + csv_field(v.display);
+          row += fmt::format(",{},{:.3f}", to_string(r.status), r.wall_s);
+          for (const auto& [name, value] : r.metrics) row += "," + number(value);
+          const std::string file = task_file(spec, i);
+          const std::string kept = r.status == TaskResult::Status::ok ? file
+                                   : std::filesystem::exists(file + ".failed") ? file + ".failed"
+                                                                               : std::string();
+          row += "," + csv_field(kept.empty() ? kept : std::filesystem::path(kept).filename().string());
+          row += "," + csv_field(r.message);
+          table.set(i, std::move(row));
+          table.write();
           show(false);
-          return;
-        }
-        if (r.status == TaskResult::Status::ok) ++o.ok;
-        else ++o.failed;
-        if (r.status == TaskResult::Status::failed && !opt.quiet) {
-          if (shown) std::fprintf(stderr, "\r%100s\r", "");
-          std::fprintf(stderr, "islet sweep: task %zu (%s) failed: %s\n", i, tasks[k]->describe().c_str(),
-                       r.message.c_str());
-        }
-        std::string row = std::to_string(i);
-        for (const auto& v : spec.points[i]) row += "," + csv_field(v.display);
-        row += fmt::format(",{},{:.3f}", to_string(r.status), r.wall_s);
-        for (const auto& [name, value] : r.metrics) row += "," + number(value);
-        const std::string file = task_file(spec, i);
-        const std::string kept = r.status == TaskResult::Status::ok ? file
-                                 : std::filesystem::exists(file + ".failed") ? file + ".failed"
-                                                                             : std::string();
-        row += "," + csv_field(kept.empty() ? kept : std::filesystem::path(kept).filename().string());
-        row += "," + csv_field(r.message);
-        table.set(i, std::move(row));
-        table.write();
-        show(false);
-      },
-      opt.exec);
+        },
+        opt.exec);
+    if (root) write_table_h5(table_h5_path(spec, opt.shard), table, spec.keys.size());
+  } catch (const std::exception& e) {
+    if (!mpi) throw;
+    run_error = e.what();
+  }
   show(true);
   if (shown) std::fprintf(stderr, "\n");
+  if (mpi) {  // rank 0's counts (and error) to every rank: the same exit status everywhere
+    std::string msg = pack({o.selected, o.skipped, o.ok, o.failed, o.interrupted}, run_error);
+    detail::mpi_broadcast(msg);
+    const auto v = unpack(msg, run_error);
+    o.selected = v[0], o.skipped = v[1], o.ok = v[2], o.failed = v[3], o.interrupted = v[4];
+    if (!run_error.empty()) throw std::runtime_error(run_error);
+  }
   o.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
   return o;
 }

@@ -1,6 +1,7 @@
 // The `islet` tool end to end: exit codes, messages, output files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -32,7 +33,9 @@ CliResult islet(const std::string& args, const std::string& cwd = "") {
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("islet_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    // Per process: test runs of several build trees may overlap.
+    dir_ = fs::temp_directory_path() / ("islet_cli_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

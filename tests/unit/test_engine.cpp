@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <unistd.h>
 
 #include "isletsim/analysis.hpp"
 #include "isletsim/h5io.hpp"
@@ -166,7 +167,8 @@ TEST(Failure, BlowUpIsReportedAndDataKept) {
   c.params = {{"tau_n", 0.04}};
   c.record_interval_ms = 0.1;
   const RunSetup s = build_setup(c);
-  const std::string path = (std::filesystem::temp_directory_path() / "islet_blowup_test.h5").string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("islet_blowup_test_" + std::to_string(::getpid()) + ".h5")).string();
   const RunResult r = run_to_file(s, path, RunOptions{});
   ASSERT_EQ(r.status, RunResult::Status::failed);
   EXPECT_NE(r.message.find("cell "), std::string::npos) << r.message;
