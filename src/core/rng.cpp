@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/fastmath.hpp"
+
 namespace isletsim {
 
 std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> c, std::array<std::uint32_t, 2> k) {
@@ -38,15 +40,21 @@ double CounterRng::uniform() {
   return (static_cast<double>(next_u64() >> 11) + 0.5) * 0x1.0p-53;
 }
 
+// Only IEEE operations and fastmath (not the C library's log/cos, whose last
+// bit may differ between systems): the same draws on every machine.
 double CounterRng::normal() {
-  const double u1 = uniform(), u2 = uniform();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  // Marsaglia's polar method: no trigonometry.
+  for (;;) {
+    const double u = 2.0 * uniform() - 1.0, v = 2.0 * uniform() - 1.0;
+    const double s = u * u + v * v;
+    if (s > 0.0 && s < 1.0) return u * std::sqrt(-2.0 * fastmath::log(s) / s);
+  }
 }
 
 double CounterRng::gamma(double k) {
   if (k < 1.0) {
     const double u = uniform();
-    return gamma(k + 1.0) * std::pow(u, 1.0 / k);
+    return gamma(k + 1.0) * fastmath::exp(fastmath::log(u) / k);
   }
   const double d = k - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
   for (;;) {
@@ -58,7 +66,7 @@ double CounterRng::gamma(double k) {
     v = v * v * v;
     const double u = uniform();
     if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
-    if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+    if (fastmath::log(u) < 0.5 * x * x + d * (1.0 - v + fastmath::log(v))) return d * v;
   }
 }
 

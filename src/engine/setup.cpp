@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "isletsim/error.hpp"
+#include "model/fastmath.hpp"
 #include "isletsim/h5io.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/simulation.hpp"
@@ -21,8 +22,8 @@ double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell
   if (d.cv <= 0) return 1.0;
   CounterRng rng(seed, cell, stream, sub);
   if (d.dist == "lognormal") {
-    const double s2 = std::log1p(d.cv * d.cv);
-    return std::exp(-0.5 * s2 + std::sqrt(s2) * rng.normal());
+    const double s2 = fastmath::log(1.0 + d.cv * d.cv);
+    return fastmath::exp(-0.5 * s2 + std::sqrt(s2) * rng.normal());
   }
   if (d.dist == "gamma") {
     const double k = 1.0 / (d.cv * d.cv);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "isletsim/model.hpp"
+#include "model/fastmath.hpp"
 
 namespace isletsim {
 
@@ -13,7 +14,7 @@ namespace {
 // Value reached dt seconds after event `ev` began, starting from `from`.
 double segment_value(const GlucoseEvent& ev, double from, double dt) {
   if (ev.ramp_s > 0 && dt < ev.ramp_s) return from + (ev.G_mM - from) * (dt / ev.ramp_s);
-  if (ev.tau_s > 0) return ev.G_mM + (from - ev.G_mM) * std::exp(-dt / ev.tau_s);
+  if (ev.tau_s > 0) return ev.G_mM + (from - ev.G_mM) * fastmath::exp(-dt / ev.tau_s);
   return ev.G_mM;
 }
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/fastmath.hpp"
+
 namespace isletsim {
 
 namespace {
@@ -46,8 +48,9 @@ std::optional<int> find_state(const std::string& name) {
 double glucokinase_factor(double G_mM) {
   constexpr double h = 1.7, K = 8.0, Gref = 11.1;
   if (!(G_mM > 0.0)) return 0.0;
-  const double Kh = std::pow(K, h);
-  const double Gh = std::pow(G_mM, h), Grefh = std::pow(Gref, h);
+  // x^h as exp(h log x) with our own functions: the same bits on every system.
+  const auto pw = [](double x) { return fastmath::exp(h * fastmath::log(x)); };
+  const double Kh = pw(K), Gh = pw(G_mM), Grefh = pw(Gref);
   return (Gh / (Kh + Gh)) / (Grefh / (Kh + Grefh));
 }
 

@@ -73,6 +73,23 @@ TEST(FastExp, MatchesStdExpWithinTwoUlp) {
   EXPECT_EQ(fastmath::exp(1000.0), fastmath::exp(708.0));
 }
 
+TEST(FastLog, MatchesStdLogWithinTwoUlp) {
+  std::mt19937_64 gen(7);
+  std::uniform_real_distribution<double> e(-1000.0, 1000.0), near1(0.5, 2.0);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const double x = i % 2 ? std::exp2(e(gen)) : near1(gen);
+    const double a = fastmath::log(x), b = std::log(x);
+    const double ulp = std::abs(std::nextafter(b, INFINITY) - b);
+    worst = std::max(worst, std::abs(a - b) / ulp);
+  }
+  EXPECT_LE(worst, 2.0);
+  EXPECT_EQ(fastmath::log(1.0), 0.0);
+  EXPECT_TRUE(std::isnan(fastmath::log(0.0)));
+  EXPECT_TRUE(std::isnan(fastmath::log(-1.0)));
+  EXPECT_TRUE(std::isnan(fastmath::log(INFINITY)));
+}
+
 TEST(ModelTable, HasEveryParameterOnce) {
   const auto names = model_param_names();
   EXPECT_EQ(names.size(), static_cast<std::size_t>(bertram::kNumParams));
