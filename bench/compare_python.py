@@ -1,0 +1,558 @@
+#!/usr/bin/python3
+"""isletsim against Python on one workload (issue 3, item 7).
+
+Runs the same coupled-islet simulation through
+  (a) NumPy: arrays over cells, a Python loop over time steps, coupling as a
+      scipy.sparse CSR mat-vec (the seed study's style of code);
+  (b) numba: structure of arrays, the whole time loop compiled (@njit),
+      cells in parallel with prange, coupling as a CSR gather inside the loop;
+      variants: parallel (strict IEEE) and parallel + fastmath; optionally
+      serial (no parallel machinery; 1 thread only, --variants);
+  (c) isletsim: the `islet run` CLI, its engine wall time taken from the
+      summary line ("... simulated in X s ..."), which excludes process
+      start, network set-up and output-file creation.
+
+Workload, identical for all: one network generated once by isletsim (sphere
+or lattice) and written to cells.csv / edges.csv; per-cell parameters (the
+default heterogeneity: gK, gCa, gKCa, gKATP, atot, JGK) as columns of
+cells.csv; effective pair weights w_ij in edges.csv; isletsim reads both back
+with heterogeneity off and coupling.weights = "network", and the script
+checks that the parameters and weights isletsim actually used (from its
+output file) are bit-identical to the arrays Python uses. Electrical coupling
+gV = 120 pS per unit weight (gc = gG6P = gADP = 0), fixed JGK (glucose.mode =
+"fixed_jgk": every cell bursts), forward Euler at dt = 0.1 ms, double
+precision, the spec's initial state.
+
+Correctness: every implementation runs --check-seconds from the initial
+state and its final V and c are compared with isletsim's (recorded as
+float64). The model is written once (cell_rhs below) in the same algebraic
+form as isletsim's kernel (src/model/kernel.hpp), so the differences come
+only from exp (NumPy: its SIMD exp; numba: glibc exp; isletsim: its own
+polynomial exp), the coupling sum (NumPy: V_i*sum_j w_ij - sum_j w_ij V_j
+through scipy) and, for fastmath, reassociation.
+
+Run with Debian's Python (NumPy, h5py, numba: apt-get install python3-numba):
+  /usr/bin/python3 bench/compare_python.py                       # 1000 cells, threads 1 and 2
+  /usr/bin/python3 bench/compare_python.py --cells 100000 --skip-numpy --threads 2 \
+      --numba-seconds 0.5 --islet-seconds 5
+"""
+import argparse
+import collections
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+try:
+    import h5py
+except ImportError:  # pragma: no cover
+    sys.exit("compare_python.py needs h5py (Debian: python3-h5py; run with /usr/bin/python3)")
+
+DT_MS = 0.1
+GV = 120.0
+HET = ("gK", "gCa", "gKCa", "gKATP", "atot", "JGK")  # per-cell parameters (isletsim's default heterogeneity)
+STATES = ("V", "n", "G6P", "FBP", "NADHm", "Psim", "Cam", "ADPm", "ADP", "c", "cer")
+Y0 = (-60.0, 0.0, 301.0, 2.16, 0.4, 164.0, 0.2, 11.1, 1137.0, 0.17, 345.0)  # spec initial state
+TARGETS = {1000: 15.0, 100000: 10.0}  # issue 3: isletsim >= this x the best numba version
+
+
+# --------------------------------------------------------------------------- model
+# Uniform parameters and the derived values isletsim precomputes per parameter
+# set (kernel.hpp, ISLET_DERIVED). `lambda` is a Python keyword: field `lam`.
+QFIELDS = (
+    "VK VCa kGPDH VmaxPFK lam kappa NADmtot Amtot p1 p2 p3 JGPDHbas p4 p5 p6 p8 p9 p10 p13 p14 p17 p18 "
+    "p19 p20 p21 p22 p23 p24 gamma fmito delta khyd khydbas alpha kPMCA Cbas pleak kSERCA fcyt "
+    "invCm inv_tau_n kD2 a_amp inv_k2 inv_k3 inv_k4 inv_f41 inv_f42 inv_f41f42 inv_f13 inv_f23 "
+    "inv_f13f23 inv_f43 inv_f13f41f43 inv_f23f42f43 inv_fall inv_p7 inv_p11 inv_p15 inv_Cmito "
+    "half_FRT fer_Vc p16p13"
+).split()
+Q = collections.namedtuple("Q", QFIELDS)
+
+
+def make_q(P):
+    """P: dict name -> uniform value (float)."""
+    d = {k: P[k] for k in QFIELDS if k in P}
+    d["lam"] = P["lambda"]
+    d.update(
+        invCm=1.0 / P["Cm"], inv_tau_n=1.0 / P["tau_n"], kD2=P["kD"] * P["kD"], a_amp=P["AMP"] / P["k1"],
+        inv_k2=1.0 / P["k2"], inv_k3=1.0 / P["k3"], inv_k4=1.0 / P["k4"], inv_f41=1.0 / P["f41"],
+        inv_f42=1.0 / P["f42"], inv_f41f42=1.0 / (P["f41"] * P["f42"]), inv_f13=1.0 / P["f13"],
+        inv_f23=1.0 / P["f23"], inv_f13f23=1.0 / (P["f13"] * P["f23"]), inv_f43=1.0 / P["f43"],
+        inv_f13f41f43=1.0 / (P["f13"] * P["f41"] * P["f43"]),
+        inv_f23f42f43=1.0 / (P["f23"] * P["f42"] * P["f43"]),
+        inv_fall=1.0 / (P["f13"] * P["f23"] * P["f41"] * P["f42"] * P["f43"]),
+        inv_p7=1.0 / P["p7"], inv_p11=1.0 / P["p11"], inv_p15=1.0 / P["p15"], inv_Cmito=1.0 / P["Cmito"],
+        half_FRT=0.5 * P["FRT"], fer_Vc=P["fer"] * P["Vc_Ver"], p16p13=P["p16"] * P["p13"],
+    )
+    return Q(**{k: float(d[k]) for k in QFIELDS})
+
+
+def cell_rhs(V, nn, G6P, FBP, NADHm, Psim, Cam, ADPm, ADP, c, cer, igj, gK, gCa, gKCa, gKATP, atot, JGK, q):
+    """Bertram 2007 right-hand side (units per ms), spec's equations in the
+    algebraic form of isletsim's kernel. Works on NumPy arrays (NumPy
+    version) and on scalars (compiled by numba)."""
+    exp = np.exp
+    n_inf = 1.0 / (1.0 + exp((16.0 + V) * -0.2))
+    m_inf = 1.0 / (1.0 + exp((20.0 + V) * (-1.0 / 12.0)))
+    VK = q.VK
+    IK = gK * nn * (V - VK)
+    ICa = gCa * m_inf * (V - q.VCa)
+    c2 = c * c
+    IKCa = gKCa * c2 / (c2 + q.kD2) * (V - VK)
+    ATP = atot - ADP
+    mg = ADP * (0.165 / 17.0)
+    o_inf = (0.08 * (1.0 + 2.0 * mg) + 0.89 * (mg * mg)) / (
+        (1.0 + mg) * (1.0 + mg) * (1.0 + ADP * (0.135 / 26.0) + 0.05 * ATP))
+    IKATP = gKATP * o_inf * (V - VK)
+    dV = -(IK + ICa + IKCa + IKATP + igj) * q.invCm
+    dn = (n_inf - nn) * q.inv_tau_n
+    # glycolysis (PFK, Smolen 1995)
+    F6P = 0.3 * G6P
+    JGPDH = q.kGPDH * np.sqrt(FBP)
+    a = q.a_amp
+    b = FBP * q.inv_k2
+    f = F6P * F6P * q.inv_k3
+    t = ATP * ATP * q.inv_k4
+    ab = a * b
+    ft = f * t
+    w1001 = a * t * q.inv_f41
+    w0101 = b * t * q.inv_f42
+    w1101 = ab * t * q.inv_f41f42
+    w1010 = a * f * q.inv_f13
+    w0110 = b * f * q.inv_f23
+    w1110 = ab * f * q.inv_f13f23
+    w0011 = ft * q.inv_f43
+    w1011 = a * ft * q.inv_f13f41f43
+    w0111 = b * ft * q.inv_f23f42f43
+    w1111 = ab * ft * q.inv_fall
+    topa = f + w1010 + w0110 + w0011 + w1011 + w0111 + w1111
+    bottom = 1.0 + a + b + ab + t + w1001 + w0101 + w1101 + topa + w1110
+    JPFK = q.VmaxPFK * (q.lam * topa + w1110) / bottom
+    kappa = q.kappa
+    dG6P = kappa * (JGK - JPFK)
+    dFBP = kappa * JPFK - 0.5 * JGPDH
+    # mitochondria
+    NADm = q.NADmtot - NADHm
+    ATPm = q.Amtot - ADPm
+    JPDH = q.p1 * NADm * Cam * (JGPDH + q.JGPDHbas) / ((q.p2 * NADm + NADHm) * (q.p3 + Cam))
+    JO = q.p4 * NADHm / ((q.p5 + NADHm) * (1.0 + exp((Psim - q.p6) * q.inv_p7)))
+    JHres = q.p8 * NADHm / ((q.p9 + NADHm) * (1.0 + exp((Psim - q.p10) * q.inv_p11)))
+    JF1F0 = q.p16p13 / ((q.p13 + ATPm) * (1.0 + exp((q.p14 - Psim) * q.inv_p15)))
+    JHatp = 3.0 * JF1F0
+    JHleak = q.p17 * Psim + q.p18
+    JANT = q.p19 * ATPm / (ATPm + q.p20 * ADPm) * exp(q.half_FRT * Psim)
+    Juni = (q.p21 * Psim - q.p22) * c2
+    JNaCa = q.p23 * (Cam / c) * exp(q.p24 * Psim)
+    Jmito = JNaCa - Juni
+    gam = q.gamma
+    dNADHm = gam * (JPDH - JO)
+    dPsim = (JHres - JHatp - JANT - JHleak - JNaCa - 2.0 * Juni) * q.inv_Cmito
+    dCam = -q.fmito * Jmito
+    dADPm = gam * (JANT - JF1F0)
+    delta = q.delta
+    dADP = -delta * JANT + (q.khyd * c + q.khydbas) * ATP
+    # calcium
+    Jmem = -(q.alpha * ICa + q.kPMCA * (c - q.Cbas))
+    Jer = q.pleak * (cer - c) - q.kSERCA * c
+    dc = q.fcyt * (Jmem + Jer + delta * Jmito)
+    dcer = -q.fer_Vc * Jer
+    return dV, dn, dG6P, dFBP, dNADHm, dPsim, dCam, dADPm, dADP, dc, dcer
+
+
+# --------------------------------------------------------------------------- workload
+class Workload:
+    def __init__(self, pos, edges, weights, params):
+        self.n = pos.shape[0]
+        self.pos, self.edges, self.weights, self.params = pos, edges, weights, params
+        for k, v in params.items():
+            if k not in HET and not np.all(v == v[0]):
+                sys.exit(f"parameter {k} varies across cells; this benchmark handles per-cell {HET} only")
+        self.q = make_q({k: float(v[0]) for k, v in params.items()})
+        self.het = np.ascontiguousarray(np.stack([params[k] for k in HET]))  # (6, n)
+        # symmetric CSR, rows sorted by column (isletsim's order)
+        i, j = edges[:, 0].astype(np.int64), edges[:, 1].astype(np.int64)
+        rows = np.concatenate([i, j])
+        cols = np.concatenate([j, i])
+        w = np.concatenate([weights, weights])
+        order = np.lexsort((cols, rows))
+        rows, cols, w = rows[order], cols[order], w[order]
+        self.rowptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=self.n), out=self.rowptr[1:])
+        self.col = cols.astype(np.int32)
+        self.w = w.astype(np.float64)
+        self.rows = rows
+
+    def y0(self):
+        return np.ascontiguousarray(np.repeat(np.array(Y0)[:, None], self.n, axis=1))
+
+
+def run_islet(islet, toml, out_h5, duration_s, threads, extra=()):
+    cmd = [islet, "run", toml, "-q", "-j", str(threads), "-o", out_h5, "--set", f"sim.duration_s={duration_s!r}",
+           "--set", f"record.interval_ms={duration_s * 1000.0!r}", *extra]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    m = re.search(r"([0-9.]+) s simulated in ([0-9.]+) s \(([0-9.]+) sim-s/s, (\d+) thread", r.stdout)
+    if not m:
+        sys.exit(f"cannot parse the islet summary line:\n{r.stdout}")
+    if int(m.group(4)) != threads:
+        sys.exit(f"islet ran with {m.group(4)} threads, asked for {threads}")
+    return float(m.group(2)), r.stdout.strip()
+
+
+def make_workload(args, wd):
+    """Generate the network once with isletsim, write cells.csv/edges.csv and
+    the config every isletsim run uses."""
+    gen = os.path.join(wd, "gen.h5")
+    if args.network == "lattice":
+        nx, ny, nz = args.lattice
+        net = ["--set", "network.kind=lattice", "--set", f"network.nx={nx}", "--set", f"network.ny={ny}",
+               "--set", f"network.nz={nz}"]
+    else:
+        net = ["--set", f"network.n_cells={args.cells}"]
+    cmd = [args.islet, "run", "-q", "-j", "1", "-o", gen, "--set", "sim.integrator=euler", "--set", "sim.dt_ms=0.1",
+           "--set", "sim.duration_s=0.0001", "--set", "record.interval_ms=0.1", "--set", "glucose.mode=fixed_jgk",
+           "--set", f"sim.seed={args.seed}", *net]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
+    tgen = time.perf_counter() - t0
+    with h5py.File(gen, "r") as f:
+        pos = f["cells/position"][:]
+        edges = f["network/edges"][:]
+        weights = f["network/weight"][:]
+        params = {k: f["params"][k][:] for k in f["params"]}
+        args.islet_version = f.attrs["version"]
+    wl = Workload(pos, edges, weights, params)
+    with open(os.path.join(wd, "cells.csv"), "w") as fh:
+        fh.write("id,x,y,z," + ",".join(HET) + "\n")
+        for c in range(wl.n):
+            fh.write(f"{c},{pos[c, 0]!r},{pos[c, 1]!r},{pos[c, 2]!r}," +
+                     ",".join(repr(float(params[k][c])) for k in HET) + "\n")
+    with open(os.path.join(wd, "edges.csv"), "w") as fh:
+        fh.write("i,j,weight\n")
+        for (a, b), w in zip(edges.tolist(), weights.tolist()):
+            fh.write(f"{a},{b},{w!r}\n")
+    toml = os.path.join(wd, "bench.toml")
+    with open(toml, "w") as fh:
+        fh.write(f"""[sim]
+integrator = "euler"
+dt_ms = 0.1
+seed = {args.seed}
+[network]
+kind = "csv"
+cells = "cells.csv"
+edges = "edges.csv"
+[coupling]
+gV = {GV!r}
+gc = 0.0
+gG6P = 0.0
+gADP = 0.0
+weights = "network"
+[heterogeneity]
+""" + "".join(f"{k} = {{cv = 0.0}}\n" for k in HET) + """[glucose]
+mode = "fixed_jgk"
+[record]
+vars = ["V", "c"]
+dtype = "float64"
+""")
+    return wl, toml, tgen
+
+
+def check_islet_inputs(wl, h5):
+    """The parameters and weights isletsim used must be the arrays Python uses, bit for bit."""
+    with h5py.File(h5, "r") as f:
+        for k, v in wl.params.items():
+            if not np.array_equal(f["params"][k][:], v):
+                sys.exit(f"isletsim's per-cell {k} differs from the generated one")
+        e = f["network/edges"][:]
+        w = f["network/weight"][:]
+    a = {(min(x, y), max(x, y)): ww for (x, y), ww in zip(e.tolist(), w.tolist())}
+    b = {(min(x, y), max(x, y)): ww for (x, y), ww in zip(wl.edges.tolist(), wl.weights.tolist())}
+    if a != b:
+        sys.exit("isletsim's network (edges/weights) differs from the generated one")
+
+
+def islet_final(h5):
+    with h5py.File(h5, "r") as f:
+        t = f["time"][:]
+        return float(t[-1]), f["data/V"][len(t) - 1].astype(np.float64), f["data/c"][len(t) - 1].astype(np.float64)
+
+
+# --------------------------------------------------------------------------- NumPy
+def numpy_run(wl, nsteps, dt=DT_MS):
+    """Seed-study style: arrays over cells, Python loop over steps."""
+    try:
+        import scipy.sparse as sp
+        W = sp.csr_matrix((wl.w, wl.col, wl.rowptr), shape=(wl.n, wl.n))
+        wsum = np.asarray(W.sum(axis=1)).ravel()
+
+        def coupling(V):
+            return GV * (wsum * V - W @ V)
+        how = "scipy.sparse CSR mat-vec"
+    except ImportError:
+        rows, col, w = wl.rows, wl.col, wl.w
+
+        def coupling(V):
+            return GV * np.bincount(rows, weights=w * (V[rows] - V[col]), minlength=wl.n)
+        how = "NumPy gather + bincount"
+    y = [row.copy() for row in wl.y0()]
+    gK, gCa, gKCa, gKATP, atot, JGK = wl.het
+    q = wl.q
+    t0 = time.perf_counter()
+    for _ in range(nsteps):
+        igj = coupling(y[0])
+        d = cell_rhs(*y, igj, gK, gCa, gKCa, gKATP, atot, JGK, q)
+        y = [yk + dt * dk for yk, dk in zip(y, d)]
+    return time.perf_counter() - t0, np.array(y), how
+
+
+# --------------------------------------------------------------------------- numba
+def build_numba(q, parallel, fastmath):
+    """The uniform parameters q are a closure constant: numba folds them into
+    the code (passing the namedtuple as an argument fails in parfor lowering)."""
+    import numba
+    rhs = numba.njit(inline="always", fastmath=fastmath)(cell_rhs)
+    prange = numba.prange
+
+    def euler(nsteps, dt, gV, y, yn, rowptr, col, w, het):
+        n = y.shape[1]
+        for s in range(nsteps):
+            if s % 2 == 0:
+                a = y
+                b = yn
+            else:
+                a = yn
+                b = y
+            for i in prange(n):
+                V = a[0, i]
+                acc = 0.0
+                for k in range(rowptr[i], rowptr[i + 1]):
+                    acc += w[k] * (V - a[0, col[k]])
+                d = rhs(V, a[1, i], a[2, i], a[3, i], a[4, i], a[5, i], a[6, i], a[7, i], a[8, i], a[9, i],
+                        a[10, i], gV * acc, het[0, i], het[1, i], het[2, i], het[3, i], het[4, i], het[5, i], q)
+                b[0, i] = V + dt * d[0]
+                b[1, i] = a[1, i] + dt * d[1]
+                b[2, i] = a[2, i] + dt * d[2]
+                b[3, i] = a[3, i] + dt * d[3]
+                b[4, i] = a[4, i] + dt * d[4]
+                b[5, i] = a[5, i] + dt * d[5]
+                b[6, i] = a[6, i] + dt * d[6]
+                b[7, i] = a[7, i] + dt * d[7]
+                b[8, i] = a[8, i] + dt * d[8]
+                b[9, i] = a[9, i] + dt * d[9]
+                b[10, i] = a[10, i] + dt * d[10]
+        return nsteps % 2  # 0: result in y, 1: in yn
+
+    return numba.njit(parallel=parallel, fastmath=fastmath)(euler)
+
+
+def numba_run(fn, wl, nsteps, dt=DT_MS):
+    y = wl.y0()
+    yn = np.empty_like(y)
+    t0 = time.perf_counter()
+    which = fn(nsteps, dt, GV, y, yn, wl.rowptr, wl.col, wl.w, wl.het)
+    wall = time.perf_counter() - t0
+    return wall, (yn if which else y)
+
+
+# --------------------------------------------------------------------------- main
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cells", type=int, default=1000, help="sphere network cells (default 1000)")
+    ap.add_argument("--network", choices=("sphere", "lattice"), default="sphere")
+    ap.add_argument("--lattice", type=int, nargs=3, default=(50, 50, 40), metavar=("NX", "NY", "NZ"),
+                    help="lattice size with --network lattice (default 50 50 40 = 100000 cells)")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--numpy-seconds", type=float, default=None,
+                    help="simulated s for the NumPy timing (default: --check-seconds; that run is also its check)")
+    ap.add_argument("--numba-seconds", type=float, default=3.0, help="simulated s per numba timing run (default 3)")
+    ap.add_argument("--islet-seconds", type=float, default=20.0,
+                    help="simulated s per isletsim timing run (default 20: the summary prints wall time to 0.01 s)")
+    ap.add_argument("--sim-seconds", type=float, default=None, help="set --numba-seconds and --islet-seconds")
+    ap.add_argument("--check-seconds", type=float, default=1.0, help="simulated s of the correctness check (default 1)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="timing runs per configuration, interleaved; best and median reported (default 3)")
+    ap.add_argument("--skip-numpy", action="store_true")
+    ap.add_argument("--variants", default="parallel,fastmath",
+                    help="numba variants: parallel (prange, strict IEEE), fastmath (prange, fastmath=True), "
+                         "serial (no prange machinery; 1 thread only)")
+    ap.add_argument("--islet", default="build/islet")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tol-V", type=float, default=1e-6, help="max |dV| (mV) allowed vs isletsim (default 1e-6)")
+    ap.add_argument("--tol-c", type=float, default=1e-9, help="max |dc| (uM) allowed vs isletsim (default 1e-9)")
+    ap.add_argument("--workdir", default=None, help="keep the network files and HDF5 outputs here")
+    args = ap.parse_args()
+    if args.sim_seconds is not None:
+        args.numba_seconds = args.islet_seconds = args.sim_seconds
+    if args.numpy_seconds is None:
+        args.numpy_seconds = args.check_seconds
+    threads = [int(t) for t in args.threads.split(",")]
+    variants = [v for v in args.variants.split(",") if v]
+    steps = lambda s: int(round(s * 1000.0 / DT_MS))
+    if not os.access(args.islet, os.X_OK):
+        sys.exit(f"{args.islet}: not an executable (build isletsim first, or pass --islet)")
+
+    import numba
+    if max(threads) > numba.config.NUMBA_NUM_THREADS:
+        sys.exit(f"numba allows at most {numba.config.NUMBA_NUM_THREADS} threads here (NUMBA_NUM_THREADS)")
+
+    tmp = None
+    if args.workdir:
+        os.makedirs(args.workdir, exist_ok=True)
+        wd = args.workdir
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="isletsim-cmp-")
+        wd = tmp.name
+    import platform
+    import shutil
+    # run a private copy: other people may rebuild build/islet while this runs
+    islet_src = args.islet
+    shutil.copy2(args.islet, os.path.join(wd, "islet"))
+    args.islet = os.path.join(wd, "islet")
+    print(f"# machine: {platform.machine()} {os.cpu_count()} CPUs ({_cpu_name()}); python {platform.python_version()}, "
+          f"numpy {np.__version__}, numba {numba.__version__} (threading layer: set below), "
+          f"isletsim: {islet_src}")
+    print(f"# load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          "(other processes on this machine slow the runs down)")
+    print("# workload: forward Euler dt = 0.1 ms, float64, gV = 120 pS (other couplings 0), fixed JGK, "
+          "the spec's initial state")
+
+    wl, toml, tgen = make_workload(args, wd)
+    deg = 2 * len(wl.edges) / wl.n
+    print(f"# isletsim version {args.islet_version} (a copy of the binary in {wd})")
+    print(f"# network: {args.network}, {wl.n} cells, {len(wl.edges)} edges (mean degree {deg:.2f}); "
+          f"generated by isletsim in {tgen:.1f} s, written to {wd}/cells.csv, edges.csv")
+
+    # ---- correctness check (all at the largest thread count)
+    T = max(threads)
+    nchk = steps(args.check_seconds)
+    chk = os.path.join(wd, "check.h5")
+    _, line = run_islet(args.islet, toml, chk, args.check_seconds, T)
+    check_islet_inputs(wl, chk)
+    print("# isletsim's per-cell parameters and network weights (read back from its output) are bit-identical "
+          "to the arrays the Python versions use")
+    t_end, V_ref, c_ref = islet_final(chk)
+    assert abs(t_end - args.check_seconds) < 1e-9, t_end
+    results = []  # (impl, threads, sim_s, [walls])
+    checks = []  # (impl, max|dV|, max|dc|, ok)
+
+    def compare(name, y):
+        dV = float(np.max(np.abs(y[0] - V_ref)))
+        dc = float(np.max(np.abs(y[9] - c_ref)))
+        ok = dV <= args.tol_V and dc <= args.tol_c and np.all(np.isfinite(y))
+        checks.append((name, dV, dc, ok))
+
+    compiled, compile_s = {}, {}
+    for v in variants:
+        fn = build_numba(wl.q, parallel=(v != "serial"), fastmath=(v == "fastmath"))
+        numba.set_num_threads(T)
+        t0 = time.perf_counter()
+        numba_run(fn, wl, 10)  # compiles
+        compile_s[v] = time.perf_counter() - t0
+        compiled[v] = fn
+    if any(v != "serial" for v in variants):
+        print(f"# numba threading layer: {numba.threading_layer()}")
+    for v, fn in compiled.items():
+        numba.set_num_threads(T)
+        _, y = numba_run(fn, wl, nchk)
+        compare(f"numba-{v}", y)
+
+    if not args.skip_numpy:
+        wall, y, how = numpy_run(wl, nchk)
+        compare("numpy", y)
+        if args.numpy_seconds == args.check_seconds:
+            results.append(("numpy", 1, args.check_seconds, [wall]))
+        else:
+            wall, _, _ = numpy_run(wl, steps(args.numpy_seconds))
+            results.append(("numpy", 1, args.numpy_seconds, [wall]))
+        print(f"# numpy: coupling by {how}; single-threaded (NumPy ufuncs and scipy's mat-vec use one core)")
+
+    # ---- timing: per thread count, implementations interleaved, median of repeats
+    isl_lines = []
+    for T in threads:
+        numba.set_num_threads(T)
+        walls = collections.defaultdict(list)
+        for _ in range(args.repeats):
+            w, line = run_islet(args.islet, toml, os.path.join(wd, "time.h5"), args.islet_seconds, T)
+            walls["isletsim"].append(w)
+            isl_lines.append(line)
+            for v, fn in compiled.items():
+                if v == "serial" and T != 1:
+                    continue
+                w, _ = numba_run(fn, wl, steps(args.numba_seconds))
+                walls[f"numba-{v}"].append(w)
+        for name, ws in walls.items():
+            results.append((name, T, args.islet_seconds if name == "isletsim" else args.numba_seconds, ws))
+
+    # ---- report
+    print()
+    print(f"Correctness after {args.check_seconds:g} simulated s ({nchk} Euler steps, {T} threads): final state "
+          f"vs isletsim's (float64), tolerance |dV| <= {args.tol_V:g} mV, |dc| <= {args.tol_c:g} uM")
+    for name, dV, dc, ok in checks:
+        print(f"  {name:16s} max|dV| = {dV:.3e} mV   max|dc| = {dc:.3e} uM   {'ok' if ok else 'FAILED'}")
+    print(f"  (V range at the end: {V_ref.min():.2f} .. {V_ref.max():.2f} mV, c: {c_ref.min():.4f} .. "
+          f"{c_ref.max():.4f} uM)")
+    if compile_s:
+        print("numba compile time (first call, excluded from the timings): " +
+              ", ".join(f"{v} {s:.1f} s" for v, s in compile_s.items()))
+    print()
+    print("isletsim wall time = the engine's own (\"simulated in X s\" of `islet run`): excludes process start, "
+          "network set-up and output-file creation; numba excludes compilation; all exclude array set-up.")
+    print(f"Timings: best and median of {args.repeats} interleaved runs (NumPy: 1 run), per simulated second; "
+          "cell-steps/s and ratios from the best runs (other processes only ever slow a run down).")
+    speed, med = {}, {}
+    for name, T, sim_s, ws in results:
+        speed[(name, T)] = sim_s / min(ws)
+        med[(name, T)] = statistics.median(ws) / sim_s
+    tgt = TARGETS.get(wl.n)
+    hdr = (f"{'implementation':16s} {'threads':>7s} {'cells':>7s} {'sim_s':>6s} {'wall_s/sim_s':>13s} "
+           f"{'(median)':>9s} {'cell-steps/s':>13s} {'isletsim/this':>14s}")
+    print(hdr)
+    print("-" * len(hdr))
+    order = {"isletsim": 0, "numba-parallel": 1, "numba-fastmath": 2, "numba-serial": 3, "numpy": 4}
+    for name, T, sim_s, ws in sorted(results, key=lambda r: (r[1], order.get(r[0], 9))):
+        sp = speed[(name, T)]
+        cs = sp * 1000.0 / DT_MS * wl.n
+        isl = speed.get(("isletsim", T))
+        ratio = f"{isl / sp:13.1f}x" if isl else f"{'-':>14s}"
+        print(f"{name:16s} {T:7d} {wl.n:7d} {sim_s:6g} {1.0 / sp:13.4f} {med[(name, T)]:9.4f} {cs:13.3e} {ratio}")
+    print()
+    for T in threads:
+        nb = [(speed[(n, TT)], n) for (n, TT) in speed if TT == T and n.startswith("numba")]
+        if not nb or ("isletsim", T) not in speed:
+            continue
+        best, bname = max(nb)
+        r = speed[("isletsim", T)] / best
+        tg = f"target >= {tgt:g}x ({'met' if r >= tgt else 'MISSED'})" if tgt else "no target for this size"
+        print(f"{T} thread(s): isletsim / best numba ({bname}) = {r:.1f}x   [{tg}]")
+    if tgt is None:
+        print("issue 3 targets: >= 15x the best numba version at 1000 cells, >= 10x at 100000 cells")
+    print(f"# load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    bad = [c for c in checks if not c[3]]
+    if bad:
+        print("CORRECTNESS CHECK FAILED for: " + ", ".join(c[0] for c in bad))
+        return 1
+    return 0
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
