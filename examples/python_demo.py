@@ -49,7 +49,8 @@ def main():
     im = ax[0].imshow(c[:, order].T, aspect="auto", origin="lower", extent=[t[0], t[-1], 0, c.shape[1]],
                       cmap="viridis", interpolation="nearest")
     ax[0].set_ylabel("cell (centre -> surface)")
-    fig.colorbar(im, ax=ax[0], label="c (uM)", pad=0.01)
+    cax = ax[0].inset_axes([1.005, 0.0, 0.012, 1.0])  # keeps the shared time axis aligned
+    fig.colorbar(im, cax=cax, label="c (uM)")
     ax[1].plot(t, c.mean(axis=1), color="k", lw=1)
     ax[1].set_ylabel("mean c (uM)")
     ax[1].set_xlabel("time (s)")
