@@ -165,13 +165,20 @@ int cmd_sweep(const std::string& path, const std::string& executor, int cores, i
     for (std::size_t r = 0; r < ok.size(); ++r)
       if (!ok[r]) bad.push_back(static_cast<int>(r));
     if (!bad.empty()) {
-      if (!ok[0]) {
-        g_quiet_errors = rank != 0;
-        throw InputError(err.empty() ? "rank 0 could not read the sweep file" : err);
+      // Report here, while MPI is still initialised: once the session ends
+      // (MPI_Finalize) mpirun may no longer forward this rank's output.
+      std::string msg;
+      if (!ok[0])
+        msg = rank == 0 ? (err.empty() ? "rank 0 could not read the sweep file" : err) : "";
+      else if (!err.empty())
+        msg = fmt::format("(rank {}) {}", rank, err);
+      else if (rank == 0)
+        msg = fmt::format("rank(s) {} could not read the sweep file (see their messages)", fmt::join(bad, ", "));
+      if (!msg.empty()) {
+        fmt::print(stderr, "islet: error: {}\n", msg);
+        std::fflush(stderr);
       }
-      if (!err.empty()) throw InputError(fmt::format("(rank {}) {}", rank, err));
-      g_quiet_errors = rank != 0;
-      throw InputError(fmt::format("rank(s) {} could not read the sweep file (see their messages)", fmt::join(bad, ", ")));
+      return 2;
     }
     g_quiet_errors = rank != 0;  // from here on rank 0 reports for everyone
   }
