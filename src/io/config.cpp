@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "io/toml_util.hpp"
+
 #include "isletsim/engine.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/model.hpp"
@@ -334,13 +336,7 @@ void check_consistency(const RunConfig& c, const std::string& origin) {
 }  // namespace
 
 RunConfig parse_config(const std::string& text, const std::string& origin, const Overrides& sets) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}: invalid TOML: {}", origin, e.source().begin.line,
-                                 e.source().begin.column, e.description()));
-  }
+  toml::table root = parse_toml(text, origin);
   for (const auto& s : sets) apply_override(root, s);
   RunConfig c = default_config();
   Reader r(origin, c);

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "io/toml_util.hpp"
+
 #include "isletsim/error.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/sweep.hpp"
@@ -154,13 +156,7 @@ struct Parser {
   }
 
   void parse(const std::string& text) {
-    toml::table root;
-    try {
-      root = toml::parse(text, origin);
-    } catch (const toml::parse_error& e) {
-      throw InputError(fmt::format("{}:{}:{}: invalid TOML: {}", origin, e.source().begin.line,
-                                   e.source().begin.column, e.description()));
-    }
+    const toml::table root = parse_toml(text, origin);
     for (auto&& [k, v] : root) {
       const std::string name(k.str());
       if (std::find(kTopKeys.begin(), kTopKeys.end(), name) == kTopKeys.end())
