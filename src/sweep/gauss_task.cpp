@@ -36,10 +36,15 @@ void gauss_histograms(const GaussOptions& g, unsigned begin, unsigned end, std::
   // iterations: consecutive increments of the same bin (periodic orbits)
   // don't wait on each other; summed once per column.
   const std::size_t P = H + 1;
-  std::vector<std::uint32_t> part(static_cast<std::size_t>(B) * 4 * P);
-  // 64-bit bins: the same width as the doubles, so the loop vectorizes (GCC 12).
-  std::vector<std::int64_t> bin_store(static_cast<std::size_t>(T) * B);
-  std::vector<double> x_store(static_cast<std::size_t>(T) * B);
+  // Scratch kept per worker thread and reused by its next task: a fresh
+  // ~200 KB vector is a fresh mmap whose page faults cost more than the
+  // histogramming of a small task.
+  thread_local std::vector<std::uint32_t> part;
+  thread_local std::vector<std::int64_t> bin_store;  // 64-bit bins: the width of the doubles, so the loop vectorizes
+  thread_local std::vector<double> x_store;
+  part.resize(static_cast<std::size_t>(B) * 4 * P);
+  bin_store.resize(static_cast<std::size_t>(T) * B);
+  x_store.resize(static_cast<std::size_t>(T) * B);
   std::int64_t* bins = bin_store.data();
   double* xs = x_store.data();
   for (unsigned c0 = begin; c0 < end; c0 += B) {
@@ -168,8 +173,9 @@ BifurcationTiming gauss_bifurcation(const GaussOptions& g, const std::string& pn
   std::vector<std::uint32_t> counts(static_cast<std::size_t>(g.width) * g.height);
   // Chunks of columns: a few per worker (balances the cheap and the costly
   // columns), whole 32-column blocks where possible.
+  // Chunks of whole 32-column blocks (a partial block costs a full one).
   const unsigned chunks = std::max(1u, std::min(g.width, 4 * t.workers));
-  const unsigned per = std::max(1u, (g.width + chunks - 1) / chunks);
+  const unsigned per = std::max(32u, (g.width + chunks * 32 - 1) / (chunks * 32) * 32);
   std::vector<std::unique_ptr<Task>> owned;
   std::vector<Task*> tasks;
   for (unsigned b = 0; b < g.width; b += per) {
