@@ -35,6 +35,7 @@ from ._isletsim import (  # noqa: F401
     simulate,
 )
 from . import _isletsim
+from . import analysis, plot  # noqa: F401  (isl.analysis.duty_cycle(res), isl.plot.raster(res))
 
 __all__ = [
     "Config", "Network", "Result", "InputError", "SimulationError", "simulate", "load", "sweep", "SweepTable",

@@ -580,3 +580,29 @@ def test_sweep_keyboard_interrupt(tmp_path):
     tab = ei.value.result
     assert isinstance(tab, isl.SweepTable) and tab.counts["interrupted"] >= 1
     assert not list((tmp_path / "k").glob("*.part"))
+
+
+# ---------------------------------------------------------------- analysis, plot
+
+
+def test_analysis_and_plot_helpers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    res = isl.simulate(isl.Config.from_toml(SMALL), threads=1)
+    dc = isl.analysis.duty_cycle(res, "c", from_s=0.5)
+    assert dc.dtype == np.float64 and dc.shape == (27,)
+    assert np.array_equal(dc, res.duty_cycle("c", 0.5))
+    assert ((dc >= 0) & (dc <= 1)).all()
+    s = isl.analysis.synchrony(res, "c", from_s=0.5)
+    assert -1.0 <= s <= 1.0 and s == res.synchrony("c", 0.5)
+    t, m = isl.analysis.mean_trace(res, "c")
+    assert np.array_equal(m, np.asarray(res["c"]).mean(axis=1)) and t.shape == m.shape
+    fig, ax = plt.subplots(2, 1, sharex=True)
+    im = isl.plot.raster(res, "c", ax=ax[0])
+    assert im.get_array().shape == (27, len(res.time))
+    line = isl.plot.mean_trace(res, "c", ax=ax[1])
+    assert np.array_equal(line.get_ydata(), m)
+    plt.close(fig)
