@@ -248,14 +248,27 @@ void append_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t ol
 }
 
 // A fixed-size dataset name (relative to loc) of shape dims, replacing any
-// dataset of that name. Returns it open (for attributes).
+// dataset of that name. Returns it open (for attributes). Large datasets
+// (>= 4096 values) are chunked and compressed when deflate > 0: per-cell
+// parameters that are the same for every cell then take almost no space
+// (66 uncompressed parameter columns were 528 MB for a million cells).
 Handle write_fixed(const Ctx& ctx, hid_t loc, const std::string& name, hid_t file_type,
-                   hid_t mem_type, const std::vector<hsize_t>& dims, const void* buf) {
+                   hid_t mem_type, const std::vector<hsize_t>& dims, const void* buf, int deflate = 0) {
   if (link_exists(ctx, loc, name))
     ctx.ok(H5Ldelete(loc, name.c_str(), H5P_DEFAULT), "replace '" + name + "'");
   Handle space = ctx.space(dims);
+  hsize_t total = 1;
+  for (hsize_t d : dims) total *= d;
+  Handle dcpl = ctx.plist(H5P_DATASET_CREATE, "dataset creation");
+  if (deflate > 0 && total >= 4096) {
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = std::min<hsize_t>(dims[0], 65536);
+    ctx.ok(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), "set chunking of '" + name + "'");
+    ctx.ok(H5Pset_shuffle(dcpl.get()), "set shuffle filter of '" + name + "'");
+    ctx.ok(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate)), "set deflate filter of '" + name + "'");
+  }
   Handle dset = ctx.own(H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT,
-                                   H5P_DEFAULT, H5P_DEFAULT),
+                                   dcpl.get(), H5P_DEFAULT),
                         H5Dclose, "create dataset '" + name + "'");
   if (dims[0] > 0)
     ctx.ok(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf),
@@ -371,7 +384,7 @@ void H5Writer::write_positions(const std::vector<double>& x, const std::vector<d
   }
   Handle cells = open_or_create_group(m.ctx, m.file.get(), "cells");
   Handle pos = write_fixed(m.ctx, cells.get(), "position", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                           {n, 3}, xyz.data());
+                           {n, 3}, xyz.data(), m.opt.deflate_level);
   write_string_attr(m.ctx, pos.get(), "units", "um");
 }
 
@@ -388,8 +401,8 @@ void H5Writer::write_edges(const std::vector<std::uint32_t>& i, const std::vecto
     ij[2 * e + 1] = j[e];
   }
   Handle net = open_or_create_group(m.ctx, m.file.get(), "network");
-  write_fixed(m.ctx, net.get(), "edges", H5T_STD_U32LE, H5T_NATIVE_UINT32, {n, 2}, ij.data());
-  write_fixed(m.ctx, net.get(), "weight", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {n}, w.data());
+  write_fixed(m.ctx, net.get(), "edges", H5T_STD_U32LE, H5T_NATIVE_UINT32, {n, 2}, ij.data(), m.opt.deflate_level);
+  write_fixed(m.ctx, net.get(), "weight", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {n}, w.data(), m.opt.deflate_level);
 }
 
 void H5Writer::write_cell_param(const std::string& name, const std::string& units,
@@ -402,7 +415,7 @@ void H5Writer::write_cell_param(const std::string& name, const std::string& unit
                                 std::to_string(m.opt.n_cells) + " values");
   Handle params = open_or_create_group(m.ctx, m.file.get(), "params");
   Handle ds = write_fixed(m.ctx, params.get(), name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                          {values.size()}, values.data());
+                          {values.size()}, values.data(), m.opt.deflate_level);
   describe(m.ctx, ds.get(), units, description);
 }
 
