@@ -22,6 +22,25 @@ __attribute__((target("arch=x86-64-v4"))) void rhs_avx512(std::size_t n, const d
 }
 #endif
 
+// Float kernel (experiment, see kernel.hpp): the same instruction sets.
+using RhsFloatFn = void (*)(std::size_t, const float*, float, float*);
+void rhsf_baseline(std::size_t n, const float* in, float gkf, float* out) { rhs_body_t<float>(n, in, gkf, out); }
+#if defined(__x86_64__)
+__attribute__((target("arch=x86-64-v3"))) void rhsf_avx2(std::size_t n, const float* in, float gkf, float* out) {
+  rhs_body_t<float>(n, in, gkf, out);
+}
+__attribute__((target("arch=x86-64-v4"))) void rhsf_avx512(std::size_t n, const float* in, float gkf, float* out) {
+  rhs_body_t<float>(n, in, gkf, out);
+}
+#endif
+RhsFloatFn fnf_for(Isa isa) {
+#if defined(__x86_64__)
+  if (isa == Isa::avx512) return rhsf_avx512;
+  if (isa == Isa::avx2) return rhsf_avx2;
+#endif
+  return rhsf_baseline;
+}
+
 RhsFn fn_for(Isa isa) {
 #if defined(__x86_64__)
   if (isa == Isa::avx512) return rhs_avx512;
@@ -61,5 +80,9 @@ void force_isa(Isa isa) {
 }
 
 void rhs(std::size_t n, const double* __restrict in, double gkf, double* __restrict out) { g_rhs(n, in, gkf, out); }
+
+void rhs_float(std::size_t n, const float* __restrict in, float gkf, float* __restrict out) {
+  fnf_for(g_isa)(n, in, gkf, out);
+}
 
 }  // namespace isletsim::kernel

@@ -71,88 +71,107 @@ void force_isa(Isa isa); // tests and benchmarks; throws if the CPU lacks it
 // glucose protocol (1 = JGK as given). Dispatches to active_isa()'s build.
 void rhs(std::size_t n, const double* __restrict in, double gkf, double* __restrict out);
 
-// The loop itself, compiled once per instruction set in kernel.cpp.
-[[gnu::always_inline]] static inline void rhs_body(std::size_t n, const double* __restrict in, double gkf,
-                                                   double* __restrict out) {
+// Single-precision kernel (issue 3, item 5, experiment): the same loop on a
+// float scratch block (same rows), float derivatives. Not used by the engine;
+// bench/float_check.cpp measures whether it would pass the reference checks.
+void rhs_float(std::size_t n, const float* __restrict in, float gkf, float* __restrict out);
+
+// The loop itself on real type T (double: the engine; float: rhs_float),
+// compiled once per instruction set in kernel.cpp. Every constant is T(...)
+// so the float instantiation computes in float; for T = double the
+// expressions are the same as before (same bits).
+template <class T>
+[[gnu::always_inline]] static inline void rhs_body_t(std::size_t n, const T* __restrict in, T gkf,
+                                                     T* __restrict out) {
   using namespace bertram;
   using fastmath::exp;
+  const auto sqrt_t = [](T x) -> T {
+    if constexpr (sizeof(T) == sizeof(double)) return __builtin_sqrt(x);
+    else return __builtin_sqrtf(x);
+  };
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
 #define STATE(name) in[(kRowState + std::size_t{State::name}) * kBlock + j]
 #define PRM(name) in[(kRowParam + std::size_t{Param::name}) * kBlock + j]
 #define DRV(name) in[(kRowDerived + std::size_t{derived::name}) * kBlock + j]
-    const double V = STATE(V), nn = STATE(n), G6P = STATE(G6P);
-    const double FBP = STATE(FBP), NADHm = STATE(NADHm), Psim = STATE(Psim);
-    const double Cam = STATE(Cam), ADPm = STATE(ADPm), ADP = STATE(ADP);
-    const double c = STATE(c), cer = STATE(cer);
-    const double igj = in[kRowIgj * kBlock + j], jgj_c = in[kRowJc * kBlock + j];
-    const double jgj_g6p = in[kRowJg6p * kBlock + j], jgj_adpm = in[kRowJadpm * kBlock + j];
+    const T V = STATE(V), nn = STATE(n), G6P = STATE(G6P);
+    const T FBP = STATE(FBP), NADHm = STATE(NADHm), Psim = STATE(Psim);
+    const T Cam = STATE(Cam), ADPm = STATE(ADPm), ADP = STATE(ADP);
+    const T c = STATE(c), cer = STATE(cer);
+    const T igj = in[kRowIgj * kBlock + j], jgj_c = in[kRowJc * kBlock + j];
+    const T jgj_g6p = in[kRowJg6p * kBlock + j], jgj_adpm = in[kRowJadpm * kBlock + j];
     // Electrical
-    const double n_inf = 1.0 / (1.0 + exp((16.0 + V) * -0.2));
-    const double m_inf = 1.0 / (1.0 + exp((20.0 + V) * (-1.0 / 12.0)));
-    const double VK = PRM(VK);
-    const double IK = PRM(gK) * nn * (V - VK);
-    const double ICa = PRM(gCa) * m_inf * (V - PRM(VCa));
-    const double c2 = c * c;
-    const double IKCa = PRM(gKCa) * c2 / (c2 + DRV(kD2)) * (V - VK);
-    const double ATP = PRM(atot) - ADP;
-    const double mg = ADP * (0.165 / 17.0);  // MgADP / 17
-    const double o_inf = (0.08 * (1.0 + 2.0 * mg) + 0.89 * (mg * mg)) /
-                         ((1.0 + mg) * (1.0 + mg) * (1.0 + ADP * (0.135 / 26.0) + 0.05 * ATP));
-    const double IKATP = PRM(gKATP) * o_inf * (V - VK);
-    const double dV = -(IK + ICa + IKCa + IKATP + igj) * DRV(invCm);
-    const double dn = (n_inf - nn) * DRV(inv_tau_n);
+    const T n_inf = T(1) / (T(1) + exp((T(16) + V) * T(-0.2)));
+    const T m_inf = T(1) / (T(1) + exp((T(20) + V) * T(-1.0 / 12.0)));
+    const T VK = PRM(VK);
+    const T IK = PRM(gK) * nn * (V - VK);
+    const T ICa = PRM(gCa) * m_inf * (V - PRM(VCa));
+    const T c2 = c * c;
+    const T IKCa = PRM(gKCa) * c2 / (c2 + DRV(kD2)) * (V - VK);
+    const T ATP = PRM(atot) - ADP;
+    const T mg = ADP * T(0.165 / 17.0);  // MgADP / 17
+    const T o_inf = (T(0.08) * (T(1) + T(2) * mg) + T(0.89) * (mg * mg)) /
+                         ((T(1) + mg) * (T(1) + mg) * (T(1) + ADP * T(0.135 / 26.0) + T(0.05) * ATP));
+    const T IKATP = PRM(gKATP) * o_inf * (V - VK);
+    const T dV = -(IK + ICa + IKCa + IKATP + igj) * DRV(invCm);
+    const T dn = (n_inf - nn) * DRV(inv_tau_n);
 
     // Glycolysis: PFK after Smolen 1995, the 16 w(i,j,k,l) enumerated.
-    const double F6P = 0.3 * G6P;
-    const double JGPDH = PRM(kGPDH) * __builtin_sqrt(FBP);
-    const double a = DRV(a_amp), b = FBP * DRV(inv_k2), f = F6P * F6P * DRV(inv_k3), t = ATP * ATP * DRV(inv_k4);
-    const double ab = a * b, ft = f * t;
-    const double w1001 = a * t * DRV(inv_f41), w0101 = b * t * DRV(inv_f42), w1101 = ab * t * DRV(inv_f41f42);
-    const double w1010 = a * f * DRV(inv_f13), w0110 = b * f * DRV(inv_f23), w1110 = ab * f * DRV(inv_f13f23);
-    const double w0011 = ft * DRV(inv_f43), w1011 = a * ft * DRV(inv_f13f41f43);
-    const double w0111 = b * ft * DRV(inv_f23f42f43), w1111 = ab * ft * DRV(inv_fall);
-    const double topa = f + w1010 + w0110 + w0011 + w1011 + w0111 + w1111;
-    const double bottom = 1.0 + a + b + ab + t + w1001 + w0101 + w1101 + topa + w1110;
-    const double JPFK = PRM(VmaxPFK) * (PRM(lambda) * topa + w1110) / bottom;
-    const double kappa = PRM(kappa);
-    const double dG6P = kappa * (PRM(JGK) * gkf - JPFK) + jgj_g6p;
-    const double dFBP = kappa * JPFK - 0.5 * JGPDH;
+    const T F6P = T(0.3) * G6P;
+    const T JGPDH = PRM(kGPDH) * sqrt_t(FBP);
+    const T a = DRV(a_amp), b = FBP * DRV(inv_k2), f = F6P * F6P * DRV(inv_k3), t = ATP * ATP * DRV(inv_k4);
+    const T ab = a * b, ft = f * t;
+    const T w1001 = a * t * DRV(inv_f41), w0101 = b * t * DRV(inv_f42), w1101 = ab * t * DRV(inv_f41f42);
+    const T w1010 = a * f * DRV(inv_f13), w0110 = b * f * DRV(inv_f23), w1110 = ab * f * DRV(inv_f13f23);
+    const T w0011 = ft * DRV(inv_f43), w1011 = a * ft * DRV(inv_f13f41f43);
+    const T w0111 = b * ft * DRV(inv_f23f42f43), w1111 = ab * ft * DRV(inv_fall);
+    const T topa = f + w1010 + w0110 + w0011 + w1011 + w0111 + w1111;
+    const T bottom = T(1) + a + b + ab + t + w1001 + w0101 + w1101 + topa + w1110;
+    const T JPFK = PRM(VmaxPFK) * (PRM(lambda) * topa + w1110) / bottom;
+    const T kappa = PRM(kappa);
+    const T dG6P = kappa * (PRM(JGK) * gkf - JPFK) + jgj_g6p;
+    const T dFBP = kappa * JPFK - T(0.5) * JGPDH;
 
     // Mitochondria (quotients merged: one division per flux)
-    const double NADm = PRM(NADmtot) - NADHm;
-    const double ATPm = PRM(Amtot) - ADPm;
-    const double JPDH = PRM(p1) * NADm * Cam * (JGPDH + PRM(JGPDHbas)) /
+    const T NADm = PRM(NADmtot) - NADHm;
+    const T ATPm = PRM(Amtot) - ADPm;
+    const T JPDH = PRM(p1) * NADm * Cam * (JGPDH + PRM(JGPDHbas)) /
                         ((PRM(p2) * NADm + NADHm) * (PRM(p3) + Cam));
-    const double JO = PRM(p4) * NADHm / ((PRM(p5) + NADHm) * (1.0 + exp((Psim - PRM(p6)) * DRV(inv_p7))));
-    const double JHres = PRM(p8) * NADHm / ((PRM(p9) + NADHm) * (1.0 + exp((Psim - PRM(p10)) * DRV(inv_p11))));
-    const double JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (1.0 + exp((PRM(p14) - Psim) * DRV(inv_p15))));
-    const double JHatp = 3.0 * JF1F0;
-    const double JHleak = PRM(p17) * Psim + PRM(p18);
+    const T JO = PRM(p4) * NADHm / ((PRM(p5) + NADHm) * (T(1) + exp((Psim - PRM(p6)) * DRV(inv_p7))));
+    const T JHres = PRM(p8) * NADHm / ((PRM(p9) + NADHm) * (T(1) + exp((Psim - PRM(p10)) * DRV(inv_p11))));
+    const T JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (T(1) + exp((PRM(p14) - Psim) * DRV(inv_p15))));
+    const T JHatp = T(3) * JF1F0;
+    const T JHleak = PRM(p17) * Psim + PRM(p18);
     // p19 RATm/(RATm + p20) with RATm = ATPm/ADPm
-    const double JANT = PRM(p19) * ATPm / (ATPm + PRM(p20) * ADPm) * exp(DRV(half_FRT) * Psim);
-    const double Juni = (PRM(p21) * Psim - PRM(p22)) * c2;
-    const double JNaCa = PRM(p23) * (Cam / c) * exp(PRM(p24) * Psim);
-    const double Jmito = JNaCa - Juni;
-    const double gam = PRM(gamma);
-    const double dNADHm = gam * (JPDH - JO);
-    const double dPsim = (JHres - JHatp - JANT - JHleak - JNaCa - 2.0 * Juni) * DRV(inv_Cmito);
-    const double dCam = -PRM(fmito) * Jmito;
-    const double dADPm = gam * (JANT - JF1F0) + jgj_adpm;
-    const double delta = PRM(delta);
-    const double dADP = -delta * JANT + (PRM(khyd) * c + PRM(khydbas)) * ATP;
+    const T JANT = PRM(p19) * ATPm / (ATPm + PRM(p20) * ADPm) * exp(DRV(half_FRT) * Psim);
+    const T Juni = (PRM(p21) * Psim - PRM(p22)) * c2;
+    const T JNaCa = PRM(p23) * (Cam / c) * exp(PRM(p24) * Psim);
+    const T Jmito = JNaCa - Juni;
+    const T gam = PRM(gamma);
+    const T dNADHm = gam * (JPDH - JO);
+    const T dPsim = (JHres - JHatp - JANT - JHleak - JNaCa - T(2) * Juni) * DRV(inv_Cmito);
+    const T dCam = -PRM(fmito) * Jmito;
+    const T dADPm = gam * (JANT - JF1F0) + jgj_adpm;
+    const T delta = PRM(delta);
+    const T dADP = -delta * JANT + (PRM(khyd) * c + PRM(khydbas)) * ATP;
 
     // Calcium
-    const double Jmem = -(PRM(alpha) * ICa + PRM(kPMCA) * (c - PRM(Cbas)));
-    const double Jer = PRM(pleak) * (cer - c) - PRM(kSERCA) * c;
-    const double dc = PRM(fcyt) * (Jmem + Jer + delta * Jmito) + jgj_c;
-    const double dcer = -DRV(fer_Vc) * Jer;
+    const T Jmem = -(PRM(alpha) * ICa + PRM(kPMCA) * (c - PRM(Cbas)));
+    const T Jer = PRM(pleak) * (cer - c) - PRM(kSERCA) * c;
+    const T dc = PRM(fcyt) * (Jmem + Jer + delta * Jmito) + jgj_c;
+    const T dcer = -DRV(fer_Vc) * Jer;
 #undef DRV
 #undef PRM
 #undef STATE
-    const double d[kNumStates] = {dV, dn, dG6P, dFBP, dNADHm, dPsim, dCam, dADPm, dADP, dc, dcer};
+    const T d[kNumStates] = {dV, dn, dG6P, dFBP, dNADHm, dPsim, dCam, dADPm, dADP, dc, dcer};
     for (int k = 0; k < kNumStates; ++k) out[k * kBlock + j] = d[k];
   }
+}
+
+// The double loop (the engine's kernel).
+[[gnu::always_inline]] static inline void rhs_body(std::size_t n, const double* __restrict in, double gkf,
+                                                   double* __restrict out) {
+  rhs_body_t<double>(n, in, gkf, out);
 }
 
 }  // namespace isletsim::kernel

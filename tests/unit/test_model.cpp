@@ -65,12 +65,33 @@ TEST(FastExp, MatchesStdExpWithinTwoUlp) {
     worst = std::max(worst, std::abs(a - b) / ulp);
   }
   EXPECT_LE(worst, 2.0);
-  EXPECT_TRUE(std::isnan(fastmath::exp(NAN)));
-  EXPECT_TRUE(std::isnan(fastmath::exp(INFINITY)));  // a blow-up stays visible
+  EXPECT_TRUE(std::isnan(fastmath::exp(double(NAN))));
+  EXPECT_TRUE(std::isnan(fastmath::exp(double(INFINITY))));  // a blow-up stays visible
   EXPECT_EQ(fastmath::exp(0.0), 1.0);
   EXPECT_EQ(fastmath::exp(-1000.0), fastmath::exp(-708.0));  // clamped, positive
   EXPECT_GT(fastmath::exp(-1000.0), 0.0);
   EXPECT_EQ(fastmath::exp(1000.0), fastmath::exp(708.0));
+}
+
+TEST(FastExp, FloatMatchesStdExpWithinTwoUlp) {
+  std::mt19937_64 gen(43);
+  std::uniform_real_distribution<float> u(-87.0f, 87.0f);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const float x = i < 100000 ? u(gen) : u(gen) / 100.0f;
+    const float a = fastmath::exp(x), b = std::exp(x);
+    const float ulp = std::nextafter(b, INFINITY) - b;
+    worst = std::max(worst, std::abs(double(a) - double(b)) / ulp);
+  }
+  std::printf("float exp: worst %.2f ulp\n", worst);
+  EXPECT_LE(worst, 2.0);
+  EXPECT_TRUE(std::isnan(fastmath::exp(float(NAN))));
+  EXPECT_TRUE(std::isnan(fastmath::exp(float(INFINITY))));
+  EXPECT_EQ(fastmath::exp(0.0f), 1.0f);
+  EXPECT_EQ(fastmath::exp(-1000.0f), fastmath::exp(-87.0f));  // clamped, positive, normal
+  EXPECT_GE(fastmath::exp(-1000.0f), 1.17549435e-38f);
+  EXPECT_EQ(fastmath::exp(1000.0f), fastmath::exp(87.0f));
+  EXPECT_TRUE(std::isfinite(fastmath::exp(87.0f)));
 }
 
 TEST(FastLog, MatchesStdLogWithinTwoUlp) {
