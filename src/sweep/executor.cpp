@@ -83,12 +83,21 @@ void execute(const std::vector<Task*>& tasks, const std::function<void(std::size
     return;
   }
   std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < tasks.size();) run_one(i);
+  };
+  // The calling thread is one of the workers: it is already running (no
+  // thread start, no waking an idle core before the first task begins).
   std::vector<std::thread> pool;
-  pool.reserve(workers);
-  for (unsigned w = 0; w < workers; ++w)
-    pool.emplace_back([&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < tasks.size();) run_one(i);
-    });
+  pool.reserve(workers - 1);
+  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
+  try {
+    work();
+  } catch (...) {  // join the others before leaving
+    next.store(tasks.size());
+    for (auto& t : pool) t.join();
+    throw;
+  }
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
 }
