@@ -3,6 +3,9 @@
 // parameters (heterogeneity), the coupling weights and the glucose protocol,
 // then runs the engine into an HDF5 file.
 #include <string>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "isletsim/config.hpp"
 #include "isletsim/engine.hpp"
@@ -28,6 +31,16 @@ double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell
                    std::uint32_t sub);
 
 std::string version();
+
+// Samples per hand-over to the writer thread and per HDF5 chunk along time:
+// about 1 MiB, a power of two, at most 1024.
+std::size_t record_block_for(std::size_t n_cells, std::size_t n_vars);
+
+// The root attributes of a run's output file (program, version, config,
+// seed, integrator, ...), as run_to_file writes them; the Python module
+// writes the same list.
+using RunAttr = std::variant<std::string, double, std::int64_t>;
+std::vector<std::pair<std::string, RunAttr>> run_attributes(const RunSetup& s, unsigned threads);
 
 // Runs `s` writing the HDF5 file at `path` (layout: docs/hdf5-layout.md). The
 // file carries the resolved config, seed, version and integrator; its

@@ -190,7 +190,7 @@ std::string config_repr(const IslConfig& c) {
 
 // ---------------------------------------------------------------- Result
 
-using AttrValue = std::variant<std::string, double, std::int64_t>;
+using AttrValue = RunAttr;  // the file attributes run_to_file writes
 
 struct IslResult {
   std::vector<double> time, glucose;
@@ -229,14 +229,11 @@ const char* status_name(RunResult::Status s) {
 }
 
 // Samples per HDF5 chunk: the engine's record block (as build_setup sets it).
-std::size_t chunk_samples(std::size_t cells, std::size_t vars) {
-  return std::bit_floor(std::clamp<std::size_t>((1u << 17) / std::max<std::size_t>(1, cells * vars), 1, 1024));
-}
+std::size_t chunk_samples(std::size_t cells, std::size_t vars) { return record_block_for(cells, vars); }
 
 // The static part of a run's file, as run_to_file writes it.
 void fill_static(IslResult& r, const RunSetup& s, unsigned threads) {
   const EngineProblem& p = s.problem;
-  const RunConfig& c = s.config;
   r.n_cells = p.n_cells;
   r.x = s.network.x, r.y = s.network.y, r.z = s.network.z;
   r.edge_i = s.network.edge_i, r.edge_j = s.network.edge_j, r.edge_w = s.network.edge_w;
@@ -246,17 +243,7 @@ void fill_static(IslResult& r, const RunSetup& s, unsigned threads) {
     r.params.emplace_back(model_params()[k].name, std::move(v));
   }
   for (int v : p.record_vars) r.var_names.push_back(model_states()[v].name);
-  r.attrs = {{"program", std::string("isletsim")},
-             {"version", version()},
-             {"model", std::string("Bertram et al. 2007 (shared/spec/bertram2007.md)")},
-             {"config", to_toml(c)},
-             {"seed", static_cast<std::int64_t>(c.seed)},
-             {"integrator", c.integrator},
-             {"dt_ms", c.dt_ms},
-             {"record_interval_ms", c.record_interval_ms},
-             {"n_cells", static_cast<std::int64_t>(p.n_cells)},
-             {"glucose_protocol", p.glucose.describe()},
-             {"threads", static_cast<std::int64_t>(threads)}};
+  r.attrs = run_attributes(s, threads);
 }
 
 IslResult from_h5(H5Run&& run, const std::string& path) {

@@ -17,6 +17,25 @@ namespace isletsim {
 #endif
 std::string version() { return ISLETSIM_VERSION; }
 
+std::size_t record_block_for(std::size_t n_cells, std::size_t n_vars) {
+  return std::bit_floor(std::clamp<std::size_t>((1u << 17) / std::max<std::size_t>(1, n_cells * n_vars), 1, 1024));
+}
+
+std::vector<std::pair<std::string, RunAttr>> run_attributes(const RunSetup& s, unsigned threads) {
+  const RunConfig& c = s.config;
+  return {{"program", std::string("isletsim")},
+          {"version", version()},
+          {"model", std::string("Bertram et al. 2007 (shared/spec/bertram2007.md)")},
+          {"config", to_toml(c)},
+          {"seed", static_cast<std::int64_t>(c.seed)},
+          {"integrator", c.integrator},
+          {"dt_ms", c.dt_ms},
+          {"record_interval_ms", c.record_interval_ms},
+          {"n_cells", static_cast<std::int64_t>(s.problem.n_cells)},
+          {"glucose_protocol", s.problem.glucose.describe()},
+          {"threads", static_cast<std::int64_t>(threads)}};
+}
+
 double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell, std::uint32_t stream,
                    std::uint32_t sub) {
   if (d.cv <= 0) return 1.0;
@@ -114,10 +133,7 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   p.n_steps = static_cast<std::uint64_t>(std::llround(cfg.duration_s * 1e3 / cfg.dt_ms));
   p.record_every = static_cast<std::uint64_t>(std::llround(cfg.record_interval_ms / cfg.dt_ms));
   for (const auto& v : cfg.record_vars) p.record_vars.push_back(*find_state(v));
-  // About 1 MiB of samples per hand-over to the writer thread.
-  // (a power of two: it is also the HDF5 chunk length along time).
-  p.record_block = std::bit_floor(
-      std::clamp<std::size_t>((1u << 17) / std::max<std::size_t>(1, n * p.record_vars.size()), 1, 1024));
+  p.record_block = record_block_for(n, p.record_vars.size());
   check_problem(p);
   return s;
 }
@@ -153,17 +169,8 @@ RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptio
     for (std::size_t i = 0; i < p.n_cells; ++i) v[i] = p.params[k].at(i);
     w.write_cell_param(info.name, info.unit, info.description, v);
   }
-  w.set_attr("program", std::string("isletsim"));
-  w.set_attr("version", version());
-  w.set_attr("model", std::string("Bertram et al. 2007 (shared/spec/bertram2007.md)"));
-  w.set_attr("config", to_toml(c));
-  w.set_attr("seed", static_cast<std::int64_t>(c.seed));
-  w.set_attr("integrator", c.integrator);
-  w.set_attr("dt_ms", c.dt_ms);
-  w.set_attr("record_interval_ms", c.record_interval_ms);
-  w.set_attr("n_cells", static_cast<std::int64_t>(p.n_cells));
-  w.set_attr("glucose_protocol", p.glucose.describe());
-  w.set_attr("threads", static_cast<std::int64_t>(opt.threads));
+  for (const auto& [name, value] : run_attributes(s, opt.threads))
+    std::visit([&, &name = name](const auto& v) { w.set_attr(name, v); }, value);
   H5Sink sink(w);
   RunResult r = run_engine(p, &sink, opt);
   const char* status = r.status == RunResult::Status::complete      ? "complete"
