@@ -19,3 +19,11 @@ if /usr/bin/python3 -c "import numba" 2>/dev/null; then
 else
   echo "numba comparison skipped: apt-get install python3-numba, then rerun"
 fi
+echo
+echo "== Gauss bifurcation 640x400: in one process (build/sweep_bench gauss 21) =="
+build/sweep_bench gauss 21
+echo "== ... and as a fresh 'islet bifurcation' process each time (11 runs, compute ms sorted) =="
+for i in $(seq 11); do
+  build/islet bifurcation gauss --alpha 5.8 -o "${TMPDIR:-/tmp}/islet_bench_gauss.png" |
+    sed 's/.*computed in \([0-9.]*\) ms.*PNG written in \([0-9.]*\) ms.*/\1 \2/'
+done | sort -n | awk '{c[NR]=$1; p[NR]=$2; printf "%s ", $1} END {printf "\nmedian compute %s ms (PNG written in %s ms in that run)\n", c[int((NR+1)/2)], p[int((NR+1)/2)]}'

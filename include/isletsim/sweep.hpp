@@ -206,6 +206,15 @@ std::unique_ptr<Task> make_gauss_task(const GaussOptions& g, unsigned begin, uns
 
 // Image rows top (x_max) to bottom, value 255 (1 - sqrt(count / iterations)).
 std::vector<std::uint8_t> gauss_image(const GaussOptions& g, const std::vector<std::uint32_t>& counts);
+// That grey level for each count 0..iterations.
+std::vector<std::uint8_t> gauss_grey_levels(const GaussOptions& g);
+// Columns [begin, end) of that image computed straight into `image`
+// (width x height, rows top to bottom), without a count array.
+void gauss_image_columns(const GaussOptions& g, unsigned begin, unsigned end, const std::uint8_t* levels,
+                         std::uint8_t* image);
+// A task doing gauss_image_columns (what `islet bifurcation` runs).
+std::unique_ptr<Task> make_gauss_image_task(const GaussOptions& g, unsigned begin, unsigned end,
+                                            const std::uint8_t* levels, std::uint8_t* image);
 
 struct BifurcationTiming {
   double compute_s = 0, png_s = 0;
@@ -216,5 +225,6 @@ BifurcationTiming gauss_bifurcation(const GaussOptions& g, const std::string& pn
 
 // 8-bit greyscale PNG (libpng); throws InputError when it can't be written.
 void write_png_gray(const std::string& path, unsigned width, unsigned height, const std::vector<std::uint8_t>& pixels);
+void write_png_gray(const std::string& path, unsigned width, unsigned height, const std::uint8_t* pixels);
 
 }  // namespace isletsim::sweep

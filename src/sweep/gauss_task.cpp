@@ -1,7 +1,9 @@
 // Gauss-map bifurcation diagram: columns (values of beta) are independent
 // tasks. Within a task, blocks of columns iterate together so the compiler
-// vectorises the map across columns (fastmath::exp: the same bits in vector
-// and scalar code, so the result does not depend on the blocking).
+// vectorises the map across columns (fastmath::exp_estrin: the same bits in
+// vector and scalar code, so the result does not depend on the blocking;
+// Estrin's scheme because each iterate waits for the previous one, so the
+// length of exp's dependency chain sets the speed).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -9,8 +11,11 @@
 
 #include <png.h>
 
+#include <stdexcept>
+
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
+#include "core/pages.hpp"
 #include "model/fastmath.hpp"
 
 namespace isletsim::sweep {
@@ -19,7 +24,14 @@ double gauss_beta(const GaussOptions& g, unsigned column) {
   return g.width > 1 ? g.beta_min + (g.beta_max - g.beta_min) * column / (g.width - 1) : g.beta_min;
 }
 
-void gauss_histograms(const GaussOptions& g, unsigned begin, unsigned end, std::uint32_t* counts) {
+namespace {
+
+// Histograms of columns [begin, end); sink(c, hist) receives column c's
+// `height` counts (a scratch array, valid during the call).
+// Count: the partial histograms' counter type; uint16_t (half the scratch)
+// when no bin can exceed 65535, i.e. iterations <= 65535.
+template <class Count, class ColumnSink>
+void gauss_columns_t(const GaussOptions& g, unsigned begin, unsigned end, ColumnSink&& sink) {
   // B columns iterate together in vector lanes (4 AVX-512 vectors: enough
   // independent exp chains to hide the latency); T iterations at a time are
   // stored, binned in a second vector loop (bins and iterates stay in L1),
@@ -30,23 +42,26 @@ void gauss_histograms(const GaussOptions& g, unsigned begin, unsigned end, std::
   constexpr unsigned T = 128;
   const unsigned H = g.height;
   const double scale = H / (g.x_max - g.x_min), na = -g.alpha, lo = g.x_min, top = H;
-  const std::int64_t outside = static_cast<std::int64_t>(H);
-  std::fill(counts, counts + static_cast<std::size_t>(end - begin) * H, 0u);
   // Per column, 4 partial histograms (+1 bin for "outside") kept over all
   // iterations: consecutive increments of the same bin (periodic orbits)
   // don't wait on each other; summed once per column.
   const std::size_t P = H + 1;
-  // Scratch kept per worker thread and reused by its next task: a fresh
-  // ~200 KB vector is a fresh mmap whose page faults cost more than the
-  // histogramming of a small task.
-  thread_local std::vector<std::uint32_t> part;
-  thread_local std::vector<std::int64_t> bin_store;  // 64-bit bins: the width of the doubles, so the loop vectorizes
-  thread_local std::vector<double> x_store;
-  part.resize(static_cast<std::size_t>(B) * 4 * P);
-  bin_store.resize(static_cast<std::size_t>(T) * B);
-  x_store.resize(static_cast<std::size_t>(T) * B);
-  std::int64_t* bins = bin_store.data();
-  double* xs = x_store.data();
+  // Scratch kept per worker thread and reused by its next task, in one
+  // buffer whose pages are made present at once (PageBuffer): faulting in
+  // ~270 KB page by page costs ~0.7 ms on the project's VM, more than a
+  // small task's work.
+  const auto round = [](std::size_t bytes) { return (bytes + 63) / 64 * 64; };
+  const std::size_t part_bytes = round(sizeof(Count) * B * 4 * P), column_bytes = round(sizeof(std::uint32_t) * H);
+  const std::size_t bins_bytes = round(sizeof(std::int64_t) * T * B), xs_bytes = round(sizeof(double) * T * B);
+  const std::size_t need = part_bytes + column_bytes + bins_bytes + xs_bytes;
+  thread_local PageBuffer scratch;
+  if (scratch.size() < need) scratch = PageBuffer(need);
+  char* base = static_cast<char*>(scratch.data());
+  Count* const part = reinterpret_cast<Count*>(base);
+  std::uint32_t* const column = reinterpret_cast<std::uint32_t*>(base + part_bytes);
+  // 64-bit bins: the width of the doubles, so the binning loop vectorizes.
+  std::int64_t* const bins = reinterpret_cast<std::int64_t*>(base + part_bytes + column_bytes);
+  double* const xs = reinterpret_cast<double*>(base + part_bytes + column_bytes + bins_bytes);
   for (unsigned c0 = begin; c0 < end; c0 += B) {
     const unsigned nb = std::min(B, end - c0);
     alignas(64) double x[B], beta[B];
@@ -56,27 +71,30 @@ void gauss_histograms(const GaussOptions& g, unsigned begin, unsigned end, std::
     }
     for (unsigned it = 0; it < g.transient; ++it) {
 #pragma omp simd
-      for (unsigned j = 0; j < B; ++j) x[j] = fastmath::exp(na * x[j] * x[j]) + beta[j];
+      for (unsigned j = 0; j < B; ++j) x[j] = fastmath::exp_estrin(na * x[j] * x[j]) + beta[j];
     }
-    std::uint32_t* out = counts + static_cast<std::size_t>(c0 - begin) * H;
-    std::fill(part.begin(), part.end(), 0u);
+    std::fill(part, part + static_cast<std::size_t>(B) * 4 * P, Count{0});
     for (unsigned it0 = 0; it0 < g.iterations; it0 += T) {
       const unsigned nt = std::min(T, g.iterations - it0);
       for (unsigned t = 0; t < nt; ++t) {
         double* xt = xs + static_cast<std::size_t>(t) * B;
 #pragma omp simd
-        for (unsigned j = 0; j < B; ++j) xt[j] = x[j] = fastmath::exp(na * x[j] * x[j]) + beta[j];
+        for (unsigned j = 0; j < B; ++j) xt[j] = x[j] = fastmath::exp_estrin(na * x[j] * x[j]) + beta[j];
       }
 #pragma omp simd
       for (unsigned k = 0; k < nt * B; ++k) {
-        const double f = std::floor((xs[k] - lo) * scale);
-        bins[k] = f >= 0 && f < top ? static_cast<std::int64_t>(f) : outside;
+        // Branch-free (no short-circuit &&, no std::floor: GCC 12 vectorizes
+        // neither), so the loop vectorizes. For f in [0, top) truncation is
+        // floor; everything else goes to the "outside" bin.
+        const double f = (xs[k] - lo) * scale;
+        const bool inside = (f >= 0.0) & (f < top);
+        bins[k] = static_cast<std::int64_t>(inside ? f : top);
       }
       for (unsigned j = 0; j < nb; ++j) {
-        std::uint32_t* p0 = part.data() + j * 4 * P;
-        std::uint32_t* p1 = p0 + P;
-        std::uint32_t* p2 = p1 + P;
-        std::uint32_t* p3 = p2 + P;
+        Count* p0 = part + j * 4 * P;
+        Count* p1 = p0 + P;
+        Count* p2 = p1 + P;
+        Count* p3 = p2 + P;
         const std::int64_t* bj = bins + j;
         unsigned t = 0;
         for (; t + 4 <= nt; t += 4) {
@@ -89,19 +107,58 @@ void gauss_histograms(const GaussOptions& g, unsigned begin, unsigned end, std::
       }
     }
     for (unsigned j = 0; j < nb; ++j) {
-      const std::uint32_t* p0 = part.data() + j * 4 * P;
-      std::uint32_t* h = out + static_cast<std::size_t>(j) * H;
+      const Count* p0 = part + j * 4 * P;
+      std::uint32_t* h = column;
 #pragma omp simd
-      for (unsigned b = 0; b < H; ++b) h[b] = p0[b] + p0[P + b] + p0[2 * P + b] + p0[3 * P + b];
+      for (unsigned b = 0; b < H; ++b)
+        h[b] = std::uint32_t{p0[b]} + std::uint32_t{p0[P + b]} + std::uint32_t{p0[2 * P + b]} + std::uint32_t{p0[3 * P + b]};
+      sink(c0 + j, static_cast<const std::uint32_t*>(h));
     }
   }
+}
+
+template <class ColumnSink>
+void gauss_columns(const GaussOptions& g, unsigned begin, unsigned end, ColumnSink&& sink) {
+  if (g.iterations <= 65535)
+    gauss_columns_t<std::uint16_t>(g, begin, end, sink);
+  else
+    gauss_columns_t<std::uint32_t>(g, begin, end, sink);
+}
+
+}  // namespace
+
+void gauss_histograms(const GaussOptions& g, unsigned begin, unsigned end, std::uint32_t* counts) {
+  const std::size_t H = g.height;
+  gauss_columns(g, begin, end, [&](unsigned c, const std::uint32_t* h) {
+    std::copy(h, h + H, counts + (c - begin) * H);
+  });
+}
+
+std::vector<std::uint8_t> gauss_grey_levels(const GaussOptions& g) {
+  const double norm = 1.0 / std::max(1u, g.iterations);
+  // The grey level depends only on the count: a table of iterations + 1 entries.
+  std::vector<std::uint8_t> level(static_cast<std::size_t>(g.iterations) + 1);
+  for (std::size_t k = 0; k < level.size(); ++k)
+    level[k] = static_cast<std::uint8_t>(std::lround(255.0 * std::clamp(1.0 - std::sqrt(static_cast<double>(k) * norm), 0.0, 1.0)));
+  return level;
+}
+
+void gauss_image_columns(const GaussOptions& g, unsigned begin, unsigned end, const std::uint8_t* levels,
+                         std::uint8_t* image) {
+  const unsigned W = g.width, H = g.height;
+  gauss_columns(g, begin, end, [&](unsigned c, const std::uint32_t* h) {
+    for (unsigned b = 0; b < H; ++b)
+      image[static_cast<std::size_t>(H - 1 - b) * W + c] = levels[std::min<std::uint32_t>(h[b], g.iterations)];
+  });
 }
 
 namespace {
 
 class GaussTask final : public Task {
  public:
-  GaussTask(const GaussOptions& g, unsigned b, unsigned e, std::uint32_t* all) : g_(g), b_(b), e_(e), all_(all) {}
+  GaussTask(const GaussOptions& g, unsigned b, unsigned e, std::uint32_t* all, const std::uint8_t* levels,
+            std::uint8_t* image)
+      : g_(g), b_(b), e_(e), all_(all), levels_(levels), image_(image) {}
   std::string describe() const override {
     char s[96];
     std::snprintf(s, sizeof s, "Gauss map columns %u..%u (beta %g..%g)", b_, e_ - 1, gauss_beta(g_, b_),
@@ -109,7 +166,10 @@ class GaussTask final : public Task {
     return s;
   }
   TaskResult run(const TaskContext&) override {
-    gauss_histograms(g_, b_, e_, all_ + static_cast<std::size_t>(b_) * g_.height);
+    if (all_)
+      gauss_histograms(g_, b_, e_, all_ + static_cast<std::size_t>(b_) * g_.height);
+    else
+      gauss_image_columns(g_, b_, e_, levels_, image_);
     return {};
   }
 
@@ -117,22 +177,25 @@ class GaussTask final : public Task {
   GaussOptions g_;
   unsigned b_, e_;
   std::uint32_t* all_;
+  const std::uint8_t* levels_;
+  std::uint8_t* image_;
 };
 
 }  // namespace
 
 std::unique_ptr<Task> make_gauss_task(const GaussOptions& g, unsigned begin, unsigned end, std::uint32_t* all_counts) {
-  return std::make_unique<GaussTask>(g, begin, end, all_counts);
+  return std::make_unique<GaussTask>(g, begin, end, all_counts, nullptr, nullptr);
+}
+
+std::unique_ptr<Task> make_gauss_image_task(const GaussOptions& g, unsigned begin, unsigned end,
+                                            const std::uint8_t* levels, std::uint8_t* image) {
+  return std::make_unique<GaussTask>(g, begin, end, nullptr, levels, image);
 }
 
 std::vector<std::uint8_t> gauss_image(const GaussOptions& g, const std::vector<std::uint32_t>& counts) {
   const unsigned W = g.width, H = g.height;
   std::vector<std::uint8_t> img(static_cast<std::size_t>(W) * H);
-  const double norm = 1.0 / std::max(1u, g.iterations);
-  // The grey level depends only on the count: a table of iterations + 1 entries.
-  std::vector<std::uint8_t> level(static_cast<std::size_t>(g.iterations) + 1);
-  for (std::size_t k = 0; k < level.size(); ++k)
-    level[k] = static_cast<std::uint8_t>(std::lround(255.0 * std::clamp(1.0 - std::sqrt(static_cast<double>(k) * norm), 0.0, 1.0)));
+  const std::vector<std::uint8_t> level = gauss_grey_levels(g);
   for (unsigned b = 0; b < H; ++b) {
     std::uint8_t* row = img.data() + static_cast<std::size_t>(H - 1 - b) * W;
     for (unsigned c = 0; c < W; ++c) row[c] = level[std::min<std::size_t>(counts[static_cast<std::size_t>(c) * H + b], g.iterations)];
@@ -141,6 +204,12 @@ std::vector<std::uint8_t> gauss_image(const GaussOptions& g, const std::vector<s
 }
 
 void write_png_gray(const std::string& path, unsigned width, unsigned height, const std::vector<std::uint8_t>& pixels) {
+  if (pixels.size() != static_cast<std::size_t>(width) * height)
+    throw std::invalid_argument("write_png_gray: pixel count does not match width x height");
+  write_png_gray(path, width, height, pixels.data());
+}
+
+void write_png_gray(const std::string& path, unsigned width, unsigned height, const std::uint8_t* pixels) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) throw InputError("cannot create '" + path + "'");
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
@@ -155,7 +224,7 @@ void write_png_gray(const std::string& path, unsigned width, unsigned height, co
                PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   for (unsigned r = 0; r < height; ++r)
-    png_write_row(png, const_cast<png_bytep>(pixels.data() + static_cast<std::size_t>(r) * width));
+    png_write_row(png, const_cast<png_bytep>(pixels + static_cast<std::size_t>(r) * width));
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   if (std::fclose(f) != 0) throw InputError("cannot write PNG '" + path + "'");
@@ -170,7 +239,12 @@ BifurcationTiming gauss_bifurcation(const GaussOptions& g, const std::string& pn
   eo.threads_per_task = 1;
   t.workers = std::min<unsigned>(concurrent_tasks(eo), g.width);
   const auto t0 = Clock::now();
-  std::vector<std::uint32_t> counts(static_cast<std::size_t>(g.width) * g.height);
+  // Tasks write their columns of the image directly (no width x height
+  // count array: its first touch alone cost ~1 ms in a fresh process).
+  const std::vector<std::uint8_t> levels = gauss_grey_levels(g);
+  // (A PageBuffer, like the workers' scratch: present pages, zeroed.)
+  PageBuffer img_buf(static_cast<std::size_t>(g.width) * g.height);
+  std::uint8_t* const img = static_cast<std::uint8_t*>(img_buf.data());
   // Chunks of columns: a few per worker (balances the cheap and the costly
   // columns), whole 32-column blocks where possible.
   // Chunks of whole 32-column blocks (a partial block costs a full one).
@@ -179,12 +253,11 @@ BifurcationTiming gauss_bifurcation(const GaussOptions& g, const std::string& pn
   std::vector<std::unique_ptr<Task>> owned;
   std::vector<Task*> tasks;
   for (unsigned b = 0; b < g.width; b += per) {
-    owned.push_back(make_gauss_task(g, b, std::min(g.width, b + per), counts.data()));
+    owned.push_back(make_gauss_image_task(g, b, std::min(g.width, b + per), levels.data(), img));
     tasks.push_back(owned.back().get());
   }
   t.tasks = static_cast<unsigned>(tasks.size());
   execute(tasks, [](std::size_t, TaskResult&&) {}, eo);
-  const auto img = gauss_image(g, counts);
   const auto t1 = Clock::now();
   write_png_gray(png_path, g.width, g.height, img);
   t.compute_s = std::chrono::duration<double>(t1 - t0).count();

@@ -1,5 +1,7 @@
 // Core detection against fake cgroup trees and fake environments; signals.
 #include "isletsim/env.hpp"
+#include "core/pages.hpp"
+#include <algorithm>
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -306,3 +308,20 @@ TEST(Signals, SecondSignalKills) {
 TEST(Signals, StderrIsTtyMatchesIsatty) { EXPECT_EQ(env::stderr_is_tty(), isatty(2) == 1); }
 
 }  // namespace
+
+TEST(PageBuffer, ZeroedWritableAndMovable) {
+  using isletsim::PageBuffer;
+  for (std::size_t bytes : {std::size_t{1}, std::size_t{5000}, std::size_t{300000}, std::size_t{3} << 20}) {
+    PageBuffer b(bytes);
+    ASSERT_NE(b.data(), nullptr);
+    EXPECT_GE(b.size(), bytes);
+    auto* p = static_cast<unsigned char*>(b.data());
+    EXPECT_EQ(std::count(p, p + b.size(), 0), static_cast<std::ptrdiff_t>(b.size())) << bytes;
+    p[0] = 1;
+    p[bytes - 1] = 2;
+    PageBuffer moved(std::move(b));
+    EXPECT_EQ(b.data(), nullptr);
+    EXPECT_EQ(static_cast<unsigned char*>(moved.data())[bytes - 1], 2);
+  }
+  EXPECT_EQ(PageBuffer(0).data(), nullptr);
+}

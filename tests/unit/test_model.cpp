@@ -73,6 +73,22 @@ TEST(FastExp, MatchesStdExpWithinTwoUlp) {
   EXPECT_EQ(fastmath::exp(1000.0), fastmath::exp(708.0));
 }
 
+TEST(FastExp, EstrinVariantMatchesStdExpWithinTwoUlp) {
+  std::mt19937_64 gen(44);
+  std::uniform_real_distribution<double> u(-700.0, 700.0);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const double x = i < 100000 ? u(gen) : u(gen) / 100.0;
+    const double a = fastmath::exp_estrin(x), b = std::exp(x);
+    const double ulp = std::nextafter(b, INFINITY) - b;
+    worst = std::max(worst, std::abs(a - b) / ulp);
+  }
+  EXPECT_LE(worst, 2.0);
+  EXPECT_TRUE(std::isnan(fastmath::exp_estrin(double(NAN))));
+  EXPECT_EQ(fastmath::exp_estrin(0.0), 1.0);
+  EXPECT_EQ(fastmath::exp_estrin(-1000.0), fastmath::exp_estrin(-708.0));
+}
+
 TEST(FastExp, FloatMatchesStdExpWithinTwoUlp) {
   std::mt19937_64 gen(43);
   std::uniform_real_distribution<float> u(-87.0f, 87.0f);
