@@ -42,8 +42,6 @@ std::vector<K> default_block() {
   std::vector<double> P(bertram::kNumParams), D(kernel::derived::kNumDerived);
   for (int k = 0; k < bertram::kNumParams; ++k) P[k] = model_params()[k].default_value;
   kernel::derive(P.data(), D.data());  // in double, then rounded to K
-  for (int k = 0; k < NS; ++k)
-    for (std::size_t j = 0; j < B; ++j) in[k * B + j] = K(model_states()[k].initial);
   for (int k = 0; k < bertram::kNumParams; ++k)
     for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowParam + k) * B + j] = K(P[k]);
   for (int k = 0; k < kernel::derived::kNumDerived; ++k)
@@ -51,8 +49,12 @@ std::vector<K> default_block() {
   return in;
 }
 
-void rhs(std::size_t n, const double* in, double gkf, double* out) { kernel::rhs(n, in, gkf, out); }
-void rhs(std::size_t n, const float* in, float gkf, float* out) { kernel::rhs_float(n, in, gkf, out); }
+void rhs(std::size_t n, const double* st, const double* in, double gkf, double* out) {
+  kernel::rhs(n, st, in, gkf, out);
+}
+void rhs(std::size_t n, const float* st, const float* in, float gkf, float* out) {
+  kernel::rhs_float(n, st, in, gkf, out);
+}
 
 struct Trace {
   std::vector<double> t_ms, V, c;
@@ -64,10 +66,10 @@ struct Trace {
 // arithmetic the problem, or already the rounding of its result?).
 template <class S, class K, bool RoundOut = false>
 Trace simulate(bool rk4, double dt_ms, double duration_ms) {
-  std::vector<K> in = default_block<K>(), out(NS * B);
+  std::vector<K> in = default_block<K>(), st(NS * B), out(NS * B);
   const auto f = [&](const S* y, S* d) {
-    for (int k = 0; k < NS; ++k) in[k * B] = K(y[k]);
-    rhs(1, in.data(), K(1), out.data());
+    for (int k = 0; k < NS; ++k) st[k * B] = K(y[k]);
+    rhs(1, st.data(), in.data(), K(1), out.data());
     for (int k = 0; k < NS; ++k) d[k] = RoundOut ? S(float(out[k * B])) : S(out[k * B]);
   };
   S y[NS], d[NS], acc[NS], a[NS], b[NS];
@@ -127,15 +129,15 @@ std::string fmt(const Cmp& c) {
 
 template <class K>
 double kernel_ns() {
-  std::vector<K> in = default_block<K>(), out(NS * B);
+  std::vector<K> in = default_block<K>(), st(NS * B), out(NS * B);
   for (int k = 0; k < NS; ++k)
-    for (std::size_t j = 0; j < B; ++j) in[k * B + j] = K(model_states()[k].initial * (1.0 + 1e-4 * j));
+    for (std::size_t j = 0; j < B; ++j) st[k * B + j] = K(model_states()[k].initial * (1.0 + 1e-4 * j));
   double best = 1e9, sink = 0;
   for (int rep = 0; rep < 7; ++rep) {
     constexpr int R = 100000;
     const auto t0 = Clock::now();
     for (int r = 0; r < R; ++r) {
-      rhs(B, in.data(), K(1), out.data());
+      rhs(B, st.data(), in.data(), K(1), out.data());
       sink += double(out[r % out.size()]);
     }
     best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / (R * double(B)) * 1e9);

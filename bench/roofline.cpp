@@ -1,6 +1,6 @@
 // Roofline-style bound for the cell kernel on this machine (issue 3).
 //
-// 1. Times kernel::rhs on one 64-cell block that stays in L1: ns per cell
+// 1. Times kernel::rhs on one block (kernel::kBlock cells) that stays in L1: ns per cell
 //    evaluation, the kernel's real cost without memory traffic.
 // 2. Measures this core's throughput for the instruction classes the kernel
 //    is made of (independent operations, 8 accumulators, the widest vectors
@@ -73,10 +73,10 @@ double throughput_ns(Op op) {
 int main() {
   // 1. The kernel on one block in L1.
   constexpr std::size_t B = kernel::kBlock;
-  std::vector<double> in(kernel::kRows * B, 0.0), out(bertram::kNumStates * B);
+  std::vector<double> st(bertram::kNumStates * B), in(kernel::kRows * B, 0.0), out(bertram::kNumStates * B);
   std::vector<double> P(bertram::kNumParams), D(kernel::derived::kNumDerived);
   for (int k = 0; k < bertram::kNumStates; ++k)
-    for (std::size_t j = 0; j < B; ++j) in[k * B + j] = model_states()[k].initial * (1.0 + 1e-4 * j);
+    for (std::size_t j = 0; j < B; ++j) st[k * B + j] = model_states()[k].initial * (1.0 + 1e-4 * j);
   for (int k = 0; k < bertram::kNumParams; ++k) P[k] = model_params()[k].default_value;
   kernel::derive(P.data(), D.data());
   for (int k = 0; k < bertram::kNumParams; ++k)
@@ -88,7 +88,7 @@ int main() {
     constexpr int R = 100000;
     const auto t0 = Clock::now();
     for (int r = 0; r < R; ++r) {
-      kernel::rhs(B, in.data(), 1.0, out.data());
+      kernel::rhs(B, st.data(), in.data(), 1.0, out.data());
       sink += out[r % out.size()];
     }
     best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / (R * double(B)) * 1e9);

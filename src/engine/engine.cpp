@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -43,12 +44,19 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// A set of 11 per-variable arrays over the padded cells.
+// The state of all cells, in blocks of kBlock cells with one row of kBlock
+// values per variable (the layout the kernel reads and writes in place):
+// cell i, variable k is at off(i) + k * kBlock.
+constexpr std::size_t kStride = kNumStates * kBlock;  // doubles per block of cells
+inline std::size_t off(std::size_t i) { return i / kBlock * kStride + i % kBlock; }
+// The cell whose variable 0 is at offset o (inverse of off).
+inline std::size_t cell_at(std::size_t o) { return o / kStride * kBlock + o % kStride; }
 struct StateSet {
-  std::array<AlignedVec<double>, kNumStates> v;
-  void resize(std::size_t n) {
-    for (auto& a : v) a.assign(n, 0.0);
-  }
+  AlignedVec<double> v;
+  void resize(std::size_t npad) { v.assign((npad + kBlock - 1) / kBlock * kStride, 0.0); }
+  double& at(std::size_t i, int k) { return v[off(i) + static_cast<std::size_t>(k) * kBlock]; }
+  double at(std::size_t i, int k) const { return v[off(i) + static_cast<std::size_t>(k) * kBlock]; }
+  bool empty() const { return v.empty(); }
 };
 
 // Hands full sample buffers to the sink on its own thread, so HDF5 writing
@@ -173,7 +181,7 @@ class Engine {
     for (int k = 0; k < kNumParams; ++k) {
       const Column& col = p.params[k];
       if (col.per_cell()) {
-        per_cell_[k].resize(npad_);
+        per_cell_[k].assign(npad_ + kBlock, 0.0);  // + kBlock: load_block copies whole rows
         for (std::size_t i = 0; i < npad_; ++i) per_cell_[k][i] = col.values[src(i)];
       } else {
         uniform_[kernel::kRowParam + k] = col.uniform;
@@ -192,10 +200,12 @@ class Engine {
       }
       for (int k = 0; k < ND; ++k) {
         const bool uniform = std::all_of(values[k].begin(), values[k].end(), [&](double x) { return x == values[k][0]; });
-        if (uniform)
+        if (uniform) {
           uniform_[kernel::kRowDerived + k] = values[k][0];
-        else
-          dper_cell_[k].assign(values[k].begin(), values[k].end());
+        } else {
+          dper_cell_[k].assign(npad_ + kBlock, 0.0);  // + kBlock: see per_cell_
+          std::copy(values[k].begin(), values[k].end(), dper_cell_[k].begin());
+        }
       }
     }
     for (int k = 0; k < kNumParams; ++k)
@@ -206,7 +216,7 @@ class Engine {
     y_.resize(npad_);
     for (int k = 0; k < kNumStates; ++k) {
       const Column& col = p.initial[k];
-      for (std::size_t i = 0; i < npad_; ++i) y_.v[k][i] = col.at(src(i));
+      for (std::size_t i = 0; i < npad_; ++i) y_.at(i, k) = col.at(src(i));
     }
     a_.resize(npad_);
     if (p.integrator == Integrator::rk4) {
@@ -267,7 +277,7 @@ class Engine {
     result_.final_state.resize(kNumStates);
     for (int k = 0; k < kNumStates; ++k) {
       result_.final_state[k].resize(n_);
-      for (std::size_t i = 0; i < n_; ++i) result_.final_state[k][perm_[i]] = final_->v[k][i];
+      for (std::size_t i = 0; i < n_; ++i) result_.final_state[k][perm_[i]] = final_->at(i, k);
     }
     return result_;
   }
@@ -302,6 +312,8 @@ class Engine {
   // overall). Each
   // row keeps the CSR order; padding entries (self, weight 0) add exactly
   // +0.0, so the sum has the same bits as the CSR loop for any partition.
+  // x: the variable's row in a StateSet (its data + k * kBlock); the ELL
+  // columns are state offsets (off(cell)).
   template <bool Reverse>
   void gather(const double* __restrict x, std::size_t lo, std::size_t m, double coef, double* __restrict out) const {
     for (std::size_t base = lo; base < lo + m; base += kSimd) {
@@ -309,7 +321,7 @@ class Engine {
       const std::int32_t* __restrict col = ell_col_.data() + ell_ptr_[slice];
       const double* __restrict w = ell_w_.data() + ell_ptr_[slice];
       const std::size_t width = (ell_ptr_[slice + 1] - ell_ptr_[slice]) / kSimd;
-      const double* __restrict xi = x + base;
+      const double* __restrict xi = x + off(base);  // kSimd divides kBlock: 8 contiguous cells
       double acc[kSimd] = {};
       for (std::size_t k = 0; k < width; ++k) {
 #pragma omp simd
@@ -325,6 +337,8 @@ class Engine {
 
   void build_ell() {
     const Csr& g = p_.graph;
+    if ((npad_ + kBlock) / kBlock * kStride > static_cast<std::size_t>(INT32_MAX))
+      throw InputError(fmt::format("{} cells: more than this engine's 32-bit neighbour offsets can address", n_));
     const std::size_t slices = npad_ / kSimd;
     ell_ptr_.assign(slices + 1, 0);
     for (std::size_t sl = 0; sl < slices; ++sl) {
@@ -345,7 +359,7 @@ class Engine {
         const std::uint64_t b = i < n_ ? g.row_ptr[r] : 0, deg = i < n_ ? g.row_ptr[r + 1] - b : 0;
         for (std::size_t k = 0; k < width; ++k) {
           const std::size_t e = ell_ptr_[sl] + k * kSimd + l;
-          ell_col_[e] = static_cast<std::int32_t>(k < deg ? internal_[g.col[b + k]] : i);
+          ell_col_[e] = static_cast<std::int32_t>(off(k < deg ? internal_[g.col[b + k]] : i));
           ell_w_[e] = k < deg ? g.w[b + k] : 0.0;
         }
       }
@@ -355,47 +369,57 @@ class Engine {
   // A thread's block buffers: kernel inputs (uniform rows filled once,
   // gap-junction rows zero unless that coupling is on) and derivatives.
   struct Scratch {
-    AlignedVec<double> in, d;
-    explicit Scratch(const std::array<double, kernel::kRows>& uniform)
-        : in(kernel::kRows * kBlock), d(kNumStates * kBlock, 0.0) {
+    AlignedVec<double> in;
+    explicit Scratch(const std::array<double, kernel::kRows>& uniform) : in(kernel::kRows * kBlock) {
       for (std::size_t r = 0; r < kernel::kRows; ++r) std::fill_n(in.data() + r * kBlock, kBlock, uniform[r]);
     }
     double* row(std::size_t r) { return in.data() + r * kBlock; }
   };
 
-  // Fills the thread's block buffer for cells [lo, lo+m) of state set `in`.
+  // Fills the thread's scratch block for cells [lo, lo+m) (one block of
+  // the state layout) of state set `in`: per-cell parameters and the
+  // gap-junction terms. The states themselves are read in place.
   template <bool Prof>
   void load_block(const StateSet& in, std::size_t lo, std::size_t m, Scratch& sc, PhaseTimes& pt,
                   Timer<Prof>& tm) const {
-    // (plain loops: a library memmove call per 64-value row costs more than the copy)
-    const auto copy = [m](const double* __restrict from, double* __restrict to) {
-      for (std::size_t j = 0; j < m; ++j) to[j] = from[j];
+    // Whole rows of constant size (the arrays have kBlock values of slack):
+    // an inline copy; a loop of m values became a memmove call per row (12%
+    // of an Euler step).
+    const auto copy = [](const double* __restrict from, double* __restrict to) {
+      std::memcpy(to, from, kBlock * sizeof(double));
     };
-    for (int k = 0; k < kNumStates; ++k) copy(in.v[k].data() + lo, sc.row(kernel::kRowState + k));
     for (int k : het_params_) copy(per_cell_[k].data() + lo, sc.row(kernel::kRowParam + k));
     for (int k : het_derived_) copy(dper_cell_[k].data() + lo, sc.row(kernel::kRowDerived + k));
     tm.lap(pt.kernel);
     const Coupling& c = p_.coupling;
-    if (c.gV != 0) gather<true>(in.v[State::V].data(), lo, m, c.gV, sc.row(kernel::kRowIgj));
-    if (c.gc != 0) gather<false>(in.v[State::c].data(), lo, m, c.gc, sc.row(kernel::kRowJc));
-    if (c.gG6P != 0) gather<false>(in.v[State::G6P].data(), lo, m, 0.3 * c.gG6P, sc.row(kernel::kRowJg6p));
-    if (c.gADP != 0) gather<false>(in.v[State::ADPm].data(), lo, m, c.gADP, sc.row(kernel::kRowJadpm));
+    const double* x = in.v.data();
+    if (c.gV != 0) gather<true>(x + State::V * kBlock, lo, m, c.gV, sc.row(kernel::kRowIgj));
+    if (c.gc != 0) gather<false>(x + State::c * kBlock, lo, m, c.gc, sc.row(kernel::kRowJc));
+    if (c.gG6P != 0) gather<false>(x + State::G6P * kBlock, lo, m, 0.3 * c.gG6P, sc.row(kernel::kRowJg6p));
+    if (c.gADP != 0) gather<false>(x + State::ADPm * kBlock, lo, m, c.gADP, sc.row(kernel::kRowJadpm));
     tm.lap(pt.coupling);
   }
 
-  // One explicit stage over the thread's cells: derivatives of `in` block by
-  // block, then `update(k, b, m, d)` combines them for variable k, cells
-  // [b, b+m), with d = the block's derivative array of k.
-  template <bool Prof, class Update>
-  void stage(const StateSet& in, std::size_t lo, std::size_t hi, double gkf, Scratch& sc, PhaseTimes& pt,
-             Update&& update) const {
+  // One explicit stage over the thread's cells [lo, hi): derivatives of
+  // `in` block by block, combined by the kernel as `mode` says into the
+  // blocks of `base` (the step's start state), `out` and acc_.
+  template <bool Prof>
+  void stage(kernel::Stage mode, const StateSet& in, StateSet* base, StateSet* out, double h, double w,
+             std::size_t lo, std::size_t hi, double gkf, Scratch& sc, PhaseTimes& pt) {
     Timer<Prof> tm;
-    for (std::size_t b = lo; b < hi; b += kBlock) {
-      const std::size_t m = std::min(kBlock, hi - b);
+    for (std::size_t b = lo; b < hi;) {
+      const std::size_t e = std::min(hi, (b / kBlock + 1) * kBlock);  // calls stay within one block
+      const std::size_t m = e - b, o = off(b);
       load_block<Prof>(in, b, m, sc, pt, tm);
-      kernel::rhs(m, sc.in.data(), gkf, sc.d.data());
-      for (int k = 0; k < kNumStates; ++k) update(k, b, m, static_cast<const double*>(sc.d.data() + k * kBlock));
+      kernel::StageArgs<double> a;
+      a.y = base ? base->v.data() + o : nullptr;
+      a.out = out ? out->v.data() + o : nullptr;
+      a.acc = acc_.empty() ? nullptr : acc_.v.data() + o;
+      a.h = h;
+      a.w = w;
+      kernel::stage(mode, m, in.v.data() + o, sc.in.data(), gkf, a);
       tm.lap(pt.kernel);
+      b = e;
     }
   }
 
@@ -426,7 +450,7 @@ class Engine {
       std::vector<std::vector<char>> linked(nt, std::vector<char>(nt, 0));
       for (std::size_t sl = 0; sl + 1 < ell_ptr_.size(); ++sl)
         for (std::uint64_t e = ell_ptr_[sl]; e < ell_ptr_[sl + 1]; ++e) {
-          const unsigned a = owner[sl * kSimd], b = owner[static_cast<std::size_t>(ell_col_[e])];
+          const unsigned a = owner[sl * kSimd], b = owner[cell_at(static_cast<std::size_t>(ell_col_[e]))];
           if (a != b) linked[a][b] = linked[b][a] = 1;
         }
       for (unsigned a = 0; a < nt; ++a)
@@ -449,44 +473,23 @@ class Engine {
     const auto gk = [&](double t) { return p_.glucose.jgk_factor(t * 1e-3); };
     if (p_.integrator == Integrator::euler) {
       // y(t+dt) = y + dt f(y), written to the other buffer, then swapped.
-      StateSet& y = *view.cur;
-      StateSet& yn = *view.nxt;
-      stage<Prof>(y, lo, hi, gk(t_ms), sc, pt, [&](int k, std::size_t b, std::size_t m, const double* __restrict d) {
-        const double* __restrict yi = y.v[k].data() + b;
-        double* __restrict yo = yn.v[k].data() + b;
-        for (std::size_t j = 0; j < m; ++j) yo[j] = yi[j] + dt * d[j];
-      });
+      stage<Prof>(kernel::Stage::euler, *view.cur, view.cur, view.nxt, dt, 0.0, lo, hi, gk(t_ms), sc, pt);
       sync();
       std::swap(view.cur, view.nxt);
     } else {
       // Classical RK4; stage inputs alternate between buffers a and b so a
       // stage never writes what a neighbour may still be reading.
+      // acc = k1 + 2 k2 + 2 k3; stage input = y + h k; y += dt/6 (acc + k4).
       StateSet& y = *view.cur;
       const double h2 = 0.5 * dt, h6 = dt / 6.0;
-      // acc = k1 + 2 k2 + 2 k3; stage input = y + h d.
-      const auto combine = [&](StateSet& next_set, double h, double w, bool first) {
-        StateSet* next = &next_set;
-        return [&, next, h, w, first](int k, std::size_t b, std::size_t m, const double* __restrict d) {
-          const double* __restrict yk = y.v[k].data() + b;
-          double* __restrict acc = acc_.v[k].data() + b;
-          double* __restrict out = next->v[k].data() + b;
-          if (first)
-            for (std::size_t j = 0; j < m; ++j) acc[j] = d[j], out[j] = yk[j] + h * d[j];
-          else
-            for (std::size_t j = 0; j < m; ++j) acc[j] += w * d[j], out[j] = yk[j] + h * d[j];
-        };
-      };
-      stage<Prof>(y, lo, hi, gk(t_ms), sc, pt, combine(a_, h2, 1.0, true));
+      using kernel::Stage;
+      stage<Prof>(Stage::rk_first, y, &y, &a_, h2, 0.0, lo, hi, gk(t_ms), sc, pt);
       sync();
-      stage<Prof>(a_, lo, hi, gk(t_ms + h2), sc, pt, combine(b_, h2, 2.0, false));
+      stage<Prof>(Stage::rk_mid, a_, &y, &b_, h2, 2.0, lo, hi, gk(t_ms + h2), sc, pt);
       sync();
-      stage<Prof>(b_, lo, hi, gk(t_ms + h2), sc, pt, combine(a_, dt, 2.0, false));
+      stage<Prof>(Stage::rk_mid, b_, &y, &a_, dt, 2.0, lo, hi, gk(t_ms + h2), sc, pt);
       sync();
-      stage<Prof>(a_, lo, hi, gk(t_ms + dt), sc, pt, [&](int k, std::size_t b, std::size_t m, const double* __restrict d) {
-        double* __restrict yk = y.v[k].data() + b;
-        const double* __restrict acc = acc_.v[k].data() + b;
-        for (std::size_t j = 0; j < m; ++j) yk[j] = yk[j] + h6 * (acc[j] + d[j]);
-      });
+      stage<Prof>(Stage::rk_last, a_, &y, nullptr, h6, 0.0, lo, hi, gk(t_ms + dt), sc, pt);
       sync();
     }
   }
@@ -496,12 +499,12 @@ class Engine {
     f = {};
     const std::size_t end = std::min(hi, n_);
     for (int k = 0; k < kNumStates; ++k) {
-      const double* x = y.v[k].data();
       for (std::size_t i = lo; i < end; ++i) {
-        if (!std::isfinite(x[i]) && perm_[i] < f.bad_cell) {
+        const double x = y.at(i, k);
+        if (!std::isfinite(x) && perm_[i] < f.bad_cell) {
           f.bad_cell = perm_[i];
           f.bad_var = k;
-          f.bad_value = x[i];
+          f.bad_value = x;
         }
       }
     }
@@ -582,9 +585,9 @@ class Engine {
           RecordBuffer& buf = rec_[(k / K) % 2];
           const std::size_t slot = k % K;
           for (std::size_t v = 0; v < nv; ++v) {
-            const double* x = view.cur->v[p_.record_vars[v]].data();
+            const int var = p_.record_vars[v];
             double* row = buf.data[v].data() + slot * n_;
-            for (std::size_t i = lo; i < std::min(hi, n_); ++i) row[perm_[i]] = x[i];
+            for (std::size_t i = lo; i < std::min(hi, n_); ++i) row[perm_[i]] = view.cur->at(i, var);
           }
           if (tid == 0) {
             const double t_s = static_cast<double>(s) * p_.dt_ms * 1e-3;

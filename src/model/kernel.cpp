@@ -1,7 +1,9 @@
 // The cell kernel compiled for several instruction sets, chosen at run time
 // (x86-64: AVX-512 = x86-64-v4, AVX2+FMA = x86-64-v3, else the baseline this
-// file is compiled for). The results are the same bits on every path (see
-// fastmath.hpp); only the speed differs.
+// file is compiled for), each in one variant per Stage (the integrators'
+// update fused into the loop). The results are the same bits on every path
+// (see fastmath.hpp); only the speed differs.
+#include <array>
 #include <stdexcept>
 
 #include "model/kernel.hpp"
@@ -9,30 +11,56 @@
 namespace isletsim::kernel {
 
 namespace {
-using RhsFn = void (*)(std::size_t, const double*, double, double*);
+using StageFn = void (*)(std::size_t, const double*, const double*, double, const StageArgs<double>&);
+using RhsFloatFn = void (*)(std::size_t, const float*, const float*, float, float*);
+constexpr int kNumStages = 5;
+using StageTable = std::array<StageFn, kNumStages>;
 
-void rhs_baseline(std::size_t n, const double* in, double gkf, double* out) { rhs_body(n, in, gkf, out); }
-#if defined(__x86_64__)
-__attribute__((target("arch=x86-64-v3"))) void rhs_avx2(std::size_t n, const double* in, double gkf, double* out) {
-  rhs_body(n, in, gkf, out);
+template <Stage M>
+void body_baseline(std::size_t n, const double* st, const double* in, double gkf, const StageArgs<double>& a) {
+  rhs_body_t<double, M>(n, st, in, gkf, a);
 }
-__attribute__((target("arch=x86-64-v4"))) void rhs_avx512(std::size_t n, const double* in, double gkf,
-                                                          double* out) {
-  rhs_body(n, in, gkf, out);
+void rhsf_baseline(std::size_t n, const float* st, const float* in, float gkf, float* d) {
+  StageArgs<float> a;
+  a.d = d;
+  rhs_body_t<float, Stage::derivs>(n, st, in, gkf, a);
+}
+#if defined(__x86_64__)
+template <Stage M>
+__attribute__((target("arch=x86-64-v3"))) void body_avx2(std::size_t n, const double* st, const double* in, double gkf,
+                                                         const StageArgs<double>& a) {
+  rhs_body_t<double, M>(n, st, in, gkf, a);
+}
+template <Stage M>
+__attribute__((target("arch=x86-64-v4"))) void body_avx512(std::size_t n, const double* st, const double* in,
+                                                           double gkf, const StageArgs<double>& a) {
+  rhs_body_t<double, M>(n, st, in, gkf, a);
+}
+__attribute__((target("arch=x86-64-v3"))) void rhsf_avx2(std::size_t n, const float* st, const float* in, float gkf,
+                                                         float* d) {
+  StageArgs<float> a;
+  a.d = d;
+  rhs_body_t<float, Stage::derivs>(n, st, in, gkf, a);
+}
+__attribute__((target("arch=x86-64-v4"))) void rhsf_avx512(std::size_t n, const float* st, const float* in,
+                                                           float gkf, float* d) {
+  StageArgs<float> a;
+  a.d = d;
+  rhs_body_t<float, Stage::derivs>(n, st, in, gkf, a);
 }
 #endif
 
-// Float kernel (experiment, see kernel.hpp): the same instruction sets.
-using RhsFloatFn = void (*)(std::size_t, const float*, float, float*);
-void rhsf_baseline(std::size_t n, const float* in, float gkf, float* out) { rhs_body_t<float>(n, in, gkf, out); }
+#define ISLET_STAGES(F) \
+  {F<Stage::derivs>, F<Stage::euler>, F<Stage::rk_first>, F<Stage::rk_mid>, F<Stage::rk_last>}
+
+StageTable table_for(Isa isa) {
 #if defined(__x86_64__)
-__attribute__((target("arch=x86-64-v3"))) void rhsf_avx2(std::size_t n, const float* in, float gkf, float* out) {
-  rhs_body_t<float>(n, in, gkf, out);
-}
-__attribute__((target("arch=x86-64-v4"))) void rhsf_avx512(std::size_t n, const float* in, float gkf, float* out) {
-  rhs_body_t<float>(n, in, gkf, out);
-}
+  if (isa == Isa::avx512) return StageTable ISLET_STAGES(body_avx512);
+  if (isa == Isa::avx2) return StageTable ISLET_STAGES(body_avx2);
 #endif
+  return StageTable ISLET_STAGES(body_baseline);
+}
+
 RhsFloatFn fnf_for(Isa isa) {
 #if defined(__x86_64__)
   if (isa == Isa::avx512) return rhsf_avx512;
@@ -41,16 +69,8 @@ RhsFloatFn fnf_for(Isa isa) {
   return rhsf_baseline;
 }
 
-RhsFn fn_for(Isa isa) {
-#if defined(__x86_64__)
-  if (isa == Isa::avx512) return rhs_avx512;
-  if (isa == Isa::avx2) return rhs_avx2;
-#endif
-  return rhs_baseline;
-}
-
 Isa g_isa = best_isa();
-RhsFn g_rhs = fn_for(g_isa);
+StageTable g_table = table_for(g_isa);
 }  // namespace
 
 const char* isa_name(Isa isa) {
@@ -76,13 +96,23 @@ void force_isa(Isa isa) {
   if (static_cast<int>(isa) > static_cast<int>(best_isa()))
     throw std::runtime_error(std::string("this CPU cannot run the ") + isa_name(isa) + " kernel");
   g_isa = isa;
-  g_rhs = fn_for(isa);
+  g_table = table_for(isa);
 }
 
-void rhs(std::size_t n, const double* __restrict in, double gkf, double* __restrict out) { g_rhs(n, in, gkf, out); }
+void rhs(std::size_t n, const double* __restrict st, const double* __restrict in, double gkf, double* __restrict d) {
+  StageArgs<double> a;
+  a.d = d;
+  g_table[static_cast<int>(Stage::derivs)](n, st, in, gkf, a);
+}
 
-void rhs_float(std::size_t n, const float* __restrict in, float gkf, float* __restrict out) {
-  fnf_for(g_isa)(n, in, gkf, out);
+void stage(Stage m, std::size_t n, const double* __restrict st, const double* __restrict in, double gkf,
+           const StageArgs<double>& a) {
+  g_table[static_cast<int>(m)](n, st, in, gkf, a);
+}
+
+void rhs_float(std::size_t n, const float* __restrict st, const float* __restrict in, float gkf,
+               float* __restrict d) {
+  fnf_for(g_isa)(n, st, in, gkf, d);
 }
 
 }  // namespace isletsim::kernel

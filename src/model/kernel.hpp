@@ -41,21 +41,43 @@ inline void derive(const double* P, double* out) {
 #undef ISLET_EVAL
 }
 
-// The kernel reads one block of up to kBlock cells from a single scratch
-// array of rows of kBlock values: states, parameters, derived parameters and
-// the four gap-junction terms (Igj in fA, Jgj_c and Jgj_G6P in uM/ms,
-// Jgj_ADPm in mM/ms). With one base pointer and constant row offsets, every
-// operand is a plain vector load (no pointer table to spill).
-constexpr std::size_t kBlock = 64;
+// The kernel reads one block of up to kBlock cells from two arrays of rows
+// of kBlock values: the state block (kNumStates rows: the engine stores
+// states in this layout, blocks of kBlock cells with one row per variable,
+// so the kernel reads them where they are) and a scratch block of
+// parameters, derived parameters and the four gap-junction terms (Igj in
+// fA, Jgj_c and Jgj_G6P in uM/ms, Jgj_ADPm in mM/ms). With base pointers and
+// constant row offsets, every operand is a plain vector load. 32 cells: the
+// scratch (94 rows, 24 KB) stays in L1 (64 cells: 48 KB, 8% slower kernel).
+constexpr std::size_t kBlock = 32;
 enum Row : std::size_t {
-  kRowState = 0,
-  kRowParam = bertram::kNumStates,
+  kRowParam = 0,
   kRowDerived = kRowParam + bertram::kNumParams,
   kRowIgj = kRowDerived + derived::kNumDerived,
   kRowJc,
   kRowJg6p,
   kRowJadpm,
   kRows
+};
+
+// What a kernel call does with the derivatives d (per variable k, cell j,
+// rows of kBlock values): the integrators' update loops fused into the
+// kernel, so the derivatives never go through memory. Each formula is the
+// integrator's own (same operations, same order: same bits as separate loops).
+enum class Stage {
+  derivs,    // a.d = d
+  euler,     // a.out = a.y + a.h d
+  rk_first,  // a.acc = d;            a.out = a.y + a.h d
+  rk_mid,    // a.acc = a.acc + a.w d; a.out = a.y + a.h d
+  rk_last,   // a.y = a.y + a.h (a.acc + d)   (in place)
+};
+template <class T>
+struct StageArgs {
+  T* d = nullptr;          // derivs
+  T* y = nullptr;          // base state block (written by rk_last only)
+  T* out = nullptr;        // next state block
+  T* acc = nullptr;        // RK4 accumulator block
+  T h = 0, w = 0;
 };
 
 // Instruction sets the kernel is compiled for (kernel.cpp); the best one the
@@ -66,32 +88,44 @@ Isa best_isa();          // what this CPU supports
 Isa active_isa();        // what rhs() runs
 void force_isa(Isa isa); // tests and benchmarks; throws if the CPU lacks it
 
-// Derivatives (units per ms) of cells [0, n) of the block `in` into
-// out[state * kBlock + j]; n <= kBlock. gkf: glucokinase factor from the
-// glucose protocol (1 = JGK as given). Dispatches to active_isa()'s build.
-void rhs(std::size_t n, const double* __restrict in, double gkf, double* __restrict out);
+// Derivatives (units per ms) of cells [0, n) of the state block `st` with
+// the scratch block `in` into d[state * kBlock + j]; n <= kBlock. gkf:
+// glucokinase factor from the glucose protocol (1 = JGK as given).
+// Dispatches to active_isa()'s build.
+void rhs(std::size_t n, const double* __restrict st, const double* __restrict in, double gkf, double* __restrict d);
 
-// Single-precision kernel (issue 3, item 5, experiment): the same loop on a
-// float scratch block (same rows), float derivatives. Not used by the engine;
+// The same derivatives, combined as `stage` says (see Stage) into the
+// blocks of `a`. `st` must not overlap the blocks written.
+void stage(Stage stage, std::size_t n, const double* __restrict st, const double* __restrict in, double gkf,
+           const StageArgs<double>& a);
+
+// Single-precision kernel (issue 3, item 5, experiment): the same loop on
+// float blocks (same rows), float derivatives. Not used by the engine;
 // bench/float_check.cpp measures whether it would pass the reference checks.
-void rhs_float(std::size_t n, const float* __restrict in, float gkf, float* __restrict out);
+void rhs_float(std::size_t n, const float* __restrict st, const float* __restrict in, float gkf,
+               float* __restrict d);
 
 // The loop itself on real type T (double: the engine; float: rhs_float),
 // compiled once per instruction set in kernel.cpp. Every constant is T(...)
 // so the float instantiation computes in float; for T = double the
 // expressions are the same as before (same bits).
-template <class T>
-[[gnu::always_inline]] static inline void rhs_body_t(std::size_t n, const T* __restrict in, T gkf,
-                                                     T* __restrict out) {
+template <class T, Stage M>
+[[gnu::always_inline]] static inline void rhs_body_t(std::size_t n, const T* __restrict st, const T* __restrict in,
+                                                     T gkf, const StageArgs<T>& a) {
   using namespace bertram;
   using fastmath::exp;
   const auto sqrt_t = [](T x) -> T {
     if constexpr (sizeof(T) == sizeof(double)) return __builtin_sqrt(x);
     else return __builtin_sqrtf(x);
   };
+  T* __restrict const ad = a.d;
+  T* __restrict const ay = a.y;
+  T* __restrict const aout = a.out;
+  T* __restrict const aacc = a.acc;
+  const T h = a.h, w = a.w;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
-#define STATE(name) in[(kRowState + std::size_t{State::name}) * kBlock + j]
+#define STATE(name) st[std::size_t{State::name} * kBlock + j]
 #define PRM(name) in[(kRowParam + std::size_t{Param::name}) * kBlock + j]
 #define DRV(name) in[(kRowDerived + std::size_t{derived::name}) * kBlock + j]
     const T V = STATE(V), nn = STATE(n), G6P = STATE(G6P);
@@ -164,14 +198,23 @@ template <class T>
 #undef PRM
 #undef STATE
     const T d[kNumStates] = {dV, dn, dG6P, dFBP, dNADHm, dPsim, dCam, dADPm, dADP, dc, dcer};
-    for (int k = 0; k < kNumStates; ++k) out[k * kBlock + j] = d[k];
+    for (int k = 0; k < kNumStates; ++k) {
+      const std::size_t i = k * kBlock + j;
+      if constexpr (M == Stage::derivs) {
+        ad[i] = d[k];
+      } else if constexpr (M == Stage::euler) {
+        aout[i] = ay[i] + h * d[k];
+      } else if constexpr (M == Stage::rk_first) {
+        aacc[i] = d[k];
+        aout[i] = ay[i] + h * d[k];
+      } else if constexpr (M == Stage::rk_mid) {
+        aacc[i] = aacc[i] + w * d[k];
+        aout[i] = ay[i] + h * d[k];
+      } else {
+        ay[i] = ay[i] + h * (aacc[i] + d[k]);
+      }
+    }
   }
-}
-
-// The double loop (the engine's kernel).
-[[gnu::always_inline]] static inline void rhs_body(std::size_t n, const double* __restrict in, double gkf,
-                                                   double* __restrict out) {
-  rhs_body_t<double>(n, in, gkf, out);
 }
 
 }  // namespace isletsim::kernel
