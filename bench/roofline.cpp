@@ -1,19 +1,25 @@
 // Roofline-style bound for the cell kernel on this machine (issue 3).
 //
-// 1. Times kernel::rhs on one block (kernel::kBlock cells) that stays in L1: ns per cell
-//    evaluation, the kernel's real cost without memory traffic.
+// 1. Times the kernel (derivatives only, the variant the default parameters
+//    use: one shared respiration exp) on one block (kernel::kBlock cells)
+//    that stays in L1: ns per cell evaluation, the kernel's real cost
+//    without memory traffic.
 // 2. Measures this core's throughput for the instruction classes the kernel
 //    is made of (independent operations, 8 accumulators, the widest vectors
 //    the build allows): multiply/FMA, add, divide, square root.
-// 3. Combines them with the kernel's instruction counts per vector of cells
-//    (counted from the compiled loop, see BENCHMARKS.md for the command) into
-//    a lower bound on the time per cell evaluation: the busiest execution
-//    resource decides (FMA/multiply pipes, add pipes, the divider).
+// 3. Counts the kernel's instructions per vector of cells in its compiled
+//    code (objdump of this very program, the function timed in 1) and
+//    combines them into a lower bound on the time per cell evaluation: the
+//    busiest execution resource decides (FMA/multiply pipes, add pipes, the
+//    divider).
 #include <immintrin.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "isletsim/model.hpp"
@@ -70,6 +76,47 @@ double throughput_ns(Op op) {
   return best;
 }
 
+// Packed double instructions of the AVX-512 kernel variant timed below,
+// by class, from this program's own disassembly.
+struct Counts {
+  int mul = 0, add = 0, div = 0, sqrt = 0;
+  bool found = false;
+};
+Counts count_kernel_instructions() {
+  Counts c;
+  // (/proc/self/exe read here: in the objdump child it would be objdump)
+  char exe[4096] = {};
+  const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len <= 0) return c;
+  const std::string cmd = std::string("objdump -d --no-show-raw-insn -C '") + exe + "' 2>/dev/null";
+  std::FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return c;
+  char line[4096];
+  bool in = false;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strchr(line, '<') && std::strstr(line, ">:")) {  // a function starts
+      in = std::strstr(line, "body_avx512<(isletsim::kernel::Stage)0, true>") != nullptr;
+      c.found = c.found || in;
+      continue;
+    }
+    if (!in || !std::strstr(line, "zmm")) continue;
+    const char* op = line;
+    while (*op && *op != 'v') ++op;  // the mnemonic (after the address and tab)
+    const std::string m(op, std::strcspn(op, " \t"));
+    if (m == "vmulpd" || m.rfind("vfmadd", 0) == 0 || m.rfind("vfnmadd", 0) == 0 || m.rfind("vfmsub", 0) == 0 ||
+        m.rfind("vfnmsub", 0) == 0)
+      ++c.mul;
+    else if (m == "vaddpd" || m == "vsubpd")
+      ++c.add;
+    else if (m == "vdivpd")
+      ++c.div;
+    else if (m == "vsqrtpd")
+      ++c.sqrt;
+  }
+  pclose(f);
+  return c;
+}
+
 int main() {
   // 1. The kernel on one block in L1.
   constexpr std::size_t B = kernel::kBlock;
@@ -83,12 +130,14 @@ int main() {
     for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowParam + k) * B + j] = P[k];
   for (int k = 0; k < kernel::derived::kNumDerived; ++k)
     for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowDerived + k) * B + j] = D[k];
+  kernel::StageArgs<double> a;
+  a.d = out.data();
   double best = 1e9, sink = 0;
   for (int rep = 0; rep < 5; ++rep) {
     constexpr int R = 100000;
     const auto t0 = Clock::now();
     for (int r = 0; r < R; ++r) {
-      kernel::rhs(B, st.data(), in.data(), 1.0, out.data());
+      kernel::stage(kernel::Stage::derivs, true, B, st.data(), in.data(), 1.0, a);
       sink += out[r % out.size()];
     }
     best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / (R * double(B)) * 1e9);
@@ -100,11 +149,15 @@ int main() {
   const double t_div = throughput_ns([](V x, V y) { return VDIV(x, y); });
   const double t_sqrt = throughput_ns([](V x, V) { return VSQRT(x); });
 
-  // 3. Instruction counts per vector iteration of the kernel loop (AVX-512
-  //    build, GCC 12, -O3 -march=native: see BENCHMARKS.md).
-  constexpr double n_mul = 113 + 91;  // vmulpd + vfmadd (FMA/multiply pipes)
-  constexpr double n_add = 70 + 46;   // vaddpd + vsubpd (add pipes)
-  constexpr double n_div = 11, n_sqrt = 1;
+  // 3. Instruction counts per vector iteration of the kernel loop (the
+  //    AVX-512 variant's one vector loop body).
+  const Counts n = count_kernel_instructions();
+  if (!n.found || kLanes != 8 || kernel::active_isa() != kernel::Isa::avx512) {
+    std::printf("measured kernel: %.2f ns per cell evaluation\n", best);
+    std::printf("no bound: needs objdump and an AVX-512 CPU (the instruction counts are those of the AVX-512 variant)\n");
+    return 0;
+  }
+  const double n_mul = n.mul, n_add = n.add, n_div = n.div, n_sqrt = n.sqrt;
   const double per_lane = 1.0 / kLanes;
   const double b_mul = n_mul * t_mul * per_lane, b_add = n_add * t_add * per_lane;
   const double b_div = (n_div * t_div + n_sqrt * t_sqrt) * per_lane;

@@ -66,14 +66,18 @@ class NeighbourSync {
   }
   const std::vector<unsigned>& deps(unsigned t) const { return deps_[t]; }
 
-  // Thread t has finished stage `phase` (1, 2, ...); returns when every
-  // neighbour of t has too.
-  void arrive_and_wait(unsigned t, std::uint64_t phase64) {
+  // Thread t has done its part of stage `phase` (1, 2, ...) that others
+  // depend on: written the values its neighbours read, and read theirs.
+  void arrive(unsigned t, std::uint64_t phase64) {
+    epochs_[t].v.store(narrow(phase64), std::memory_order_release);
+    epochs_[t].v.notify_all();
+  }
+
+  // Returns when every neighbour of t has arrived at `phase`.
+  void wait_for(unsigned t, std::uint64_t phase64) {
     // 32-bit counters (the futex type, see SpinBarrier::flag_), compared
     // modulo 2^32: neighbours are never more than one stage apart.
-    const auto phase = static_cast<std::int32_t>(static_cast<std::uint32_t>(phase64));
-    epochs_[t].v.store(phase, std::memory_order_release);
-    epochs_[t].v.notify_all();
+    const std::int32_t phase = narrow(phase64);
     for (unsigned u : deps_[t]) {
       std::atomic<std::int32_t>& e = epochs_[u].v;
       std::uint32_t spins = 0;
@@ -88,7 +92,13 @@ class NeighbourSync {
     }
   }
 
+  void arrive_and_wait(unsigned t, std::uint64_t phase) {
+    arrive(t, phase);
+    wait_for(t, phase);
+  }
+
  private:
+  static std::int32_t narrow(std::uint64_t p) { return static_cast<std::int32_t>(static_cast<std::uint32_t>(p)); }
   struct alignas(64) Slot {
     std::atomic<std::int32_t> v{0};
   };

@@ -10,6 +10,7 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -208,6 +209,11 @@ class Engine {
         }
       }
     }
+    // p6 == p10 and p7 == p11 in every cell: one exp fewer in the kernel.
+    shared_resp_ = true;
+    for (std::size_t i = 0; i < n_ && shared_resp_; ++i)
+      shared_resp_ = p.params[Param::p6].at(i) == p.params[Param::p10].at(i) &&
+                     p.params[Param::p7].at(i) == p.params[Param::p11].at(i);
     for (int k = 0; k < kNumParams; ++k)
       if (!per_cell_[k].empty()) het_params_.push_back(k);
     for (int k = 0; k < kernel::derived::kNumDerived; ++k)
@@ -303,36 +309,88 @@ class Engine {
     }
   };
 
-  // Gap-junction term for cells [lo, lo+m) of one coupled variable x:
-  // out[j] = coef * sum_k w_k (x[col_k] - x[i]) (or x[i] - x[col_k] for V).
+  // A thread's block buffers: kernel inputs (uniform rows filled once,
+  // gap-junction rows zero unless that coupling is on) and derivatives.
+  struct Scratch {
+    AlignedVec<double> in;
+    explicit Scratch(const std::array<double, kernel::kRows>& uniform) : in(kernel::kRows * kBlock) {
+      for (std::size_t r = 0; r < kernel::kRows; ++r) std::fill_n(in.data() + r * kBlock, kBlock, uniform[r]);
+    }
+    double* row(std::size_t r) { return in.data() + r * kBlock; }
+  };
+
+  // Gap-junction terms for cells [lo, lo+m) of the coupled variables in
+  // Mask (bit 0 V, 1 c, 2 G6P, 3 ADPm), into their scratch rows:
+  // coef * sum_k w_k (x[col_k] - x[i]) (x[i] - x[col_k] for V: Igj).
   // The neighbours are stored as a sliced ELLPACK matrix: per slice of kSimd
   // cells a fixed width (the slice's largest degree), lane-interleaved, so
-  // the sum runs over kSimd cells at once with no branches (scalar loads:
-  // on the Zen 5 test machine AVX-512 hardware gathers were 17% slower
-  // overall). Each
-  // row keeps the CSR order; padding entries (self, weight 0) add exactly
-  // +0.0, so the sum has the same bits as the CSR loop for any partition.
-  // x: the variable's row in a StateSet (its data + k * kBlock); the ELL
-  // columns are state offsets (off(cell)).
-  template <bool Reverse>
-  void gather(const double* __restrict x, std::size_t lo, std::size_t m, double coef, double* __restrict out) const {
+  // the sum runs over kSimd cells at once with no branches. All coupled
+  // variables are summed in one pass (the neighbour offsets and weights are
+  // loaded once), in vector registers (GCC vector types: an array
+  // accumulator was kept on the stack, and its 256-bit stores followed by a
+  // 512-bit load stalled on store forwarding). Neighbour values are scalar
+  // loads: on the Zen 5 test machine AVX-512 hardware gathers were 17%
+  // slower overall. Each row keeps the CSR order; padding entries (self,
+  // weight 0) add exactly +0.0, so the sum has the same bits as the CSR loop
+  // for any partition. x: a StateSet's data; the ELL columns are state
+  // offsets (off(cell)).
+  using V8 = double __attribute__((vector_size(kSimd * sizeof(double))));
+  static V8 load8(const double* p) {
+    V8 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  template <unsigned Mask>
+  void gather(const double* __restrict x, std::size_t lo, std::size_t m, Scratch& sc) const {
+    static constexpr std::size_t kVarRow[4] = {State::V * kBlock, State::c * kBlock, State::G6P * kBlock,
+                                               State::ADPm * kBlock};
+    static constexpr std::size_t kOutRow[4] = {kernel::kRowIgj, kernel::kRowJc, kernel::kRowJg6p,
+                                               kernel::kRowJadpm};
+    const Coupling& cp = p_.coupling;
+    const double coef[4] = {cp.gV, cp.gc, 0.3 * cp.gG6P, cp.gADP};
+    // f(integral_constant<v>) for each coupled variable v.
+    const auto each = [](auto&& f) {
+      [&]<std::size_t... v>(std::index_sequence<v...>) {
+        ((Mask & (1u << v) ? f(std::integral_constant<std::size_t, v>{}) : void()), ...);
+      }(std::make_index_sequence<4>{});
+    };
     for (std::size_t base = lo; base < lo + m; base += kSimd) {
       const std::size_t slice = base / kSimd;
       const std::int32_t* __restrict col = ell_col_.data() + ell_ptr_[slice];
       const double* __restrict w = ell_w_.data() + ell_ptr_[slice];
       const std::size_t width = (ell_ptr_[slice + 1] - ell_ptr_[slice]) / kSimd;
-      const double* __restrict xi = x + off(base);  // kSimd divides kBlock: 8 contiguous cells
-      double acc[kSimd] = {};
+      const std::size_t own = off(base);  // kSimd divides kBlock: 8 contiguous cells
+      V8 xi[4], acc[4];
+      each([&](auto v) {
+        xi[v] = load8(x + kVarRow[v] + own);
+        acc[v] = V8{};
+      });
       for (std::size_t k = 0; k < width; ++k) {
-#pragma omp simd
-        for (std::size_t l = 0; l < kSimd; ++l) {
-          const double d = Reverse ? xi[l] - x[col[k * kSimd + l]] : x[col[k * kSimd + l]] - xi[l];
-          acc[l] += w[k * kSimd + l] * d;
-        }
+        const V8 wk = load8(w + k * kSimd);
+        const std::int32_t* ck = col + k * kSimd;
+        each([&](auto v) {
+          const double* xv = x + kVarRow[v];
+          V8 xn;
+          for (std::size_t l = 0; l < kSimd; ++l) xn[l] = xv[ck[l]];
+          const V8 d = v == 0 ? xi[v] - xn : xn - xi[v];
+          acc[v] = acc[v] + wk * d;
+        });
       }
-#pragma omp simd
-      for (std::size_t l = 0; l < kSimd; ++l) out[base - lo + l] = coef * acc[l];
+      each([&](auto v) {
+        const V8 r = coef[v] * acc[v];
+        std::memcpy(sc.row(kOutRow[v]) + (base - lo), &r, sizeof r);
+      });
     }
+  }
+  // gather<Mask> for Mask = 0..15, picked once per run.
+  using GatherFn = void (Engine::*)(const double*, std::size_t, std::size_t, Scratch&) const;
+  template <std::size_t... M>
+  static constexpr std::array<GatherFn, sizeof...(M)> gather_table(std::index_sequence<M...>) {
+    return {&Engine::gather<static_cast<unsigned>(M)>...};
+  }
+  unsigned coupling_mask() const {
+    const Coupling& c = p_.coupling;
+    return (c.gV != 0 ? 1u : 0u) | (c.gc != 0 ? 2u : 0u) | (c.gG6P != 0 ? 4u : 0u) | (c.gADP != 0 ? 8u : 0u);
   }
 
   void build_ell() {
@@ -366,16 +424,6 @@ class Engine {
     }
   }
 
-  // A thread's block buffers: kernel inputs (uniform rows filled once,
-  // gap-junction rows zero unless that coupling is on) and derivatives.
-  struct Scratch {
-    AlignedVec<double> in;
-    explicit Scratch(const std::array<double, kernel::kRows>& uniform) : in(kernel::kRows * kBlock) {
-      for (std::size_t r = 0; r < kernel::kRows; ++r) std::fill_n(in.data() + r * kBlock, kBlock, uniform[r]);
-    }
-    double* row(std::size_t r) { return in.data() + r * kBlock; }
-  };
-
   // Fills the thread's scratch block for cells [lo, lo+m) (one block of
   // the state layout) of state set `in`: per-cell parameters and the
   // gap-junction terms. The states themselves are read in place.
@@ -391,24 +439,28 @@ class Engine {
     for (int k : het_params_) copy(per_cell_[k].data() + lo, sc.row(kernel::kRowParam + k));
     for (int k : het_derived_) copy(dper_cell_[k].data() + lo, sc.row(kernel::kRowDerived + k));
     tm.lap(pt.kernel);
-    const Coupling& c = p_.coupling;
-    const double* x = in.v.data();
-    if (c.gV != 0) gather<true>(x + State::V * kBlock, lo, m, c.gV, sc.row(kernel::kRowIgj));
-    if (c.gc != 0) gather<false>(x + State::c * kBlock, lo, m, c.gc, sc.row(kernel::kRowJc));
-    if (c.gG6P != 0) gather<false>(x + State::G6P * kBlock, lo, m, 0.3 * c.gG6P, sc.row(kernel::kRowJg6p));
-    if (c.gADP != 0) gather<false>(x + State::ADPm * kBlock, lo, m, c.gADP, sc.row(kernel::kRowJadpm));
+    static constexpr auto table = gather_table(std::make_index_sequence<16>{});
+    if (const unsigned mask = coupling_mask()) (this->*table[mask])(in.v.data(), lo, m, sc);
     tm.lap(pt.coupling);
   }
 
-  // One explicit stage over the thread's cells [lo, hi): derivatives of
-  // `in` block by block, combined by the kernel as `mode` says into the
+  // One explicit stage over the thread's cells (its segments_, boundary
+  // ones first; `boundary_done` is called after those): derivatives of `in`
+  // segment by segment, combined by the kernel as `mode` says into the
   // blocks of `base` (the step's start state), `out` and acc_.
-  template <bool Prof>
+  template <bool Prof, class OnBoundary>
   void stage(kernel::Stage mode, const StateSet& in, StateSet* base, StateSet* out, double h, double w,
-             std::size_t lo, std::size_t hi, double gkf, Scratch& sc, PhaseTimes& pt) {
+             unsigned tid, double gkf, Scratch& sc, PhaseTimes& pt, OnBoundary&& boundary_done) {
     Timer<Prof> tm;
-    for (std::size_t b = lo; b < hi;) {
-      const std::size_t e = std::min(hi, (b / kBlock + 1) * kBlock);  // calls stay within one block
+    const auto& segs = segments_[tid];
+    const std::size_t nb = n_boundary_[tid];
+    for (std::size_t si = 0; si <= segs.size(); ++si) {
+      if (si == nb) {
+        boundary_done();
+        tm.lap(pt.sync);
+      }
+      if (si == segs.size()) break;
+      const auto [b, e] = segs[si];  // within one kernel block
       const std::size_t m = e - b, o = off(b);
       load_block<Prof>(in, b, m, sc, pt, tm);
       kernel::StageArgs<double> a;
@@ -417,9 +469,8 @@ class Engine {
       a.acc = acc_.empty() ? nullptr : acc_.v.data() + o;
       a.h = h;
       a.w = w;
-      kernel::stage(mode, m, in.v.data() + o, sc.in.data(), gkf, a);
+      kernel::stage(mode, shared_resp_, m, in.v.data() + o, sc.in.data(), gkf, a);
       tm.lap(pt.kernel);
-      b = e;
     }
   }
 
@@ -437,10 +488,15 @@ class Engine {
   }
 
   // Which threads share gap junctions (only coupled variables are read
-  // across cells, and only when their coefficient is non-zero).
+  // across cells, and only when their coefficient is non-zero), and each
+  // thread's order of work within a stage (segments_).
   void init_neighbour_sync(unsigned nt) {
     const Coupling& c = p_.coupling;
     std::vector<std::vector<unsigned>> deps(nt);
+    const std::size_t slices = npad_ / kSimd;
+    // Boundary slices: a cell in them reads a cell of another thread, or is
+    // read by one.
+    std::vector<char> boundary(slices, 0);
     if (c.gV != 0 || c.gc != 0 || c.gG6P != 0 || c.gADP != 0) {
       std::vector<unsigned> owner(npad_);
       for (unsigned t = 0; t < nt; ++t) {
@@ -448,33 +504,66 @@ class Engine {
         for (std::size_t i = lo; i < hi; ++i) owner[i] = t;
       }
       std::vector<std::vector<char>> linked(nt, std::vector<char>(nt, 0));
-      for (std::size_t sl = 0; sl + 1 < ell_ptr_.size(); ++sl)
+      for (std::size_t sl = 0; sl < slices; ++sl)
         for (std::uint64_t e = ell_ptr_[sl]; e < ell_ptr_[sl + 1]; ++e) {
-          const unsigned a = owner[sl * kSimd], b = owner[cell_at(static_cast<std::size_t>(ell_col_[e]))];
-          if (a != b) linked[a][b] = linked[b][a] = 1;
+          const std::size_t to = cell_at(static_cast<std::size_t>(ell_col_[e]));
+          const unsigned a = owner[sl * kSimd], b = owner[to];
+          if (a != b) {
+            linked[a][b] = linked[b][a] = 1;
+            boundary[sl] = boundary[to / kSimd] = 1;
+          }
         }
       for (unsigned a = 0; a < nt; ++a)
         for (unsigned b = 0; b < nt; ++b)
           if (linked[a][b]) deps[a].push_back(b);
     }
     nsync_.init(nt, std::move(deps));
+    if (getenv("ISLET_NOSPLIT")) std::fill(boundary.begin(), boundary.end(), 1);
+    { std::size_t nbd = 0; for (auto b : boundary) nbd += b; if (getenv("ISLET_DBG")) fprintf(stderr, "boundary slices %zu of %zu\n", nbd, boundary.size()); }
+    // Per thread: its boundary slices first, then the interior ones, as runs
+    // of consecutive slices within one kernel block. After the boundary
+    // segments of a stage a thread has written everything its neighbours
+    // will read and read everything of theirs it needs, so it signals then
+    // (NeighbourSync::arrive) and its neighbours may start the next stage
+    // while it computes its interior: small differences in speed between
+    // threads (or a thread delayed by the host) no longer stall the others
+    // at every stage.
+    segments_.assign(nt, {});
+    n_boundary_.assign(nt, 0);
+    for (unsigned t = 0; t < nt; ++t) {
+      const auto [lo, hi] = range(t, nt);
+      for (int pass = 1; pass >= 0; --pass) {
+        for (std::size_t i = lo; i < hi; i += kSimd) {
+          if (boundary[i / kSimd] != pass) continue;
+          auto& seg = segments_[t];
+          if (!seg.empty() && seg.back().second == i && i % kBlock != 0 &&
+              (pass == 1 || seg.size() > n_boundary_[t]))
+            seg.back().second = i + kSimd;
+          else
+            seg.push_back({i, i + kSimd});
+        }
+        if (pass == 1) n_boundary_[t] = segments_[t].size();
+      }
+    }
   }
 
   template <bool Prof>
-  void step(std::uint64_t s, std::size_t lo, std::size_t hi, Scratch& sc, PhaseTimes& pt, unsigned tid,
-            std::uint64_t& phase, View& view) {
+  void step(std::uint64_t s, Scratch& sc, PhaseTimes& pt, unsigned tid, std::uint64_t& phase, View& view) {
     const double dt = p_.dt_ms;
     const double t_ms = static_cast<double>(s) * dt;
-    auto sync = [&] {
+    // Before a stage: the neighbours have done their part of the previous
+    // one (written what this stage reads, read what it overwrites).
+    const auto wait = [&] {
       Timer<Prof> tm;
-      nsync_.arrive_and_wait(tid, ++phase);
+      nsync_.wait_for(tid, phase);
       tm.lap(pt.sync);
     };
+    const auto arrive = [&] { nsync_.arrive(tid, ++phase); };
     const auto gk = [&](double t) { return p_.glucose.jgk_factor(t * 1e-3); };
     if (p_.integrator == Integrator::euler) {
       // y(t+dt) = y + dt f(y), written to the other buffer, then swapped.
-      stage<Prof>(kernel::Stage::euler, *view.cur, view.cur, view.nxt, dt, 0.0, lo, hi, gk(t_ms), sc, pt);
-      sync();
+      wait();
+      stage<Prof>(kernel::Stage::euler, *view.cur, view.cur, view.nxt, dt, 0.0, tid, gk(t_ms), sc, pt, arrive);
       std::swap(view.cur, view.nxt);
     } else {
       // Classical RK4; stage inputs alternate between buffers a and b so a
@@ -483,14 +572,14 @@ class Engine {
       StateSet& y = *view.cur;
       const double h2 = 0.5 * dt, h6 = dt / 6.0;
       using kernel::Stage;
-      stage<Prof>(Stage::rk_first, y, &y, &a_, h2, 0.0, lo, hi, gk(t_ms), sc, pt);
-      sync();
-      stage<Prof>(Stage::rk_mid, a_, &y, &b_, h2, 2.0, lo, hi, gk(t_ms + h2), sc, pt);
-      sync();
-      stage<Prof>(Stage::rk_mid, b_, &y, &a_, dt, 2.0, lo, hi, gk(t_ms + h2), sc, pt);
-      sync();
-      stage<Prof>(Stage::rk_last, a_, &y, nullptr, h6, 0.0, lo, hi, gk(t_ms + dt), sc, pt);
-      sync();
+      wait();
+      stage<Prof>(Stage::rk_first, y, &y, &a_, h2, 0.0, tid, gk(t_ms), sc, pt, arrive);
+      wait();
+      stage<Prof>(Stage::rk_mid, a_, &y, &b_, h2, 2.0, tid, gk(t_ms + h2), sc, pt, arrive);
+      wait();
+      stage<Prof>(Stage::rk_mid, b_, &y, &a_, dt, 2.0, tid, gk(t_ms + h2), sc, pt, arrive);
+      wait();
+      stage<Prof>(Stage::rk_last, a_, &y, nullptr, h6, 0.0, tid, gk(t_ms + dt), sc, pt, arrive);
     }
   }
 
@@ -599,7 +688,7 @@ class Engine {
         }
       }
       if (s == N) break;
-      step<Prof>(s, lo, hi, sc, local, tid, phase, view);
+      step<Prof>(s, sc, local, tid, phase, view);
       ++steps;  // thread-local: a shared counter written every step would
                 // bounce its cache line (and its neighbours') between cores
     }
@@ -623,6 +712,7 @@ class Engine {
   std::array<AlignedVec<double>, kernel::derived::kNumDerived> dper_cell_;
   std::array<double, kernel::kRows> uniform_{};  // uniform values by kernel row
   std::vector<int> het_params_, het_derived_;     // the per-cell ones
+  bool shared_resp_ = false;  // see kernel::rhs_body_t
   std::vector<std::uint32_t> perm_;      // internal index -> original cell id
   std::vector<std::uint32_t> internal_;  // original cell id -> internal index
   std::vector<std::uint64_t> ell_ptr_;  // per slice of kSimd cells: start in ell_col_/ell_w_
@@ -637,6 +727,8 @@ class Engine {
   std::vector<PhaseTimes> times_;
   std::unique_ptr<SpinBarrier> barrier_ptr_;
   NeighbourSync nsync_;
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> segments_;  // per thread: [b, e) cell runs
+  std::vector<std::size_t> n_boundary_;  // per thread: how many of its segments are boundary ones
   bool stop_now_ = false;
   RunResult result_;
   AsyncWriter writer_;

@@ -41,7 +41,7 @@ struct ExpReduced {
   return std::bit_cast<double>(std::bit_cast<std::int64_t>(p) + e) + (q.x0 - q.x0);
 }
 // Taylor coefficients 1/k! of e^r to degree 13 (truncation error < 2e-17
-// for |r| <= 0.347).
+// for |r| <= 0.347), for exp_estrin.
 inline constexpr double kExpC[14] = {1.0,
                                      1.0,
                                      0.5,
@@ -61,25 +61,27 @@ inline constexpr double kExpC[14] = {1.0,
 // Range: inputs are clamped to [-708, 708] (results 3.3e-308 .. 3.0e307);
 // NaN and +-inf give NaN (a blow-up stays visible).
 [[gnu::always_inline]] inline double exp(double x) {
-  using detail::kExpC;
   const detail::ExpReduced q = detail::exp_reduce(x);
   const double r = q.r;
-  // Horner: the fewest operations (the cell kernel is throughput-bound).
-  // Written out: a loop here stays a loop inside the kernel's simd loop,
-  // and GCC 12 then does not vectorize the kernel at all (11x slower).
-  double p = std::fma(kExpC[13], r, kExpC[12]);
-  p = std::fma(p, r, kExpC[11]);
-  p = std::fma(p, r, kExpC[10]);
-  p = std::fma(p, r, kExpC[9]);
-  p = std::fma(p, r, kExpC[8]);
-  p = std::fma(p, r, kExpC[7]);
-  p = std::fma(p, r, kExpC[6]);
-  p = std::fma(p, r, kExpC[5]);
-  p = std::fma(p, r, kExpC[4]);
-  p = std::fma(p, r, kExpC[3]);
-  p = std::fma(p, r, kExpC[2]);
-  p = std::fma(p, r, kExpC[1]);
-  p = std::fma(p, r, kExpC[0]);
+  // e^r = 1 + r + r^2 g(r) with g a degree-9 polynomial interpolating
+  // (e^r - 1 - r)/r^2 at the 10 Chebyshev nodes of [-ln2/2, ln2/2] (solved in
+  // exact rational arithmetic, then rounded): approximation error below
+  // 0.08 ulp, with 11 fused multiply-adds instead of the 13 of the Taylor
+  // series to the same accuracy (the cell kernel evaluates 7 exp per cell
+  // and is throughput-bound). Horner, written out: a loop here stays a
+  // loop inside the kernel's simd loop, and GCC 12 then does not vectorize
+  // the kernel at all (11x slower).
+  double p = std::fma(2.5100375832561234e-08, r, 2.7620075879983367e-07);
+  p = std::fma(p, r, 2.7557268480310024e-06);
+  p = std::fma(p, r, 2.4801521322368692e-05);
+  p = std::fma(p, r, 0.00019841269863040545);
+  p = std::fma(p, r, 0.0013888888917196719);
+  p = std::fma(p, r, 0.008333333333330065);
+  p = std::fma(p, r, 0.041666666666624164);
+  p = std::fma(p, r, 0.16666666666666669);
+  p = std::fma(p, r, 0.5000000000000001);
+  p = std::fma(p, r, 1.0);
+  p = std::fma(p, r, 1.0);
   return detail::exp_scale(p, q);
 }
 

@@ -14,11 +14,11 @@ namespace {
 using StageFn = void (*)(std::size_t, const double*, const double*, double, const StageArgs<double>&);
 using RhsFloatFn = void (*)(std::size_t, const float*, const float*, float, float*);
 constexpr int kNumStages = 5;
-using StageTable = std::array<StageFn, kNumStages>;
+using StageTable = std::array<StageFn, 2 * kNumStages>;  // [shared_resp * kNumStages + stage]
 
-template <Stage M>
+template <Stage M, bool S>
 void body_baseline(std::size_t n, const double* st, const double* in, double gkf, const StageArgs<double>& a) {
-  rhs_body_t<double, M>(n, st, in, gkf, a);
+  rhs_body_t<double, M, S>(n, st, in, gkf, a);
 }
 void rhsf_baseline(std::size_t n, const float* st, const float* in, float gkf, float* d) {
   StageArgs<float> a;
@@ -26,15 +26,15 @@ void rhsf_baseline(std::size_t n, const float* st, const float* in, float gkf, f
   rhs_body_t<float, Stage::derivs>(n, st, in, gkf, a);
 }
 #if defined(__x86_64__)
-template <Stage M>
+template <Stage M, bool S>
 __attribute__((target("arch=x86-64-v3"))) void body_avx2(std::size_t n, const double* st, const double* in, double gkf,
                                                          const StageArgs<double>& a) {
-  rhs_body_t<double, M>(n, st, in, gkf, a);
+  rhs_body_t<double, M, S>(n, st, in, gkf, a);
 }
-template <Stage M>
+template <Stage M, bool S>
 __attribute__((target("arch=x86-64-v4"))) void body_avx512(std::size_t n, const double* st, const double* in,
                                                            double gkf, const StageArgs<double>& a) {
-  rhs_body_t<double, M>(n, st, in, gkf, a);
+  rhs_body_t<double, M, S>(n, st, in, gkf, a);
 }
 __attribute__((target("arch=x86-64-v3"))) void rhsf_avx2(std::size_t n, const float* st, const float* in, float gkf,
                                                          float* d) {
@@ -50,8 +50,10 @@ __attribute__((target("arch=x86-64-v4"))) void rhsf_avx512(std::size_t n, const 
 }
 #endif
 
-#define ISLET_STAGES(F) \
-  {F<Stage::derivs>, F<Stage::euler>, F<Stage::rk_first>, F<Stage::rk_mid>, F<Stage::rk_last>}
+#define ISLET_STAGES(F)                                                                                    \
+  {F<Stage::derivs, false>, F<Stage::euler, false>, F<Stage::rk_first, false>, F<Stage::rk_mid, false>,    \
+   F<Stage::rk_last, false>, F<Stage::derivs, true>,  F<Stage::euler, true>,   F<Stage::rk_first, true>, \
+   F<Stage::rk_mid, true>,   F<Stage::rk_last, true>}
 
 StageTable table_for(Isa isa) {
 #if defined(__x86_64__)
@@ -105,9 +107,9 @@ void rhs(std::size_t n, const double* __restrict st, const double* __restrict in
   g_table[static_cast<int>(Stage::derivs)](n, st, in, gkf, a);
 }
 
-void stage(Stage m, std::size_t n, const double* __restrict st, const double* __restrict in, double gkf,
-           const StageArgs<double>& a) {
-  g_table[static_cast<int>(m)](n, st, in, gkf, a);
+void stage(Stage m, bool shared_resp, std::size_t n, const double* __restrict st, const double* __restrict in,
+           double gkf, const StageArgs<double>& a) {
+  g_table[(shared_resp ? kNumStages : 0) + static_cast<int>(m)](n, st, in, gkf, a);
 }
 
 void rhs_float(std::size_t n, const float* __restrict st, const float* __restrict in, float gkf,

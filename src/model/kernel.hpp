@@ -95,9 +95,10 @@ void force_isa(Isa isa); // tests and benchmarks; throws if the CPU lacks it
 void rhs(std::size_t n, const double* __restrict st, const double* __restrict in, double gkf, double* __restrict d);
 
 // The same derivatives, combined as `stage` says (see Stage) into the
-// blocks of `a`. `st` must not overlap the blocks written.
-void stage(Stage stage, std::size_t n, const double* __restrict st, const double* __restrict in, double gkf,
-           const StageArgs<double>& a);
+// blocks of `a`. `st` must not overlap the blocks written. shared_resp:
+// every cell of the block has p6 == p10 and p7 == p11 (one exp fewer).
+void stage(Stage stage, bool shared_resp, std::size_t n, const double* __restrict st, const double* __restrict in,
+           double gkf, const StageArgs<double>& a);
 
 // Single-precision kernel (issue 3, item 5, experiment): the same loop on
 // float blocks (same rows), float derivatives. Not used by the engine;
@@ -109,7 +110,10 @@ void rhs_float(std::size_t n, const float* __restrict st, const float* __restric
 // compiled once per instruction set in kernel.cpp. Every constant is T(...)
 // so the float instantiation computes in float; for T = double the
 // expressions are the same as before (same bits).
-template <class T, Stage M>
+// SharedResp: p6 == p10 and p7 == p11 in every cell (the defaults), so the
+// respiration and proton-pumping terms share one exp (the same value, so the
+// same bits as computing it twice).
+template <class T, Stage M, bool SharedResp = false>
 [[gnu::always_inline]] static inline void rhs_body_t(std::size_t n, const T* __restrict st, const T* __restrict in,
                                                      T gkf, const StageArgs<T>& a) {
   using namespace bertram;
@@ -171,8 +175,10 @@ template <class T, Stage M>
     const T ATPm = PRM(Amtot) - ADPm;
     const T JPDH = PRM(p1) * NADm * Cam * (JGPDH + PRM(JGPDHbas)) /
                         ((PRM(p2) * NADm + NADHm) * (PRM(p3) + Cam));
-    const T JO = PRM(p4) * NADHm / ((PRM(p5) + NADHm) * (T(1) + exp((Psim - PRM(p6)) * DRV(inv_p7))));
-    const T JHres = PRM(p8) * NADHm / ((PRM(p9) + NADHm) * (T(1) + exp((Psim - PRM(p10)) * DRV(inv_p11))));
+    const T e_o = exp((Psim - PRM(p6)) * DRV(inv_p7));
+    const T e_hres = SharedResp ? e_o : exp((Psim - PRM(p10)) * DRV(inv_p11));
+    const T JO = PRM(p4) * NADHm / ((PRM(p5) + NADHm) * (T(1) + e_o));
+    const T JHres = PRM(p8) * NADHm / ((PRM(p9) + NADHm) * (T(1) + e_hres));
     const T JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (T(1) + exp((PRM(p14) - Psim) * DRV(inv_p15))));
     const T JHatp = T(3) * JF1F0;
     const T JHleak = PRM(p17) * Psim + PRM(p18);
