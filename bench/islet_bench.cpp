@@ -3,8 +3,14 @@
 // figures compare as ratios. Each configuration runs `repeats` times after a
 // warm-up; the median and the best are printed (a shared VM is noisy).
 // Usage: islet_bench [sim_seconds] [n_cells] [repeats] [threads, e.g. 1,2] [integrators, e.g. euler,rk4]
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -12,6 +18,55 @@
 #include "isletsim/simulation.hpp"
 
 using namespace isletsim;
+
+namespace {
+// Round trip of a cache line between the first two CPUs this process may
+// use (two threads pinned there, ping-pong on two atomics): the cost every
+// synchronisation and every neighbour value read across threads pays. On
+// the project's VM it changes with the host's placement of the two vCPUs
+// (590-660 ns measured while 2 threads ran no faster than 1), and the
+// 2-thread figures change with it (BENCHMARKS.md).
+double round_trip_ns() {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return -1;
+  int cpu[2], found = 0;
+  for (int c = 0; c < CPU_SETSIZE && found < 2; ++c)
+    if (CPU_ISSET(c, &allowed)) cpu[found++] = c;
+  const auto pin = [](int c) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(c, &one);
+    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+  };
+  alignas(64) static std::atomic<int> ping{0};
+  alignas(64) static std::atomic<int> pong{0};
+  ping = 0;
+  pong = 0;
+  constexpr int N = 100000;
+  std::thread other([&] {
+    pin(cpu[1]);
+    for (int i = 1; i <= N; ++i) {
+      while (ping.load(std::memory_order_acquire) != i) {
+      }
+      pong.store(i, std::memory_order_release);
+    }
+  });
+  double ns = 0;
+  std::thread measure([&] {
+    pin(cpu[0]);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 1; i <= N; ++i) {
+      ping.store(i, std::memory_order_release);
+      while (pong.load(std::memory_order_acquire) != i) {
+      }
+    }
+    ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / N;
+  });
+  measure.join();
+  other.join();
+  return ns;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   const double sim_s = argc > 1 ? std::atof(argv[1]) : 2.0;
@@ -34,6 +89,8 @@ int main(int argc, char** argv) {
   std::vector<unsigned> thread_counts;
   for (const auto& t : split(argc > 4 ? argv[4] : "1,2")) thread_counts.push_back(static_cast<unsigned>(std::stoul(t)));
   const std::vector<std::string> integrators = split(argc > 5 ? argv[5] : "euler,rk4");
+  if (const double rt = round_trip_ns(); rt > 0)
+    std::printf("core-to-core round trip (2 threads, ping-pong on a cache line): %.0f ns\n", rt);
   std::printf("%-6s %6s %7s %7s %13s %13s %13s %13s %8s\n", "integ", "dt_ms", "cells", "threads", "median_sim/s",
               "best_sim/s", "wall_s/sim_s", "cell-steps/s", "sync_%");
   for (const std::string& integ : integrators) {

@@ -518,8 +518,6 @@ class Engine {
           if (linked[a][b]) deps[a].push_back(b);
     }
     nsync_.init(nt, std::move(deps));
-    if (getenv("ISLET_NOSPLIT")) std::fill(boundary.begin(), boundary.end(), 1);
-    { std::size_t nbd = 0; for (auto b : boundary) nbd += b; if (getenv("ISLET_DBG")) fprintf(stderr, "boundary slices %zu of %zu\n", nbd, boundary.size()); }
     // Per thread: its boundary slices first, then the interior ones, as runs
     // of consecutive slices within one kernel block. After the boundary
     // segments of a stage a thread has written everything its neighbours
