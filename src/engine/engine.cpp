@@ -253,7 +253,7 @@ class Engine {
       {
         actual = nt;
         barrier_ptr_ = std::make_unique<SpinBarrier>(nt);
-        flags_.assign(nt, {});
+        for (auto& f : flags_) f.assign(nt, {});
         times_.assign(nt, {});
       }
       SpinBarrier& bar = *barrier_ptr_;
@@ -625,13 +625,21 @@ class Engine {
     std::uint64_t handed = 0;  // samples handed to the writer (thread 0)
     View view{&y_, &a_};
     std::uint64_t steps = 0;
+    std::uint64_t controls = 0;  // control points passed
     for (std::uint64_t s = 0;; ++s) {
       const bool sample = recording_ && s % every == 0;
       if (s % kControlEvery == 0 || sample || s == N) {
         Timer<Prof> tm;
-        check_finite(*view.cur, lo, hi, flags_[tid]);
+        // What threads report here is double-buffered by the parity of the
+        // control point: a thread that has passed this barrier may run on to
+        // the next control point (its neighbours need not have finished
+        // their stage) and write its report there while a slower thread is
+        // still reading this one's.
+        const int par = static_cast<int>(controls & 1);
+        ++controls;
+        check_finite(*view.cur, lo, hi, flags_[par][tid]);
         if (tid == 0) {
-          stop_now_ = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !writer_.error().empty();
+          stop_now_[par] = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !writer_.error().empty();
           // Sample k starts a buffer: the writer must be done with it (it was
           // handed over K samples ago) before anyone writes into it.
           if (sample && k % K == 0) writer_.wait_idle();
@@ -650,9 +658,9 @@ class Engine {
         // Every thread reads the same flags after the barrier: one decision.
         std::size_t bad = SIZE_MAX;
         const ThreadFlags* which = nullptr;
-        for (const auto& f : flags_)
+        for (const auto& f : flags_[par])
           if (f.bad_cell < bad) bad = f.bad_cell, which = &f;
-        if (which || stop_now_) {
+        if (which || stop_now_[par]) {
           if (tid == 0) {
             const double t_s = static_cast<double>(s) * p_.dt_ms * 1e-3;
             if (which) {
@@ -721,13 +729,13 @@ class Engine {
   bool recording_ = false;
   RecordBuffer rec_[2];
   std::size_t samples_written_ = 0;
-  std::vector<ThreadFlags> flags_;
+  std::vector<ThreadFlags> flags_[2];  // per control-point parity, per thread
   std::vector<PhaseTimes> times_;
   std::unique_ptr<SpinBarrier> barrier_ptr_;
   NeighbourSync nsync_;
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> segments_;  // per thread: [b, e) cell runs
   std::vector<std::size_t> n_boundary_;  // per thread: how many of its segments are boundary ones
-  bool stop_now_ = false;
+  bool stop_now_[2] = {false, false};
   RunResult result_;
   AsyncWriter writer_;
 };

@@ -134,7 +134,10 @@ TEST_F(Cli, CsvNetworkAndBadRows) {
 }
 
 TEST_F(Cli, BlowUpKeepsDataAndExitsNonZero) {
-  const auto r = islet("run -q --set sim.integrator=euler --set params.tau_n=0.04 --set record.interval_ms=0.1 "
+  // -j 3 and a sample at every step: threads reach control points often and
+  // at different times (a report read after a barrier was once overwritten
+  // by a faster thread's next report, and the threads disagreed: a hang).
+  const auto r = islet("run -q -j 3 --set sim.integrator=euler --set params.tau_n=0.04 --set record.interval_ms=0.1 "
                        "--set record.dtype=float64 "
                        "--set network.kind=lattice --set network.nx=3 --set network.ny=3 --set network.nz=3 "
                        "--set sim.duration_s=2 -o " + path("blow.h5"));
