@@ -23,9 +23,10 @@ namespace {
 // Round trip of a cache line between the first two CPUs this process may
 // use (two threads pinned there, ping-pong on two atomics): the cost every
 // synchronisation and every neighbour value read across threads pays. On
-// the project's VM it changes with the host's placement of the two vCPUs
-// (590-660 ns measured while 2 threads ran no faster than 1), and the
-// 2-thread figures change with it (BENCHMARKS.md).
+// the project's VM it tells how the host has placed the two vCPUs, which
+// the 2-thread figures depend on (BENCHMARKS.md): ~67 ns (likely two
+// hardware threads of one core: 2 threads ~1.1x faster than 1) or
+// 590-660 ns (cores far apart: ~1.3x).
 double round_trip_ns() {
   cpu_set_t allowed;
   if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return -1;

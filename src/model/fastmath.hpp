@@ -66,22 +66,23 @@ inline constexpr double kExpC[14] = {1.0,
   // e^r = 1 + r + r^2 g(r) with g a degree-9 polynomial interpolating
   // (e^r - 1 - r)/r^2 at the 10 Chebyshev nodes of [-ln2/2, ln2/2] (solved in
   // exact rational arithmetic, then rounded): approximation error below
-  // 0.08 ulp, with 11 fused multiply-adds instead of the 13 of the Taylor
-  // series to the same accuracy (the cell kernel evaluates 7 exp per cell
-  // and is throughput-bound). Horner, written out: a loop here stays a
-  // loop inside the kernel's simd loop, and GCC 12 then does not vectorize
-  // the kernel at all (11x slower).
-  double p = std::fma(2.5100375832561234e-08, r, 2.7620075879983367e-07);
-  p = std::fma(p, r, 2.7557268480310024e-06);
-  p = std::fma(p, r, 2.4801521322368692e-05);
-  p = std::fma(p, r, 0.00019841269863040545);
-  p = std::fma(p, r, 0.0013888888917196719);
-  p = std::fma(p, r, 0.008333333333330065);
-  p = std::fma(p, r, 0.041666666666624164);
-  p = std::fma(p, r, 0.16666666666666669);
-  p = std::fma(p, r, 0.5000000000000001);
-  p = std::fma(p, r, 1.0);
-  p = std::fma(p, r, 1.0);
+  // 0.08 ulp, with 14 operations instead of the 13 fused multiply-adds of a
+  // degree-13 Taylor series of the same accuracy. Evaluated by Estrin's
+  // scheme (dependency chain of 6 instead of 11 for Horner): the cell
+  // kernel, 7 exp per cell and ~450 instructions per vector of cells, fills
+  // the reorder buffer, so shorter chains let more of it run at once
+  // (kernel 6.7 -> 6.3 ns per cell evaluation). Written out: a loop here
+  // stays a loop inside the kernel's simd loop, and GCC 12 then does not
+  // vectorize the kernel at all (11x slower).
+  const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  const double a01 = std::fma(0.16666666666666669, r, 0.5000000000000001);
+  const double a23 = std::fma(0.008333333333330065, r, 0.041666666666624164);
+  const double a45 = std::fma(0.00019841269863040545, r, 0.0013888888917196719);
+  const double a67 = std::fma(2.7557268480310024e-06, r, 2.4801521322368692e-05);
+  const double a89 = std::fma(2.5100375832561234e-08, r, 2.7620075879983367e-07);
+  const double s0 = std::fma(a23, r2, a01), s1 = std::fma(a67, r2, a45);
+  const double g = std::fma(a89, r8, std::fma(s1, r4, s0));
+  const double p = std::fma(g, r2, 1.0 + r);
   return detail::exp_scale(p, q);
 }
 
