@@ -175,6 +175,19 @@ class Engine {
     // Cells are stored in an internal order (see rcm_order); everything the
     // caller sees (recording, final state, messages) uses the original ids.
     perm_ = rcm_order(p.graph);
+    // Within each kernel block, cells sorted by degree (stable): the gather's
+    // slices of kSimd cells then hold cells of similar degree, so less of the
+    // ELL width is padding (default 1000-cell islet: 7496 -> 6256 entries
+    // for 5546 edges; Euler step +3%, RK4 +4%). Locality stays that of the
+    // RCM order; like it, a pure function of the graph.
+    {
+      const Csr& g = p.graph;
+      const auto degree = [&](std::uint32_t i) { return g.row_ptr[i + 1] - g.row_ptr[i]; };
+      for (std::size_t b = 0; b < n_; b += kBlock)
+        std::stable_sort(perm_.begin() + static_cast<std::ptrdiff_t>(b),
+                         perm_.begin() + static_cast<std::ptrdiff_t>(std::min(n_, b + kBlock)),
+                         [&](auto x, auto y) { return degree(x) < degree(y); });
+    }
     internal_.assign(n_, 0);
     for (std::size_t i = 0; i < n_; ++i) internal_[perm_[i]] = static_cast<std::uint32_t>(i);
     // Original id whose values internal slot i holds (padding repeats the last cell).
