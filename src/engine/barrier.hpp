@@ -92,11 +92,6 @@ class NeighbourSync {
     }
   }
 
-  void arrive_and_wait(unsigned t, std::uint64_t phase) {
-    arrive(t, phase);
-    wait_for(t, phase);
-  }
-
  private:
   static std::int32_t narrow(std::uint64_t p) { return static_cast<std::int32_t>(static_cast<std::uint32_t>(p)); }
   struct alignas(64) Slot {

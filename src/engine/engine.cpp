@@ -232,6 +232,7 @@ class Engine {
     for (int k = 0; k < kernel::derived::kNumDerived; ++k)
       if (!dper_cell_[k].empty()) het_derived_.push_back(k);
     build_ell();
+    gather_ = pick_gather();
     y_.resize(npad_);
     for (int k = 0; k < kNumStates; ++k) {
       const Column& col = p.initial[k];
@@ -322,8 +323,9 @@ class Engine {
     }
   };
 
-  // A thread's block buffers: kernel inputs (uniform rows filled once,
-  // gap-junction rows zero unless that coupling is on) and derivatives.
+  // A thread's scratch block: the kernel's inputs other than the states
+  // (uniform rows filled once, per-cell rows copied per block, gap-junction
+  // rows zero unless that coupling is on).
   struct Scratch {
     AlignedVec<double> in;
     explicit Scratch(const std::array<double, kernel::kRows>& uniform) : in(kernel::kRows * kBlock) {
@@ -395,11 +397,16 @@ class Engine {
       });
     }
   }
-  // gather<Mask> for Mask = 0..15, picked once per run.
+  // gather<Mask> for Mask = 0..15; gather_ is picked once per run.
   using GatherFn = void (Engine::*)(const double*, std::size_t, std::size_t, Scratch&) const;
   template <std::size_t... M>
   static constexpr std::array<GatherFn, sizeof...(M)> gather_table(std::index_sequence<M...>) {
     return {&Engine::gather<static_cast<unsigned>(M)>...};
+  }
+  GatherFn pick_gather() const {
+    static constexpr auto table = gather_table(std::make_index_sequence<16>{});
+    const unsigned mask = coupling_mask();
+    return mask ? table[mask] : nullptr;
   }
   unsigned coupling_mask() const {
     const Coupling& c = p_.coupling;
@@ -452,8 +459,7 @@ class Engine {
     for (int k : het_params_) copy(per_cell_[k].data() + lo, sc.row(kernel::kRowParam + k));
     for (int k : het_derived_) copy(dper_cell_[k].data() + lo, sc.row(kernel::kRowDerived + k));
     tm.lap(pt.kernel);
-    static constexpr auto table = gather_table(std::make_index_sequence<16>{});
-    if (const unsigned mask = coupling_mask()) (this->*table[mask])(in.v.data(), lo, m, sc);
+    if (gather_) (this->*gather_)(in.v.data(), lo, m, sc);
     tm.lap(pt.coupling);
   }
 
@@ -504,13 +510,12 @@ class Engine {
   // across cells, and only when their coefficient is non-zero), and each
   // thread's order of work within a stage (segments_).
   void init_neighbour_sync(unsigned nt) {
-    const Coupling& c = p_.coupling;
     std::vector<std::vector<unsigned>> deps(nt);
     const std::size_t slices = npad_ / kSimd;
     // Boundary slices: a cell in them reads a cell of another thread, or is
     // read by one.
     std::vector<char> boundary(slices, 0);
-    if (c.gV != 0 || c.gc != 0 || c.gG6P != 0 || c.gADP != 0) {
+    if (coupling_mask() != 0) {
       std::vector<unsigned> owner(npad_);
       for (unsigned t = 0; t < nt; ++t) {
         const auto [lo, hi] = range(t, nt);
@@ -732,6 +737,7 @@ class Engine {
   std::array<double, kernel::kRows> uniform_{};  // uniform values by kernel row
   std::vector<int> het_params_, het_derived_;     // the per-cell ones
   bool shared_resp_ = false;  // see kernel::rhs_body_t
+  GatherFn gather_ = nullptr;  // the gather for the couplings that are on (none: nullptr)
   std::vector<std::uint32_t> perm_;      // internal index -> original cell id
   std::vector<std::uint32_t> internal_;  // original cell id -> internal index
   std::vector<std::uint64_t> ell_ptr_;  // per slice of kSimd cells: start in ell_col_/ell_w_
