@@ -24,7 +24,8 @@ table=$(objdump -d --no-show-raw-insn -C "$obj" | awk '
   END { for (f in seen) printf "%s %d %d %d\n", f, z[f], y[f], x[f] }' | sort)
 echo "function zmm ymm xmm (packed double arithmetic instructions)"
 echo "$table"
-# The kernel has ~300 arithmetic instructions per vector of cells (BENCHMARKS.md).
+# The kernel has ~240-270 packed arithmetic instructions per vector of cells
+# (BENCHMARKS.md); a scalar build has none, a half-vectorized one far fewer.
 fail=0
 for isa in avx512 avx2; do
   for st in 0 1 2 3 4; do
@@ -34,7 +35,7 @@ for isa in avx512 avx2; do
       [ -n "$line" ] || { echo "FAIL: $f not found"; fail=1; continue; }
       read -r _ z y _ <<<"$line"
       if [ $isa = avx512 ]; then n=$z; else n=$y; fi
-      [ "$n" -ge 280 ] || { echo "FAIL: $f: only $n packed instructions on $( [ $isa = avx512 ] && echo zmm || echo ymm )"; fail=1; }
+      [ "$n" -ge 200 ] || { echo "FAIL: $f: only $n packed instructions on $( [ $isa = avx512 ] && echo zmm || echo ymm )"; fail=1; }
     done
   done
 done

@@ -16,7 +16,7 @@ namespace isletsim::fastmath {
 
 namespace detail {
 // Shared by exp and exp_estrin: the range reduction x = n ln2 + r and the
-// final scaling by 2^n. Only IEEE +, -, * and integer bit operations.
+// final scaling by 2^n. Only IEEE +, -, *, fma and integer bit operations.
 struct ExpReduced {
   double x0, t, r;
 };
@@ -29,9 +29,11 @@ struct ExpReduced {
   // One select (|x| < 708), not two chained ones: GCC 12 if-converts that
   // for AVX2 too; two chained clamps only vectorize with AVX-512 masks.
   x = std::fabs(x) < 708.0 ? x : std::copysign(708.0, x);
-  const double t = x * kLog2e + kShift;
+  const double t = std::fma(x, kLog2e, kShift);
   const double n = t - kShift;  // round(x / ln2), exact integer
-  const double r = (x - n * kLn2Hi) - n * kLn2Lo;  // |r| <= ln2/2
+  // x - n ln2 in two fused steps: n kLn2Hi is exact, so the first is exact
+  // too, and the second rounds once (|r| <= ln2/2 up to rounding).
+  const double r = std::fma(-n, kLn2Lo, std::fma(-n, kLn2Hi, x));
   return {x0, t, r};
 }
 [[gnu::always_inline]] inline double exp_scale(double p, const ExpReduced& q) {

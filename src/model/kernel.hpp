@@ -17,15 +17,24 @@ namespace isletsim::kernel {
 // Quantities that depend only on parameters, computed once per cell (or
 // once, when uniform) instead of at every step: reciprocals and products that
 // would otherwise cost a division per cell-step.
-#define ISLET_DERIVED(D)                                                                               \
-  D(invCm, 1.0 / P[Cm]) D(inv_tau_n, 1.0 / P[tau_n]) D(kD2, P[kD] * P[kD]) D(a_amp, P[AMP] / P[k1]) \
-  D(inv_k2, 1.0 / P[k2]) D(inv_k3, 1.0 / P[k3]) D(inv_k4, 1.0 / P[k4]) D(inv_f41, 1.0 / P[f41])      \
-  D(inv_f42, 1.0 / P[f42]) D(inv_f41f42, 1.0 / (P[f41] * P[f42])) D(inv_f13, 1.0 / P[f13])           \
-  D(inv_f23, 1.0 / P[f23]) D(inv_f13f23, 1.0 / (P[f13] * P[f23])) D(inv_f43, 1.0 / P[f43])           \
-  D(inv_f13f41f43, 1.0 / (P[f13] * P[f41] * P[f43])) D(inv_f23f42f43, 1.0 / (P[f23] * P[f42] * P[f43])) \
-  D(inv_fall, 1.0 / (P[f13] * P[f23] * P[f41] * P[f42] * P[f43])) D(inv_p7, 1.0 / P[p7])             \
-  D(inv_p11, 1.0 / P[p11]) D(inv_p15, 1.0 / P[p15]) D(inv_Cmito, 1.0 / P[Cmito])                      \
-  D(half_FRT, 0.5 * P[FRT]) D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13])
+// The PFK rate's 16 terms w(i,j,k,l) are products (AMP/k1)^i (FBP/k2)^j
+// (F6P^2/k3)^k (ATP^2/k4)^l / (f13^ik f23^jk f41^il f42^jl f43^kl), so with
+// a = AMP/k1 (a parameter) each group of four with the same (k, l) factors:
+//   k=0,l=0: (1+a)(1+b)            k=0,l=1: t (1+a/f41)(1+b/f42)
+//   k=1,l=0: f (1+a/f13)(1+b/f23)  k=1,l=1: (f t/f43)(1+a/(f13 f41))(1+b/(f23 f42))
+// and the factors in a are derived parameters (pfk_*): see the kernel.
+#define ISLET_PFK_A (P[AMP] / P[k1])
+#define ISLET_DERIVED(D)                                                                                  \
+  D(invCm, 1.0 / P[Cm]) D(inv_tau_n, 1.0 / P[tau_n]) D(kD2, P[kD] * P[kD]) D(inv_k2, 1.0 / P[k2])      \
+  D(f_k3, 0.09 / P[k3]) D(inv_k4, 1.0 / P[k4]) D(pfk_A0, 1.0 + ISLET_PFK_A)                           \
+  D(pfk_A41, 1.0 + ISLET_PFK_A / P[f41]) D(pfk_B41, (1.0 + ISLET_PFK_A / P[f41]) / P[f42])              \
+  D(pfk_A13, 1.0 + ISLET_PFK_A / P[f13]) D(inv_f23, 1.0 / P[f23])                                       \
+  D(pfk_Y, (1.0 + ISLET_PFK_A / (P[f13] * P[f41])) / P[f43])                                             \
+  D(pfk_X, (1.0 + ISLET_PFK_A / (P[f13] * P[f41])) / (P[f23] * P[f42] * P[f43]))                         \
+  D(pfk_c1110, ISLET_PFK_A / (P[f13] * P[f23])) D(inv_p7, 1.0 / P[p7]) D(p6_p7, P[p6] / P[p7])          \
+  D(inv_p11, 1.0 / P[p11]) D(p10_p11, P[p10] / P[p11]) D(inv_p15, 1.0 / P[p15])                          \
+  D(p14_p15, P[p14] / P[p15]) D(inv_Cmito, 1.0 / P[Cmito]) D(half_FRT, 0.5 * P[FRT])                     \
+  D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13]) D(oinf_d0, 1.0 + 0.05 * P[atot])
 
 namespace derived {
 #define ISLET_ENUM(name, expr) name,
@@ -62,8 +71,8 @@ enum Row : std::size_t {
 
 // What a kernel call does with the derivatives d (per variable k, cell j,
 // rows of kBlock values): the integrators' update loops fused into the
-// kernel, so the derivatives never go through memory. Each formula is the
-// integrator's own (same operations, same order: same bits as separate loops).
+// kernel, so the derivatives never go through memory. Each update is one
+// fused multiply-add (fma(h, d, y) = y + h d rounded once).
 enum class Stage {
   derivs,    // a.d = d
   euler,     // a.out = a.y + a.h d
@@ -118,6 +127,7 @@ template <class T, Stage M, bool SharedResp = false>
                                                      T gkf, const StageArgs<T>& a) {
   using namespace bertram;
   using fastmath::exp;
+  using std::fma;
   const auto sqrt_t = [](T x) -> T {
     if constexpr (sizeof(T) == sizeof(double)) return __builtin_sqrt(x);
     else return __builtin_sqrtf(x);
@@ -138,67 +148,67 @@ template <class T, Stage M, bool SharedResp = false>
     const T c = STATE(c), cer = STATE(cer);
     const T igj = in[kRowIgj * kBlock + j], jgj_c = in[kRowJc * kBlock + j];
     const T jgj_g6p = in[kRowJg6p * kBlock + j], jgj_adpm = in[kRowJadpm * kBlock + j];
-    // Electrical
-    const T n_inf = T(1) / (T(1) + exp((T(16) + V) * T(-0.2)));
-    const T m_inf = T(1) / (T(1) + exp((T(20) + V) * T(-1.0 / 12.0)));
-    const T VK = PRM(VK);
-    const T IK = PRM(gK) * nn * (V - VK);
+    // Explicit fused multiply-adds (fma: one rounding, the same bits in
+    // every lane and on every instruction set; -ffp-contract=off forbids
+    // the compiler's own). Electrical:
+    const T n_inf = T(1) / (T(1) + exp(fma(V, T(-0.2), T(-3.2))));  // -(16 + V)/5
+    const T m_inf = T(1) / (T(1) + exp(fma(V, T(-1.0 / 12.0), T(-20.0 / 12.0))));  // -(20 + V)/12
+    const T VmVK = V - PRM(VK);
     const T ICa = PRM(gCa) * m_inf * (V - PRM(VCa));
     const T c2 = c * c;
-    const T IKCa = PRM(gKCa) * c2 / (c2 + DRV(kD2)) * (V - VK);
     const T ATP = PRM(atot) - ADP;
-    const T mg = ADP * T(0.165 / 17.0);  // MgADP / 17
-    const T o_inf = (T(0.08) * (T(1) + T(2) * mg) + T(0.89) * (mg * mg)) /
-                         ((T(1) + mg) * (T(1) + mg) * (T(1) + ADP * T(0.135 / 26.0) + T(0.05) * ATP));
-    const T IKATP = PRM(gKATP) * o_inf * (V - VK);
-    const T dV = -(IK + ICa + IKCa + IKATP + igj) * DRV(invCm);
+    // o_inf = (0.08 (1 + 2 mg) + 0.89 mg^2) / ((1 + mg)^2 (1 + ADP 0.135/26 + 0.05 ATP)), mg = 0.165 ADP/17
+    const T mg = ADP * T(0.165 / 17.0);
+    const T o_num = fma(mg, fma(mg, T(0.89), T(0.16)), T(0.08));
+    const T o_1mg = T(1) + mg;
+    const T o_den = o_1mg * o_1mg * fma(ADP, T(0.135 / 26.0 - 0.05), DRV(oinf_d0));  // 0.05 ATP = 0.05 atot - 0.05 ADP
+    // K+ conductances, all driven by V - VK: delayed rectifier, KCa, KATP.
+    const T gKCa = PRM(gKCa) * c2 / (c2 + DRV(kD2));
+    const T gKsum = fma(PRM(gK), nn, fma(PRM(gKATP), o_num / o_den, gKCa));
+    const T dV = -fma(gKsum, VmVK, ICa + igj) * DRV(invCm);
     const T dn = (n_inf - nn) * DRV(inv_tau_n);
 
-    // Glycolysis: PFK after Smolen 1995, the 16 w(i,j,k,l) enumerated.
-    const T F6P = T(0.3) * G6P;
+    // Glycolysis: PFK after Smolen 1995, its 16 terms grouped as in
+    // ISLET_DERIVED: b = FBP/k2, f = F6P^2/k3, t = ATP^2/k4.
     const T JGPDH = PRM(kGPDH) * sqrt_t(FBP);
-    const T a = DRV(a_amp), b = FBP * DRV(inv_k2), f = F6P * F6P * DRV(inv_k3), t = ATP * ATP * DRV(inv_k4);
-    const T ab = a * b, ft = f * t;
-    const T w1001 = a * t * DRV(inv_f41), w0101 = b * t * DRV(inv_f42), w1101 = ab * t * DRV(inv_f41f42);
-    const T w1010 = a * f * DRV(inv_f13), w0110 = b * f * DRV(inv_f23), w1110 = ab * f * DRV(inv_f13f23);
-    const T w0011 = ft * DRV(inv_f43), w1011 = a * ft * DRV(inv_f13f41f43);
-    const T w0111 = b * ft * DRV(inv_f23f42f43), w1111 = ab * ft * DRV(inv_fall);
-    const T topa = f + w1010 + w0110 + w0011 + w1011 + w0111 + w1111;
-    const T bottom = T(1) + a + b + ab + t + w1001 + w0101 + w1101 + topa + w1110;
-    const T JPFK = PRM(VmaxPFK) * (PRM(lambda) * topa + w1110) / bottom;
+    const T b = FBP * DRV(inv_k2), f = G6P * G6P * DRV(f_k3), t = ATP * ATP * DRV(inv_k4);
+    // topa: the k=1 terms except w(1,1,1,0); w1110 = a b f/(f13 f23).
+    const T topa = fma(f, fma(b, DRV(inv_f23), DRV(pfk_A13)), f * t * fma(b, DRV(pfk_X), DRV(pfk_Y)));
+    const T w1110 = b * DRV(pfk_c1110) * f;
+    const T bottom = fma(b, DRV(pfk_A0), DRV(pfk_A0)) + fma(t, fma(b, DRV(pfk_B41), DRV(pfk_A41)), topa + w1110);
+    const T JPFK = PRM(VmaxPFK) * fma(PRM(lambda), topa, w1110) / bottom;
     const T kappa = PRM(kappa);
-    const T dG6P = kappa * (PRM(JGK) * gkf - JPFK) + jgj_g6p;
-    const T dFBP = kappa * JPFK - T(0.5) * JGPDH;
+    const T dG6P = fma(kappa, fma(PRM(JGK), gkf, -JPFK), jgj_g6p);
+    const T dFBP = fma(kappa, JPFK, T(-0.5) * JGPDH);
 
     // Mitochondria (quotients merged: one division per flux)
     const T NADm = PRM(NADmtot) - NADHm;
     const T ATPm = PRM(Amtot) - ADPm;
-    const T JPDH = PRM(p1) * NADm * Cam * (JGPDH + PRM(JGPDHbas)) /
-                        ((PRM(p2) * NADm + NADHm) * (PRM(p3) + Cam));
-    const T e_o = exp((Psim - PRM(p6)) * DRV(inv_p7));
-    const T e_hres = SharedResp ? e_o : exp((Psim - PRM(p10)) * DRV(inv_p11));
+    const T JPDH = PRM(p1) * NADm * Cam * (JGPDH + PRM(JGPDHbas)) / (fma(PRM(p2), NADm, NADHm) * (PRM(p3) + Cam));
+    const T e_o = exp(fma(Psim, DRV(inv_p7), -DRV(p6_p7)));  // (Psim - p6)/p7
+    const T e_hres = SharedResp ? e_o : exp(fma(Psim, DRV(inv_p11), -DRV(p10_p11)));
     const T JO = PRM(p4) * NADHm / ((PRM(p5) + NADHm) * (T(1) + e_o));
     const T JHres = PRM(p8) * NADHm / ((PRM(p9) + NADHm) * (T(1) + e_hres));
-    const T JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (T(1) + exp((PRM(p14) - Psim) * DRV(inv_p15))));
-    const T JHatp = T(3) * JF1F0;
-    const T JHleak = PRM(p17) * Psim + PRM(p18);
+    const T JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (T(1) + exp(fma(Psim, -DRV(inv_p15), DRV(p14_p15)))));
     // p19 RATm/(RATm + p20) with RATm = ATPm/ADPm
-    const T JANT = PRM(p19) * ATPm / (ATPm + PRM(p20) * ADPm) * exp(DRV(half_FRT) * Psim);
-    const T Juni = (PRM(p21) * Psim - PRM(p22)) * c2;
+    const T JANT = PRM(p19) * ATPm / fma(PRM(p20), ADPm, ATPm) * exp(DRV(half_FRT) * Psim);
+    const T Juni = fma(PRM(p21), Psim, -PRM(p22)) * c2;
     const T JNaCa = PRM(p23) * (Cam / c) * exp(PRM(p24) * Psim);
     const T Jmito = JNaCa - Juni;
     const T gam = PRM(gamma);
     const T dNADHm = gam * (JPDH - JO);
-    const T dPsim = (JHres - JHatp - JANT - JHleak - JNaCa - T(2) * Juni) * DRV(inv_Cmito);
+    // JHres - 3 JF1F0 - JANT - (p17 Psim + p18) - JNaCa - 2 Juni
+    const T hsum = fma(T(-3), JF1F0, JHres - JANT) - fma(PRM(p17), Psim, PRM(p18)) - fma(T(2), Juni, JNaCa);
+    const T dPsim = hsum * DRV(inv_Cmito);
     const T dCam = -PRM(fmito) * Jmito;
-    const T dADPm = gam * (JANT - JF1F0) + jgj_adpm;
+    const T dADPm = fma(gam, JANT - JF1F0, jgj_adpm);
     const T delta = PRM(delta);
-    const T dADP = -delta * JANT + (PRM(khyd) * c + PRM(khydbas)) * ATP;
+    const T dADP = fma(-delta, JANT, fma(PRM(khyd), c, PRM(khydbas)) * ATP);
 
     // Calcium
-    const T Jmem = -(PRM(alpha) * ICa + PRM(kPMCA) * (c - PRM(Cbas)));
-    const T Jer = PRM(pleak) * (cer - c) - PRM(kSERCA) * c;
-    const T dc = PRM(fcyt) * (Jmem + Jer + delta * Jmito) + jgj_c;
+    const T Jmem = -fma(PRM(alpha), ICa, PRM(kPMCA) * (c - PRM(Cbas)));
+    const T Jer = fma(PRM(pleak), cer - c, -PRM(kSERCA) * c);
+    const T dc = fma(PRM(fcyt), fma(delta, Jmito, Jmem + Jer), jgj_c);
     const T dcer = -DRV(fer_Vc) * Jer;
 #undef DRV
 #undef PRM
@@ -209,15 +219,15 @@ template <class T, Stage M, bool SharedResp = false>
       if constexpr (M == Stage::derivs) {
         ad[i] = d[k];
       } else if constexpr (M == Stage::euler) {
-        aout[i] = ay[i] + h * d[k];
+        aout[i] = fma(h, d[k], ay[i]);
       } else if constexpr (M == Stage::rk_first) {
         aacc[i] = d[k];
-        aout[i] = ay[i] + h * d[k];
+        aout[i] = fma(h, d[k], ay[i]);
       } else if constexpr (M == Stage::rk_mid) {
-        aacc[i] = aacc[i] + w * d[k];
-        aout[i] = ay[i] + h * d[k];
+        aacc[i] = fma(w, d[k], aacc[i]);
+        aout[i] = fma(h, d[k], ay[i]);
       } else {
-        ay[i] = ay[i] + h * (aacc[i] + d[k]);
+        ay[i] = fma(h, aacc[i] + d[k], ay[i]);
       }
     }
   }
