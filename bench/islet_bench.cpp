@@ -3,6 +3,7 @@
 // figures compare as ratios. Each configuration runs `repeats` times after a
 // warm-up; the median and the best are printed (a shared VM is noisy).
 // Usage: islet_bench [sim_seconds] [n_cells] [repeats] [threads, e.g. 1,2] [integrators, e.g. euler,rk4]
+//                    [rebalance_every: steps between load-balancing re-splits, 0 = off]
 #include <pthread.h>
 #include <sched.h>
 
@@ -90,10 +91,12 @@ int main(int argc, char** argv) {
   std::vector<unsigned> thread_counts;
   for (const auto& t : split(argc > 4 ? argv[4] : "1,2")) thread_counts.push_back(static_cast<unsigned>(std::stoul(t)));
   const std::vector<std::string> integrators = split(argc > 5 ? argv[5] : "euler,rk4");
+  // Load balancing: steps between re-splits (0 = fixed equal split).
+  const std::uint64_t rebalance = argc > 6 ? std::strtoull(argv[6], nullptr, 10) : RunOptions{}.rebalance_every;
   if (const double rt = round_trip_ns(); rt > 0)
     std::printf("core-to-core round trip (2 threads, ping-pong on a cache line): %.0f ns\n", rt);
-  std::printf("%-6s %6s %7s %7s %13s %13s %13s %13s %8s\n", "integ", "dt_ms", "cells", "threads", "median_sim/s",
-              "best_sim/s", "wall_s/sim_s", "cell-steps/s", "sync_%");
+  std::printf("%-6s %6s %7s %7s %13s %13s %13s %13s %8s  %s\n", "integ", "dt_ms", "cells", "threads", "median_sim/s",
+              "best_sim/s", "wall_s/sim_s", "cell-steps/s", "sync_%", "split (re-splits)");
   for (const std::string& integ : integrators) {
     RunConfig c = default_config();
     c.n_cells = n;
@@ -106,17 +109,29 @@ int main(int argc, char** argv) {
     for (unsigned t : thread_counts) {
       RunOptions opt;
       opt.threads = t;
+      opt.rebalance_every = rebalance;
       opt.profile = true;
       run_engine(s.problem, nullptr, opt);  // warm-up (page faults, clocks), and the sync share
       const RunResult rp = run_engine(s.problem, nullptr, opt);
       opt.profile = false;
       std::vector<double> rate;
-      for (int r = 0; r < repeats; ++r) rate.push_back(sim_s / run_engine(s.problem, nullptr, opt).wall_s);
+      RunResult last;
+      for (int r = 0; r < repeats; ++r) {
+        last = run_engine(s.problem, nullptr, opt);
+        rate.push_back(sim_s / last.wall_s);
+      }
+      // The last run's final split of the cells between threads.
+      std::string split;
+      for (std::size_t c : last.profile.cells_per_thread) {
+        if (!split.empty()) split.append("/");
+        split.append(std::to_string(c));
+      }
+      split.append(" (").append(std::to_string(last.profile.resplits)).append(")");
       std::sort(rate.begin(), rate.end());
       const double med = rate[rate.size() / 2], best = rate.back();
-      std::printf("%-6s %6.2f %7zu %7u %13.2f %13.2f %13.4f %13.3g %8.1f\n", integ.c_str(), c.dt_ms, n, t, med, best,
+      std::printf("%-6s %6.2f %7zu %7u %13.2f %13.2f %13.4f %13.3g %8.1f  %s\n", integ.c_str(), c.dt_ms, n, t, med, best,
                   1.0 / med, med * static_cast<double>(n) * 1e3 / c.dt_ms,
-                  100.0 * rp.profile.sync / (rp.profile.total_wall * t));
+                  100.0 * rp.profile.sync / (rp.profile.total_wall * t), split.c_str());
     }
   }
   return 0;

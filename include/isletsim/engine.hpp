@@ -83,12 +83,21 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;  // set to true to stop at the next sample
   std::function<void(const Progress&)> progress;  // called from one thread, about every 1000 steps
   bool profile = false;
+  // Load balancing between threads: at the first control point (at most
+  // 1000 steps apart, and at every sample) after every `rebalance_every`
+  // steps, the cells are re-split between the threads in proportion to
+  // their measured speed (a slower core, or one the host shares, gets fewer
+  // cells). Results are the same bits for any split. 0: the equal split.
+  std::uint64_t rebalance_every = 2000;
+  bool rebalance_scramble = false;  // tests only: re-split at arbitrary cuts instead
 };
 
 struct Profile {
   // Seconds per phase, summed over threads (divide by threads for wall time).
   double kernel = 0, coupling = 0, recording = 0, sync = 0, total_wall = 0;
   unsigned threads = 0;
+  std::uint64_t resplits = 0;              // times the cells were re-split between threads (load balancing)
+  std::vector<std::size_t> cells_per_thread;  // the final split (padded cells included)
 };
 
 struct RunResult {

@@ -60,11 +60,7 @@ namespace isletsim {
 // do not wait at all.
 class NeighbourSync {
  public:
-  void init(unsigned threads, std::vector<std::vector<unsigned>> deps) {
-    epochs_ = std::vector<Slot>(threads);
-    deps_ = std::move(deps);
-  }
-  const std::vector<unsigned>& deps(unsigned t) const { return deps_[t]; }
+  void init(unsigned threads) { epochs_ = std::vector<Slot>(threads); }
 
   // Thread t has done its part of stage `phase` (1, 2, ...) that others
   // depend on: written the values its neighbours read, and read theirs.
@@ -73,16 +69,23 @@ class NeighbourSync {
     epochs_[t].v.notify_all();
   }
 
-  // Returns when every neighbour of t has arrived at `phase`.
-  void wait_for(unsigned t, std::uint64_t phase64) {
-    // 32-bit counters (the futex type, see SpinBarrier::flag_), compared
-    // modulo 2^32: neighbours are never more than one stage apart.
+  // Whether every thread in `deps` has arrived at `phase` (no waiting).
+  bool ready(const std::vector<unsigned>& deps, std::uint64_t phase64) const {
     const std::int32_t phase = narrow(phase64);
-    for (unsigned u : deps_[t]) {
+    for (unsigned u : deps)
+      if (behind(epochs_[u].v.load(std::memory_order_acquire), phase)) return false;
+    return true;
+  }
+
+  // Returns when every thread in `deps` (the caller's neighbours: the
+  // threads whose values it reads or who read its values) has arrived at
+  // `phase`.
+  void wait_for(const std::vector<unsigned>& deps, std::uint64_t phase64) {
+    const std::int32_t phase = narrow(phase64);
+    for (unsigned u : deps) {
       std::atomic<std::int32_t>& e = epochs_[u].v;
       std::uint32_t spins = 0;
-      for (std::int32_t seen = e.load(std::memory_order_acquire);
-           static_cast<std::int32_t>(static_cast<std::uint32_t>(seen) - static_cast<std::uint32_t>(phase)) < 0;
+      for (std::int32_t seen = e.load(std::memory_order_acquire); behind(seen, phase);
            seen = e.load(std::memory_order_acquire)) {
         if (++spins < 2048)
           ISLET_CPU_RELAX();
@@ -94,11 +97,15 @@ class NeighbourSync {
 
  private:
   static std::int32_t narrow(std::uint64_t p) { return static_cast<std::int32_t>(static_cast<std::uint32_t>(p)); }
+  // 32-bit counters (the futex type, see SpinBarrier::flag_), compared
+  // modulo 2^32: neighbours are never more than one stage apart.
+  static bool behind(std::int32_t seen, std::int32_t phase) {
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(seen) - static_cast<std::uint32_t>(phase)) < 0;
+  }
   struct alignas(64) Slot {
     std::atomic<std::int32_t> v{0};
   };
   std::vector<Slot> epochs_;
-  std::vector<std::vector<unsigned>> deps_;
 };
 
 }  // namespace isletsim

@@ -123,6 +123,27 @@ class AsyncWriter {
 };
 
 // What a thread found at a control point.
+// What a thread measured between two re-splits of the cells (load balancing).
+struct alignas(64) ThreadLoad {
+  double busy_s = 0;  // wall time minus time spent waiting for other threads
+};
+
+// A thread's share of the cells (see Engine::make_part).
+struct Part {
+  std::size_t lo = 0, hi = 0;                             // cells [lo, hi), whole SIMD units
+  std::vector<std::pair<std::size_t, std::size_t>> segs;  // [b, e) runs within one block, boundary ones first
+  std::size_t n_boundary = 0;                             // how many of segs are boundary runs
+  std::vector<unsigned> deps;                             // threads it shares gap junctions with
+};
+
+// Mixes a counter into a well-spread 64-bit value (tests' arbitrary splits).
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 struct alignas(64) ThreadFlags {
   std::size_t bad_cell = SIZE_MAX;  // smallest cell id with a non-finite state
   int bad_var = -1;
@@ -272,7 +293,10 @@ class Engine {
       }
       SpinBarrier& bar = *barrier_ptr_;
 #pragma omp single
-      init_neighbour_sync(nt);
+      {
+        nsync_.init(nt);
+        for (auto& l : load_) l.assign(nt, {});
+      }
       if (opt_.profile)
         thread_main<true>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
       else
@@ -463,16 +487,16 @@ class Engine {
     tm.lap(pt.coupling);
   }
 
-  // One explicit stage over the thread's cells (its segments_, boundary
+  // One explicit stage over the thread's cells (its part.segs, boundary
   // ones first; `boundary_done` is called after those): derivatives of `in`
   // segment by segment, combined by the kernel as `mode` says into the
   // blocks of `base` (the step's start state), `out` and acc_.
   template <bool Prof, class OnBoundary>
   void stage(kernel::Stage mode, const StateSet& in, StateSet* base, StateSet* out, double h, double w,
-             unsigned tid, double gkf, Scratch& sc, PhaseTimes& pt, OnBoundary&& boundary_done) {
+             const Part& part, double gkf, Scratch& sc, PhaseTimes& pt, OnBoundary&& boundary_done) {
     Timer<Prof> tm;
-    const auto& segs = segments_[tid];
-    const std::size_t nb = n_boundary_[tid];
+    const auto& segs = part.segs;
+    const std::size_t nb = part.n_boundary;
     for (std::size_t si = 0; si <= segs.size(); ++si) {
       if (si == nb) {
         boundary_done();
@@ -500,78 +524,130 @@ class Engine {
     StateSet* nxt;
   };
 
-  // Cells [lo, hi) of thread t of nt: whole SIMD units, as equal as possible.
-  std::pair<std::size_t, std::size_t> range(unsigned t, unsigned nt) const {
+  // The equal split: cell t * units / nt (whole SIMD units) for t = 0..nt.
+  std::vector<std::size_t> equal_cuts(unsigned nt) const {
     const std::size_t units = npad_ / kSimd;
-    return {kSimd * (units * t / nt), kSimd * (units * (t + 1) / nt)};
+    std::vector<std::size_t> cuts(nt + 1);
+    for (unsigned t = 0; t <= nt; ++t) cuts[t] = kSimd * (units * t / nt);
+    return cuts;
   }
 
-  // Which threads share gap junctions (only coupled variables are read
-  // across cells, and only when their coefficient is non-zero), and each
-  // thread's order of work within a stage (segments_).
-  void init_neighbour_sync(unsigned nt) {
-    std::vector<std::vector<unsigned>> deps(nt);
+  // What thread t needs to know of a split of the cells into contiguous
+  // shares (cuts[t] .. cuts[t+1]): its cells, its order of work within a
+  // stage, and which threads it shares gap junctions with (only coupled
+  // variables are read across cells, and only when their coefficient is
+  // non-zero). Every thread computes its own Part from the same cuts, so
+  // no thread writes what another reads.
+  Part make_part(const std::vector<std::size_t>& cuts, unsigned t) const {
+    const unsigned nt = static_cast<unsigned>(cuts.size() - 1);
+    Part part;
+    part.lo = cuts[t];
+    part.hi = cuts[t + 1];
     const std::size_t slices = npad_ / kSimd;
-    // Boundary slices: a cell in them reads a cell of another thread, or is
-    // read by one.
-    std::vector<char> boundary(slices, 0);
+    // Boundary slices of t: a cell in them reads a cell of another thread,
+    // or is read by one.
+    std::vector<char> boundary(slices, 0), linked(nt, 0);
     if (coupling_mask() != 0) {
-      std::vector<unsigned> owner(npad_);
-      for (unsigned t = 0; t < nt; ++t) {
-        const auto [lo, hi] = range(t, nt);
-        for (std::size_t i = lo; i < hi; ++i) owner[i] = t;
-      }
-      std::vector<std::vector<char>> linked(nt, std::vector<char>(nt, 0));
-      for (std::size_t sl = 0; sl < slices; ++sl)
+      const auto owner = [&](std::size_t cell) {
+        return static_cast<unsigned>(std::upper_bound(cuts.begin(), cuts.end(), cell) - cuts.begin() - 1);
+      };
+      for (std::size_t sl = 0; sl < slices; ++sl) {
+        const unsigned a = owner(sl * kSimd);
         for (std::uint64_t e = ell_ptr_[sl]; e < ell_ptr_[sl + 1]; ++e) {
           const std::size_t to = cell_at(static_cast<std::size_t>(ell_col_[e]));
-          const unsigned a = owner[sl * kSimd], b = owner[to];
-          if (a != b) {
-            linked[a][b] = linked[b][a] = 1;
-            boundary[sl] = boundary[to / kSimd] = 1;
-          }
+          const unsigned b = owner(to);
+          if (a == b || (a != t && b != t)) continue;
+          linked[a == t ? b : a] = 1;
+          boundary[a == t ? sl : to / kSimd] = 1;
         }
-      for (unsigned a = 0; a < nt; ++a)
-        for (unsigned b = 0; b < nt; ++b)
-          if (linked[a][b]) deps[a].push_back(b);
+      }
+      for (unsigned u = 0; u < nt; ++u)
+        if (linked[u]) part.deps.push_back(u);
     }
-    nsync_.init(nt, std::move(deps));
-    // Per thread: its boundary slices first, then the interior ones, as runs
-    // of consecutive slices within one kernel block. After the boundary
+    // Its boundary slices first, then the interior ones, as runs of
+    // consecutive slices within one kernel block. After the boundary
     // segments of a stage a thread has written everything its neighbours
     // will read and read everything of theirs it needs, so it signals then
     // (NeighbourSync::arrive) and its neighbours may start the next stage
     // while it computes its interior: small differences in speed between
     // threads (or a thread delayed by the host) no longer stall the others
     // at every stage.
-    segments_.assign(nt, {});
-    n_boundary_.assign(nt, 0);
-    for (unsigned t = 0; t < nt; ++t) {
-      const auto [lo, hi] = range(t, nt);
-      for (int pass = 1; pass >= 0; --pass) {
-        for (std::size_t i = lo; i < hi; i += kSimd) {
-          if (boundary[i / kSimd] != pass) continue;
-          auto& seg = segments_[t];
-          if (!seg.empty() && seg.back().second == i && i % kBlock != 0 &&
-              (pass == 1 || seg.size() > n_boundary_[t]))
-            seg.back().second = i + kSimd;
-          else
-            seg.push_back({i, i + kSimd});
-        }
-        if (pass == 1) n_boundary_[t] = segments_[t].size();
+    for (int pass = 1; pass >= 0; --pass) {
+      for (std::size_t i = part.lo; i < part.hi; i += kSimd) {
+        if (boundary[i / kSimd] != pass) continue;
+        auto& seg = part.segs;
+        if (!seg.empty() && seg.back().second == i && i % kBlock != 0 && (pass == 1 || seg.size() > part.n_boundary))
+          seg.back().second = i + kSimd;
+        else
+          seg.push_back({i, i + kSimd});
+      }
+      if (pass == 1) part.n_boundary = part.segs.size();
+    }
+    return part;
+  }
+
+  // A new split from what each thread measured since the last one (the same
+  // inputs in every thread, so every thread computes the same cuts).
+  // Shares move towards being proportional to each thread's speed (cells
+  // per busy second), halfway each time (measurements are noisy), and only
+  // when the predicted gain is above 3%. Results do not depend on the split:
+  // no cell's arithmetic does (the kernel's lanes are independent and every
+  // lane computes the same bits; the gather works per SIMD unit).
+  std::vector<std::size_t> balanced_cuts(const std::vector<std::size_t>& cuts, const ThreadLoad* load,
+                                         std::uint64_t salt) const {
+    const std::size_t nt = cuts.size() - 1, units = npad_ / kSimd;
+    if (units < 2 * nt) return cuts;
+    std::vector<double> share(nt);
+    if (opt_.rebalance_scramble) {  // tests: arbitrary cuts
+      for (std::size_t t = 0; t < nt; ++t) share[t] = 1.0 + static_cast<double>(splitmix64(salt + t) % 1000);
+    } else {
+      double slowest = 0, total_speed = 0;
+      for (std::size_t t = 0; t < nt; ++t) {
+        const double cells = static_cast<double>(cuts[t + 1] - cuts[t]);
+        if (!(load[t].busy_s > 0) || cells == 0) return cuts;
+        share[t] = cells / load[t].busy_s;
+        total_speed += share[t];
+        slowest = std::max(slowest, load[t].busy_s);
+      }
+      // With shares proportional to speed every thread would take
+      // (all cells) / (total speed).
+      if (slowest < 1.03 * static_cast<double>(npad_) / total_speed) return cuts;
+      for (std::size_t t = 0; t < nt; ++t) {
+        const double now = static_cast<double>(cuts[t + 1] - cuts[t]) / kSimd;
+        share[t] = 0.5 * (now + static_cast<double>(units) * share[t] / total_speed);
       }
     }
+    double sum = 0;
+    for (double x : share) sum += x;
+    std::vector<std::size_t> out(nt + 1, 0);
+    double acc = 0;
+    for (std::size_t t = 0; t < nt; ++t) {
+      acc += share[t];
+      // At least one unit per thread.
+      std::size_t u = static_cast<std::size_t>(std::llround(acc / sum * static_cast<double>(units)));
+      u = std::clamp<std::size_t>(u, out[t] / kSimd + 1, units - (nt - 1 - t));
+      out[t + 1] = kSimd * u;
+    }
+    out[nt] = npad_;
+    return out;
   }
 
   template <bool Prof>
-  void step(std::uint64_t s, Scratch& sc, PhaseTimes& pt, unsigned tid, std::uint64_t& phase, View& view) {
+  void step(std::uint64_t s, Scratch& sc, PhaseTimes& pt, unsigned tid, std::uint64_t& phase, View& view,
+            const Part& part, double& waited) {
     const double dt = p_.dt_ms;
     const double t_ms = static_cast<double>(s) * dt;
     // Before a stage: the neighbours have done their part of the previous
-    // one (written what this stage reads, read what it overwrites).
+    // one (written what this stage reads, read what it overwrites). The
+    // time spent waiting is measured for load balancing, and only when
+    // there is a wait (the clock is read while idle).
     const auto wait = [&] {
       Timer<Prof> tm;
-      nsync_.wait_for(tid, phase);
+      if (!nsync_.ready(part.deps, phase)) {
+        const auto t0 = Clock::now();
+        nsync_.wait_for(part.deps, phase);
+        waited += std::chrono::duration<double>(Clock::now() - t0).count();
+      }
       tm.lap(pt.sync);
     };
     const auto arrive = [&] { nsync_.arrive(tid, ++phase); };
@@ -579,7 +655,7 @@ class Engine {
     if (p_.integrator == Integrator::euler) {
       // y(t+dt) = y + dt f(y), written to the other buffer, then swapped.
       wait();
-      stage<Prof>(kernel::Stage::euler, *view.cur, view.cur, view.nxt, dt, 0.0, tid, gk(t_ms), sc, pt, arrive);
+      stage<Prof>(kernel::Stage::euler, *view.cur, view.cur, view.nxt, dt, 0.0, part, gk(t_ms), sc, pt, arrive);
       std::swap(view.cur, view.nxt);
     } else {
       // Classical RK4; stage inputs alternate between buffers a and b so a
@@ -589,13 +665,13 @@ class Engine {
       const double h2 = 0.5 * dt, h6 = dt / 6.0;
       using kernel::Stage;
       wait();
-      stage<Prof>(Stage::rk_first, y, &y, &a_, h2, 0.0, tid, gk(t_ms), sc, pt, arrive);
+      stage<Prof>(Stage::rk_first, y, &y, &a_, h2, 0.0, part, gk(t_ms), sc, pt, arrive);
       wait();
-      stage<Prof>(Stage::rk_mid, a_, &y, &b_, h2, 2.0, tid, gk(t_ms + h2), sc, pt, arrive);
+      stage<Prof>(Stage::rk_mid, a_, &y, &b_, h2, 2.0, part, gk(t_ms + h2), sc, pt, arrive);
       wait();
-      stage<Prof>(Stage::rk_mid, b_, &y, &a_, dt, 2.0, tid, gk(t_ms + h2), sc, pt, arrive);
+      stage<Prof>(Stage::rk_mid, b_, &y, &a_, dt, 2.0, part, gk(t_ms + h2), sc, pt, arrive);
       wait();
-      stage<Prof>(Stage::rk_last, a_, &y, nullptr, h6, 0.0, tid, gk(t_ms + dt), sc, pt, arrive);
+      stage<Prof>(Stage::rk_last, a_, &y, nullptr, h6, 0.0, part, gk(t_ms + dt), sc, pt, arrive);
     }
   }
 
@@ -631,8 +707,15 @@ class Engine {
   template <bool Prof>
   void thread_main(unsigned tid, unsigned nt, SpinBarrier& bar) {
     bool sense = false;
-    const auto [lo, hi] = range(tid, nt);
+    std::vector<std::size_t> cuts = equal_cuts(nt);
+    Part part = make_part(cuts, tid);
     std::uint64_t phase = 0;  // stages finished (for NeighbourSync)
+    // Load balancing: busy time = wall time since the last re-split minus
+    // time spent waiting for other threads.
+    const bool balance = nt > 1 && opt_.rebalance_every > 0;
+    std::uint64_t next_balance = opt_.rebalance_every, balances = 0, resplits = 0;
+    auto since = Clock::now();
+    double waited = 0;
     Scratch sc(uniform_);
     PhaseTimes& pt = times_[tid];
     PhaseTimes local;
@@ -655,7 +738,12 @@ class Engine {
         // still reading this one's.
         const int par = static_cast<int>(controls & 1);
         ++controls;
-        check_finite(*view.cur, lo, hi, flags_[par][tid]);
+        check_finite(*view.cur, part.lo, part.hi, flags_[par][tid]);
+        const bool rebalance = balance && s >= next_balance && s < N;
+        if (rebalance) {
+          const auto now = Clock::now();
+          load_[balances & 1][tid] = {std::chrono::duration<double>(now - since).count() - waited};
+        }
         if (tid == 0) {
           stop_now_[par] = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !writer_.error().empty();
           // Sample k starts a buffer: the writer must be done with it (it was
@@ -664,7 +752,13 @@ class Engine {
           if (opt_.progress && s % kControlEvery == 0) opt_.progress({s, N});
         }
         tm.lap(local.recording);
-        bar.wait(sense);
+        if (balance) {
+          const auto t0 = Clock::now();
+          bar.wait(sense);
+          waited += std::chrono::duration<double>(Clock::now() - t0).count();
+        } else {
+          bar.wait(sense);
+        }
         tm.lap(local.sync);
         // Every thread has written every sample before k (threads are only
         // loosely coupled between control points, so this must come after the
@@ -700,7 +794,7 @@ class Engine {
           for (std::size_t v = 0; v < nv; ++v) {
             const int var = p_.record_vars[v];
             double* row = buf.data[v].data() + slot * n_;
-            for (std::size_t i = lo; i < std::min(hi, n_); ++i) row[perm_[i]] = view.cur->at(i, var);
+            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i) row[perm_[i]] = view.cur->at(i, var);
           }
           if (tid == 0) {
             const double t_s = static_cast<double>(s) * p_.dt_ms * 1e-3;
@@ -710,9 +804,26 @@ class Engine {
           ++k;
           tm.lap(local.recording);
         }
+        if (rebalance) {
+          // Every thread reads the same loads (written before the barrier;
+          // double-buffered like the flags) and computes the same cuts.
+          const auto next = balanced_cuts(cuts, load_[balances & 1].data(), balances);
+          if (next != cuts) {
+            cuts = next;
+            part = make_part(cuts, tid);
+            ++resplits;
+            // Cells change owner: nobody may write a cell (next stage)
+            // while its old owner may still read it (the sample above).
+            bar.wait(sense);
+          }
+          ++balances;
+          next_balance = s + opt_.rebalance_every;
+          waited = 0;
+          since = Clock::now();
+        }
       }
       if (s == N) break;
-      step<Prof>(s, sc, local, tid, phase, view);
+      step<Prof>(s, sc, local, tid, phase, view, part, waited);
       ++steps;  // thread-local: a shared counter written every step would
                 // bounce its cache line (and its neighbours') between cores
     }
@@ -723,6 +834,8 @@ class Engine {
     }
     pt = local;
     if (tid == 0) {
+      result_.profile.resplits = resplits;
+      for (unsigned t = 0; t < nt; ++t) result_.profile.cells_per_thread.push_back(cuts[t + 1] - cuts[t]);
       final_ = view.cur;
       result_.steps_done = steps;
     }
@@ -752,8 +865,7 @@ class Engine {
   std::vector<PhaseTimes> times_;
   std::unique_ptr<SpinBarrier> barrier_ptr_;
   NeighbourSync nsync_;
-  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> segments_;  // per thread: [b, e) cell runs
-  std::vector<std::size_t> n_boundary_;  // per thread: how many of its segments are boundary ones
+  std::vector<ThreadLoad> load_[2];  // per re-split parity, per thread
   bool stop_now_[2] = {false, false};
   RunResult result_;
   AsyncWriter writer_;
