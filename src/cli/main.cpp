@@ -79,6 +79,12 @@ void print_profile(const RunResult& r, const RunSetup& s) {
   const double cell_steps = static_cast<double>(s.problem.n_cells) * static_cast<double>(r.steps_done);
   fmt::print(stderr, "  {:.3g} cell-steps/s, {:.1f} ns per cell-step per thread\n", cell_steps / p.total_wall,
              p.total_wall * T / cell_steps * 1e9);
+  if (p.threads > 1) {
+    std::string split;
+    for (std::size_t c : p.cells_per_thread) split += fmt::format("{}{}", split.empty() ? "" : "/", c);
+    fmt::print(stderr, "  load balancing: {} re-split(s) of the cells between threads; final split {} (padded cells)\n",
+               p.resplits, split);
+  }
 }
 
 // The config of a run: the built-in default, a TOML file, or the config
