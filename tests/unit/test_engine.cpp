@@ -30,6 +30,18 @@ RunConfig small_config(const std::string& net, double duration_s) {
   return c;
 }
 
+// The 200-cell sphere islet with every coupling on, the integrator's
+// default step, `vars` sampled every 1 ms.
+RunConfig all_coupled_config(const char* integ, double duration_s, std::vector<std::string> vars) {
+  RunConfig c = small_config("sphere", duration_s);
+  c.integrator = integ;
+  c.dt_ms = std::string(integ) == "rk4" ? 0.5 : 0.1;
+  c.gc = 0.005, c.gG6P = 0.0005, c.gADP = 0.0005;
+  c.record_vars = std::move(vars);
+  c.record_interval_ms = 1.0;
+  return c;
+}
+
 struct Out {
   RunResult r;
   MemorySink sink;
@@ -120,13 +132,7 @@ TEST(Coupling, CouplingRaisesSynchrony) {
 // islet, heterogeneity, metabolic and electrical coupling, both integrators).
 TEST(Determinism, IdenticalBitsForAnyThreadCount) {
   for (const char* integ : {"rk4", "euler"}) {
-    RunConfig c = small_config("sphere", 1.0);
-    c.integrator = integ;
-    c.dt_ms = std::string(integ) == "rk4" ? 0.5 : 0.1;
-    c.gc = 0.005, c.gG6P = 0.0005, c.gADP = 0.0005;
-    c.record_vars = {"V", "c", "ADPm"};
-    c.record_interval_ms = 1.0;
-    const RunSetup s = build_setup(c);
+    const RunSetup s = build_setup(all_coupled_config(integ, 1.0, {"V", "c", "ADPm"}));
     const Out ref = run(s, 1);
     for (unsigned t : {2u, 3u}) {
       const Out o = run(s, t);
@@ -143,13 +149,8 @@ TEST(Determinism, IdenticalBitsForAnyThreadCount) {
 // (inside a kernel block, inside a vector). Arbitrary cuts every few steps.
 TEST(Determinism, IdenticalBitsWhenCellsMoveBetweenThreads) {
   for (const char* integ : {"rk4", "euler"}) {
-    RunConfig c = small_config("sphere", 0.3);
-    c.integrator = integ;
-    c.dt_ms = std::string(integ) == "rk4" ? 0.5 : 0.1;
-    c.gc = 0.005, c.gG6P = 0.0005, c.gADP = 0.0005;
-    c.record_vars = {"V", "c"};
-    c.record_interval_ms = 1.0;  // a control point every 2 (RK4) or 10 (Euler) steps
-    const RunSetup s = build_setup(c);
+    // Sampled every 1 ms: a control point every 2 (RK4) or 10 (Euler) steps.
+    const RunSetup s = build_setup(all_coupled_config(integ, 0.3, {"V", "c"}));
     RunOptions opt;
     opt.threads = 1;
     opt.rebalance_every = 0;
