@@ -12,6 +12,12 @@
 //    combines them into a lower bound on the time per cell evaluation: the
 //    busiest execution resource decides (FMA/multiply pipes, add pipes, the
 //    divider).
+// Usage: roofline [avx512|avx2|baseline]  (default: the best the CPU has;
+// another instruction set only times the kernel, as the counts are of the
+// AVX-512 variant)
+// GCC 12's AVX-512 intrinsics (_mm512_sqrt_pd, _mm512_reduce_add_pd) use
+// _mm512_undefined_pd() and trip false -Wmaybe-uninitialized warnings.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #include <unistd.h>
 
@@ -117,7 +123,19 @@ Counts count_kernel_instructions() {
   return c;
 }
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const std::string want = argv[1];
+    const kernel::Isa isa = want == "avx512" ? kernel::Isa::avx512
+                            : want == "avx2" ? kernel::Isa::avx2
+                                             : kernel::Isa::baseline;
+    if (want != "avx512" && want != "avx2" && want != "baseline") {
+      std::fprintf(stderr, "roofline: unknown instruction set '%s' (avx512, avx2 or baseline)\n", argv[1]);
+      return 2;
+    }
+    kernel::force_isa(isa);  // throws if the CPU lacks it
+    std::printf("instruction set: %s\n", kernel::isa_name(isa));
+  }
   // 1. The kernel on one block in L1.
   constexpr std::size_t B = kernel::kBlock;
   std::vector<double> st(bertram::kNumStates * B), in(kernel::kRows * B, 0.0), out(bertram::kNumStates * B);
