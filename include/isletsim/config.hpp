@@ -17,6 +17,10 @@ namespace isletsim {
 struct Distribution {
   std::string dist = "normal";
   double cv = 0;
+  // A constructor rather than aggregate initialization: GCC 12 gives a
+  // false -Wmaybe-uninitialized for aggregates of this shape in RunConfig.
+  Distribution() = default;
+  Distribution(std::string d, double c) : dist(std::move(d)), cv(c) {}
 };
 
 struct RunConfig {

@@ -206,7 +206,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   o.table = table_path(spec, opt.shard);
 
   std::string header = "task";
-  for (const auto& k : spec.keys) header += "," + csv_field(k);
+  for (const auto& k : spec.keys) header.append(",").append(csv_field(k));
   header += ",status,wall_s,duty_cycle,frequency_hz,synchrony,file,message";
   const std::size_t status_col = 1 + spec.keys.size();
   Table table(o.table, header);
@@ -286,15 +286,15 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
                          r.message.c_str());
           }
           std::string row = std::to_string(i);
-          for (const auto& v : spec.points[i]) row += "," + csv_field(v.display);
+          for (const auto& v : spec.points[i]) row.append(",").append(csv_field(v.display));
           row += fmt::format(",{},{:.3f}", to_string(r.status), r.wall_s);
-          for (const auto& [name, value] : r.metrics) row += "," + number(value);
+          for (const auto& [name, value] : r.metrics) row.append(",").append(number(value));
           const std::string file = task_file(spec, i);
           const std::string kept = r.status == TaskResult::Status::ok ? file
                                    : std::filesystem::exists(file + ".failed") ? file + ".failed"
                                                                                : std::string();
-          row += "," + csv_field(kept.empty() ? kept : std::filesystem::path(kept).filename().string());
-          row += "," + csv_field(r.message);
+          row.append(",").append(csv_field(kept.empty() ? kept : std::filesystem::path(kept).filename().string()));
+          row.append(",").append(csv_field(r.message));
           table.set(i, std::move(row));
           table.write();
           show(false);

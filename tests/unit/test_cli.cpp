@@ -106,8 +106,11 @@ TEST_F(Cli, CsvNetworkAndBadRows) {
   const auto ok = islet("run -q " + cfg + " --set heterogeneity.gKATP=0 -o " + path("csv.h5"));
   ASSERT_EQ(ok.code, 0) << ok.out;
   const H5Run f = read_run(path("csv.h5"));
-  for (const auto& [name, v] : f.params)
-    if (name == "gKATP") EXPECT_EQ(v, (std::vector<double>{15000, 16000, 17000}));
+  for (const auto& [name, v] : f.params) {
+    if (name == "gKATP") {
+      EXPECT_EQ(v, (std::vector<double>{15000, 16000, 17000}));
+    }
+  }
   EXPECT_EQ(f.edge_w, (std::vector<double>{1.0, 0.5}));
 
   write("edges.csv", "i,j,weight\n0,1,1.0\n1,1,0.5\n");
