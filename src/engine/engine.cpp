@@ -289,14 +289,11 @@ class Engine {
         actual = nt;
         barrier_ptr_ = std::make_unique<SpinBarrier>(nt);
         for (auto& f : flags_) f.assign(nt, {});
+        for (auto& l : load_) l.assign(nt, {});
         times_.assign(nt, {});
+        nsync_.init(nt);
       }
       SpinBarrier& bar = *barrier_ptr_;
-#pragma omp single
-      {
-        nsync_.init(nt);
-        for (auto& l : load_) l.assign(nt, {});
-      }
       if (opt_.profile)
         thread_main<true>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
       else
@@ -752,12 +749,10 @@ class Engine {
           if (opt_.progress && s % kControlEvery == 0) opt_.progress({s, N});
         }
         tm.lap(local.recording);
-        if (balance) {
+        {
           const auto t0 = Clock::now();
           bar.wait(sense);
           waited += std::chrono::duration<double>(Clock::now() - t0).count();
-        } else {
-          bar.wait(sense);
         }
         tm.lap(local.sync);
         // Every thread has written every sample before k (threads are only

@@ -6,7 +6,8 @@
 // variables, parameters (a per-cell array, or a broadcast buffer holding one
 // value repeated when the parameter is uniform), and the gap-junction terms
 // already multiplied by their coefficients. The 11 derivatives (units per
-// ms) go to dout[k][j]; integrators combine them in separate simple loops.
+// ms) are combined into the integrator's update inside the same loop (see
+// Stage).
 #include <cstddef>
 
 #include "isletsim/model.hpp"
@@ -23,15 +24,15 @@ namespace isletsim::kernel {
 //   k=0,l=0: (1+a)(1+b)            k=0,l=1: t (1+a/f41)(1+b/f42)
 //   k=1,l=0: f (1+a/f13)(1+b/f23)  k=1,l=1: (f t/f43)(1+a/(f13 f41))(1+b/(f23 f42))
 // and the factors in a are derived parameters (pfk_*): see the kernel.
-#define ISLET_PFK_A (P[AMP] / P[k1])
+// (The expressions are evaluated in derive(), where P and pfk_a are defined.)
 #define ISLET_DERIVED(D)                                                                                  \
   D(invCm, 1.0 / P[Cm]) D(inv_tau_n, 1.0 / P[tau_n]) D(kD2, P[kD] * P[kD]) D(inv_k2, 1.0 / P[k2])      \
-  D(f_k3, 0.09 / P[k3]) D(inv_k4, 1.0 / P[k4]) D(pfk_A0, 1.0 + ISLET_PFK_A)                           \
-  D(pfk_A41, 1.0 + ISLET_PFK_A / P[f41]) D(pfk_B41, (1.0 + ISLET_PFK_A / P[f41]) / P[f42])              \
-  D(pfk_A13, 1.0 + ISLET_PFK_A / P[f13]) D(inv_f23, 1.0 / P[f23])                                       \
-  D(pfk_Y, (1.0 + ISLET_PFK_A / (P[f13] * P[f41])) / P[f43])                                             \
-  D(pfk_X, (1.0 + ISLET_PFK_A / (P[f13] * P[f41])) / (P[f23] * P[f42] * P[f43]))                         \
-  D(pfk_c1110, ISLET_PFK_A / (P[f13] * P[f23])) D(inv_p7, 1.0 / P[p7]) D(p6_p7, P[p6] / P[p7])          \
+  D(f_k3, 0.09 / P[k3]) D(inv_k4, 1.0 / P[k4]) D(pfk_A0, 1.0 + pfk_a)                           \
+  D(pfk_A41, 1.0 + pfk_a / P[f41]) D(pfk_B41, (1.0 + pfk_a / P[f41]) / P[f42])              \
+  D(pfk_A13, 1.0 + pfk_a / P[f13]) D(inv_f23, 1.0 / P[f23])                                       \
+  D(pfk_Y, (1.0 + pfk_a / (P[f13] * P[f41])) / P[f43])                                             \
+  D(pfk_X, (1.0 + pfk_a / (P[f13] * P[f41])) / (P[f23] * P[f42] * P[f43]))                         \
+  D(pfk_c1110, pfk_a / (P[f13] * P[f23])) D(inv_p7, 1.0 / P[p7]) D(p6_p7, P[p6] / P[p7])          \
   D(inv_p11, 1.0 / P[p11]) D(p10_p11, P[p10] / P[p11]) D(inv_p15, 1.0 / P[p15])                          \
   D(p14_p15, P[p14] / P[p15]) D(inv_Cmito, 1.0 / P[Cmito]) D(half_FRT, 0.5 * P[FRT])                     \
   D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13]) D(oinf_d0, 1.0 + 0.05 * P[atot])
@@ -45,6 +46,7 @@ enum Derived : int { ISLET_DERIVED(ISLET_ENUM) kNumDerived };
 // Derived values of one cell from its parameter values P[kNumParams].
 inline void derive(const double* P, double* out) {
   using namespace bertram;
+  const double pfk_a = P[AMP] / P[k1];
 #define ISLET_EVAL(name, expr) out[derived::name] = (expr);
   ISLET_DERIVED(ISLET_EVAL)
 #undef ISLET_EVAL
