@@ -61,8 +61,15 @@ enum class Detrend { none, mean, linear };
 enum class BinarizeMethod { half_amplitude, slope, prominence };
 enum class Similarity { correlation, coactivity };   // what the functional network thresholds
 enum class HubRule { fraction_of_max, top_fraction };
+// The names the config and the files use for these choices ("raw", "half_amplitude", ...).
+const char* to_string(Band b);
+const char* to_string(Detrend d);
+const char* to_string(BinarizeMethod m);
+const char* to_string(Similarity s);
+const char* to_string(HubRule h);
 
 struct Options {
+  std::string variable = "c";    // the recorded variable analysed (calcium)
   // Window (s, in the data's time). NaN = from the first / to the last sample.
   double from_s = NAN, to_s = NAN;
   // Analysis rate (Hz). 0 = the data's rate; lower rates average blocks of

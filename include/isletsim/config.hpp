@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "isletsim/analysis.hpp"
 #include "isletsim/glucose.hpp"
 
 namespace isletsim {
@@ -53,6 +54,8 @@ struct RunConfig {
   double record_interval_ms = 10;
   std::string output = "islet.h5";
   std::string record_dtype = "float32";  // float32 | float64
+  // [analysis]: the options of `islet analyze` for this run's output (docs/analysis.md)
+  analysis::Options analysis;
 
   std::string base_dir;  // directory relative paths are resolved against
   GlucoseProtocol glucose() const;
@@ -70,6 +73,10 @@ RunConfig parse_config(const std::string& toml_text, const std::string& origin, 
 // The fully resolved configuration as TOML (every key explicit): parse_config
 // of this text gives back the same RunConfig.
 std::string to_toml(const RunConfig& cfg);
+
+// The [analysis] table alone, as TOML (every key explicit; unset window,
+// stimulus and threshold left out). Stored with analysis results.
+std::string analysis_to_toml(const analysis::Options& o);
 
 // Every accepted key as "table.key", for messages and docs.
 std::vector<std::string> config_keys();

@@ -90,6 +90,8 @@ struct H5Run {
 
 // Throws InputError naming the file. with_data = false reads everything but
 // the sampled series (time, glucose, data stay empty; n_samples is set).
-H5Run read_run(const std::string& path, bool with_data = true);
+// vars, when not empty, reads only those variables of /data, in that order
+// (InputError naming the recorded ones when one is missing).
+H5Run read_run(const std::string& path, bool with_data = true, const std::vector<std::string>& vars = {});
 
 }  // namespace isletsim

@@ -3,32 +3,24 @@
 
 #include "isletsim/analysis.hpp"
 
+// The measures the sweep summary has always reported (duty cycle, synchrony)
+// and the event detectors the reference checks use.
+
 namespace isletsim::analysis {
 
 double mean_pairwise_correlation(const Traces& x, std::size_t from) {
   const std::size_t n = x.cells;
   if (n < 2 || x.samples <= from + 1) return 0.0;
-  const std::size_t m = x.samples - from;
-  // Standardise every trace once, then correlations are dot products / m.
-  std::vector<double> z(n * m);
-  std::vector<bool> flat(n, false);
-  for (std::size_t c = 0; c < n; ++c) {
-    double mean = 0;
-    for (std::size_t s = 0; s < m; ++s) mean += x.at(from + s, c);
-    mean /= static_cast<double>(m);
-    double var = 0;
-    for (std::size_t s = 0; s < m; ++s) var += (x.at(from + s, c) - mean) * (x.at(from + s, c) - mean);
-    const double sd = std::sqrt(var / static_cast<double>(m));
-    flat[c] = !(sd > 1e-12 * (std::abs(mean) + 1e-300));
-    for (std::size_t s = 0; s < m; ++s) z[c * m + s] = flat[c] ? 0.0 : (x.at(from + s, c) - mean) / sd;
-  }
+  // The correlation matrix of the pipeline (one BLAS rank-m update), then
+  // the mean of its upper triangle (flat traces give 0 there).
+  const Traces window{x.data + from * n, x.samples - from, n};
+  const std::vector<double> r = correlation_matrix(window);
   double sum = 0;
-  for (std::size_t a = 0; a < n; ++a)
-    for (std::size_t b = a + 1; b < n; ++b) {
-      double dot = 0;
-      for (std::size_t s = 0; s < m; ++s) dot += z[a * m + s] * z[b * m + s];
-      sum += dot / static_cast<double>(m);
-    }
+  for (std::size_t a = 0; a < n; ++a) {
+    double row = 0;
+    for (std::size_t b = a + 1; b < n; ++b) row += r[a * n + b];
+    sum += row;
+  }
   return sum / (0.5 * static_cast<double>(n) * static_cast<double>(n - 1));
 }
 

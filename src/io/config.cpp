@@ -48,7 +48,7 @@ RunConfig default_config() {
 namespace {
 
 const std::vector<std::string> kSections = {"sim", "network", "coupling", "params",
-                                            "heterogeneity", "initial", "glucose", "record"};
+                                            "heterogeneity", "initial", "glucose", "record", "analysis"};
 
 std::string where(const std::string& origin, const toml::node& n) {
   const auto& src = n.source();
@@ -222,6 +222,8 @@ class Reader {
             {"t_step_s", [&](auto& v, auto& k) { c.t_step_s = non_negative(v, k); }},
             {"tau_s", [&](auto& v, auto& k) { c.tau_s = non_negative(v, k); }},
             {"events", [&](auto& v, auto& k) { c.events = events(v, k); }}});
+    } else if (sec == "analysis") {
+      analysis_section(t);
     } else if (sec == "record") {
       keys(sec, t,
            {{"vars", [&](auto& v, auto& k) { c.record_vars = state_list(v, k); }},
@@ -229,6 +231,90 @@ class Reader {
             {"file", [&](auto& v, auto& k) { c.output = string(v, k); }},
             {"dtype", [&](auto& v, auto& k) { c.record_dtype = choice(v, k, {"float32", "float64"}); }}});
     }
+  }
+
+  template <class E>
+  E enum_choice(const toml::node& n, const std::string& key, std::initializer_list<E> values) const {
+    std::vector<std::string> names;
+    for (E e : values) names.push_back(analysis::to_string(e));
+    const std::string s = choice(n, key, names);
+    return *(values.begin() + (std::find(names.begin(), names.end(), s) - names.begin()));
+  }
+  // [low, high] in Hz, 0 <= low < high.
+  void band(const toml::node& n, const std::string& key, double& low, double& high) const {
+    const auto* a = n.as_array();
+    if (!a || a->size() != 2) fail(n, key, "expected [low_hz, high_hz], e.g. [0.03, 1.2]");
+    const double lo = non_negative((*a)[0], key + "[0]"), hi = positive((*a)[1], key + "[1]");
+    if (!(lo < hi)) fail(n, key, fmt::format("the low edge {} Hz must be below the high edge {} Hz", lo, hi));
+    low = lo, high = hi;
+  }
+  double fraction(const toml::node& n, const std::string& key) const {
+    const double d = number(n, key);
+    if (!(d >= 0 && d <= 1)) fail(n, key, fmt::format("{} is not allowed: expected a number in [0, 1]", d));
+    return d;
+  }
+
+  void analysis_section(const toml::table& t) {
+    using namespace analysis;
+    Options& o = cfg_.analysis;
+    keys("analysis", t,
+         {{"variable", [&](auto& v, auto& k) { o.variable = string(v, k); }},
+          {"from_s", [&](auto& v, auto& k) { o.from_s = non_negative(v, k); }},
+          {"to_s", [&](auto& v, auto& k) { o.to_s = positive(v, k); }},
+          {"resample_hz", [&](auto& v, auto& k) { o.sampling_hz = non_negative(v, k); }},
+          {"detrend", [&](auto& v, auto& k) {
+             o.detrend = enum_choice(v, k, {Detrend::none, Detrend::mean, Detrend::linear});
+           }},
+          {"band", [&](auto& v, auto& k) { o.band = enum_choice(v, k, {Band::raw, Band::fast, Band::slow}); }},
+          {"fast_band", [&](auto& v, auto& k) { band(v, k, o.fast_low_hz, o.fast_high_hz); }},
+          {"slow_band", [&](auto& v, auto& k) { band(v, k, o.slow_low_hz, o.slow_high_hz); }},
+          {"filter_order", [&](auto& v, auto& k) {
+             const auto i = count(v, k);
+             if (i > 8) fail(v, k, fmt::format("{} is not allowed: expected 1..8", i));
+             o.filter_order = static_cast<int>(i);
+           }},
+          {"smooth_s", [&](auto& v, auto& k) { o.smooth_s = non_negative(v, k); }},
+          {"min_sd_rel", [&](auto& v, auto& k) { o.min_sd_rel = non_negative(v, k); }},
+          {"binarize", [&](auto& v, auto& k) {
+             o.binarize = enum_choice(v, k, {BinarizeMethod::half_amplitude, BinarizeMethod::slope,
+                                             BinarizeMethod::prominence});
+           }},
+          {"slope_k", [&](auto& v, auto& k) { o.slope_k = positive(v, k); }},
+          {"min_amplitude", [&](auto& v, auto& k) { o.min_amplitude = fraction(v, k); }},
+          {"prominence", [&](auto& v, auto& k) { o.prominence = fraction(v, k); }},
+          {"min_active_s", [&](auto& v, auto& k) { o.min_active_s = non_negative(v, k); }},
+          {"stimulus_s", [&](auto& v, auto& k) { o.stimulus_s = non_negative(v, k); }},
+          {"stimulus_rise_mM", [&](auto& v, auto& k) { o.stimulus_rise_mM = positive(v, k); }},
+          {"baseline_s", [&](auto& v, auto& k) { o.baseline_s = positive(v, k); }},
+          {"plateau_fraction", [&](auto& v, auto& k) { o.plateau_fraction = fraction(v, k); }},
+          {"plateau_smooth_s", [&](auto& v, auto& k) { o.plateau_smooth_s = non_negative(v, k); }},
+          {"similarity", [&](auto& v, auto& k) {
+             o.similarity = enum_choice(v, k, {Similarity::correlation, Similarity::coactivity});
+           }},
+          {"k_avg", [&](auto& v, auto& k) { o.k_avg = positive(v, k); }},
+          {"k_tolerance", [&](auto& v, auto& k) { o.k_tolerance = non_negative(v, k); }},
+          {"threshold", [&](auto& v, auto& k) { o.threshold = number(v, k); }},
+          {"hubs", [&](auto& v, auto& k) {
+             o.hub_rule = enum_choice(v, k, {HubRule::fraction_of_max, HubRule::top_fraction});
+           }},
+          {"hub_fraction", [&](auto& v, auto& k) { o.hub_fraction = fraction(v, k); }},
+          {"n_random", [&](auto& v, auto& k) {
+             const auto i = count(v, k);
+             if (i > 1000) fail(v, k, fmt::format("{} is not allowed: expected 1..1000", i));
+             o.n_random = static_cast<int>(i);
+           }},
+          {"seed", [&](auto& v, auto& k) {
+             const auto i = v.template value<std::int64_t>();
+             if (!v.is_integer() || !i || *i < 0) fail(v, k, "expected an integer >= 0");
+             o.seed = static_cast<std::uint64_t>(*i);
+           }},
+          {"distance_bin_um", [&](auto& v, auto& k) { o.distance_bin_um = positive(v, k); }},
+          {"wave_dt_s", [&](auto& v, auto& k) { o.wave_dt_s = positive(v, k); }},
+          {"wave_dist_um", [&](auto& v, auto& k) { o.wave_dist_um = positive(v, k); }},
+          {"wave_min_size", [&](auto& v, auto& k) { o.wave_min_size = fraction(v, k); }},
+          {"initiator_fraction", [&](auto& v, auto& k) { o.initiator_fraction = fraction(v, k); }}});
+    if (!std::isnan(o.from_s) && !std::isnan(o.to_s) && !(o.from_s < o.to_s))
+      fail(t, "analysis.to_s", fmt::format("the window [{}, {}] s is empty: to_s must be above from_s", o.from_s, o.to_s));
   }
 
   template <class T>
@@ -358,6 +444,8 @@ RunConfig load_config(const std::string& path, const Overrides& sets) {
   return c;
 }
 
+toml::table analysis_toml(const analysis::Options& o);
+
 std::string to_toml(const RunConfig& c) {
   const auto dist = [](const Distribution& d) { return toml::table{{"dist", d.dist}, {"cv", d.cv}}; };
   toml::table net{{"kind", c.network}};
@@ -398,8 +486,56 @@ std::string to_toml(const RunConfig& c) {
       {"record", toml::table{{"vars", vars}, {"interval_ms", c.record_interval_ms}, {"file", c.output},
                              {"dtype", c.record_dtype}}},
   };
+  root.insert("analysis", analysis_toml(c.analysis));
   std::stringstream ss;
   ss << root << "\n";
+  return ss.str();
+}
+
+toml::table analysis_toml(const analysis::Options& o) {
+  using analysis::to_string;
+  toml::table t{{"variable", o.variable},
+                {"resample_hz", o.sampling_hz},
+                {"detrend", to_string(o.detrend)},
+                {"band", to_string(o.band)},
+                {"fast_band", toml::array{o.fast_low_hz, o.fast_high_hz}},
+                {"slow_band", toml::array{o.slow_low_hz, o.slow_high_hz}},
+                {"filter_order", o.filter_order},
+                {"smooth_s", o.smooth_s},
+                {"min_sd_rel", o.min_sd_rel},
+                {"binarize", to_string(o.binarize)},
+                {"slope_k", o.slope_k},
+                {"min_amplitude", o.min_amplitude},
+                {"prominence", o.prominence},
+                {"min_active_s", o.min_active_s},
+                {"stimulus_rise_mM", o.stimulus_rise_mM},
+                {"baseline_s", o.baseline_s},
+                {"plateau_fraction", o.plateau_fraction},
+                {"plateau_smooth_s", o.plateau_smooth_s},
+                {"similarity", to_string(o.similarity)},
+                {"k_avg", o.k_avg},
+                {"k_tolerance", o.k_tolerance},
+                {"hubs", to_string(o.hub_rule)},
+                {"hub_fraction", o.hub_fraction},
+                {"n_random", o.n_random},
+                {"seed", static_cast<std::int64_t>(o.seed)},
+                {"distance_bin_um", o.distance_bin_um},
+                {"wave_dt_s", o.wave_dt_s},
+                {"wave_dist_um", o.wave_dist_um},
+                {"wave_min_size", o.wave_min_size},
+                {"initiator_fraction", o.initiator_fraction}};
+  // Unset choices (the whole recording, the file's glucose step, the k_avg
+  // rule) are left out rather than written as nan.
+  if (!std::isnan(o.from_s)) t.insert("from_s", o.from_s);
+  if (!std::isnan(o.to_s)) t.insert("to_s", o.to_s);
+  if (!std::isnan(o.stimulus_s)) t.insert("stimulus_s", o.stimulus_s);
+  if (!std::isnan(o.threshold)) t.insert("threshold", o.threshold);
+  return t;
+}
+
+std::string analysis_to_toml(const analysis::Options& o) {
+  std::stringstream ss;
+  ss << toml::table{{"analysis", analysis_toml(o)}} << "\n";
   return ss.str();
 }
 
@@ -410,7 +546,7 @@ std::vector<std::string> config_keys() {
           "coupling.gG6P", "coupling.gADP", "coupling.weights", "coupling.cell_conductance", "params.<name>",
           "heterogeneity.<name>", "initial.<state>", "glucose.mode", "glucose.basal", "glucose.level",
           "glucose.t_step_s", "glucose.tau_s", "glucose.events", "record.vars", "record.interval_ms",
-          "record.file", "record.dtype"};
+          "record.file", "record.dtype", "analysis.<key> (docs/analysis.md)"};
 }
 
 }  // namespace isletsim

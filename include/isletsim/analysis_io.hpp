@@ -1,0 +1,42 @@
+#pragma once
+// Inputs and outputs of the analysis pipeline (docs/analysis.md): an isletsim
+// run file or a recorded time x cells text file in; an HDF5 file with every
+// result, a per-cell CSV and a one-row summary CSV out.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "isletsim/analysis.hpp"
+
+namespace isletsim {
+
+// The variable `variable` of a run's HDF5 output, with its time, glucose,
+// positions and gap-junction edges. InputError when it was not recorded.
+analysis::Input analysis_input_from_run(const std::string& path, const std::string& variable);
+
+// A recorded islet: a text file of one row per time point and one column per
+// cell (separated by spaces, tabs, commas or semicolons; lines starting with
+// '#' and a first line of column names are skipped). When sampling_hz is 0,
+// or time_column is true, the first column is the time in s (uniform and
+// increasing); otherwise every column is a cell and sample k is at k /
+// sampling_hz. positions_path ("" = none): one row "x y [z]" (um) per cell.
+analysis::Input analysis_input_from_text(const std::string& path, const std::string& positions_path,
+                                         double sampling_hz, bool time_column);
+
+// The analysis results as HDF5 (layout: docs/analysis.md). Written to a
+// temporary name and renamed when complete: a failed write leaves no file.
+// options_toml: the [analysis] table used (stored as an attribute).
+void write_analysis_h5(const analysis::Result& r, const analysis::Input& in, const std::string& path,
+                       const std::string& options_toml);
+
+// One row per cell: cell, x, y, z, excluded, the activity, network and wave
+// columns (NaN written as "nan"). Written to a temporary name, then renamed.
+void write_cells_csv(const analysis::Result& r, const analysis::Input& in, const std::string& path);
+
+// The global metrics as a one-row CSV (header = metric names).
+void write_summary_csv(const analysis::Result& r, const std::string& path);
+
+// The per-cell column names of write_cells_csv after cell, x, y, z, excluded.
+std::vector<std::string> analysis_cell_columns();
+
+}  // namespace isletsim

@@ -1,0 +1,276 @@
+// Reading a run's HDF5 output back (see include/isletsim/h5io.hpp and docs/hdf5-layout.md).
+//
+// Every HDF5 call is checked; a failure becomes an exception that names the
+// file, the operation and the innermost message of HDF5's error stack (whose
+// automatic printing is switched off). hid_t values live in Handle, which
+// closes them.
+#include "isletsim/h5io.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include "isletsim/error.hpp"
+
+#include "io/h5_handle.hpp"
+
+namespace isletsim {
+
+using namespace h5;
+
+// ---------------------------------------------------------------- reader ---
+
+namespace {
+
+[[noreturn]] void not_a_run(const std::string& path, const std::string& why) {
+  throw InputError("cannot open '" + path + "' as an isletsim output file: " + why);
+}
+
+struct Dataset {
+  Handle id;
+  std::vector<hsize_t> dims;
+};
+
+// Opens name (relative to loc, full name `full` for messages); InputError if
+// it is missing or its rank is not `rank`.
+Dataset open_dataset(const Ctx& ctx, hid_t loc, const std::string& name, const std::string& full,
+                     int rank) {
+  if (!link_exists(ctx, loc, name)) not_a_run(ctx.path, "missing dataset '" + full + "'");
+  Dataset d;
+  d.id = ctx.own(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose, "open '" + full + "'");
+  Handle space = ctx.own(H5Dget_space(d.id.get()), H5Sclose, "get space of '" + full + "'");
+  const int r = H5Sget_simple_extent_ndims(space.get());
+  if (r < 0) ctx.fail("get rank of '" + full + "'");
+  if (r != rank)
+    not_a_run(ctx.path, "'" + full + "' has rank " + std::to_string(r) + ", expected " +
+                            std::to_string(rank));
+  d.dims.resize(static_cast<std::size_t>(r));
+  if (H5Sget_simple_extent_dims(space.get(), d.dims.data(), nullptr) < 0)
+    ctx.fail("get shape of '" + full + "'");
+  return d;
+}
+
+// The first `rows` rows of d (all columns), converted to T (memory type mem_type).
+template <class T>
+std::vector<T> read_rows(const Ctx& ctx, const Dataset& d, const std::string& full, hsize_t rows,
+                         hid_t mem_type) {
+  std::vector<hsize_t> start(d.dims.size(), 0), count = d.dims;
+  count[0] = rows;
+  hsize_t total = 1;
+  for (hsize_t c : count) total *= c;
+  std::vector<T> out(total);
+  if (total == 0) return out;
+  Handle file_space = ctx.own(H5Dget_space(d.id.get()), H5Sclose, "get space of '" + full + "'");
+  ctx.ok(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                             nullptr),
+         "select rows of '" + full + "'");
+  Handle mem_space = ctx.space(count);
+  ctx.ok(H5Dread(d.id.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, out.data()),
+         "read '" + full + "'");
+  return out;
+}
+
+template <class T>
+std::vector<T> read_all(const Ctx& ctx, const Dataset& d, const std::string& full, hid_t mem_type) {
+  return read_rows<T>(ctx, d, full, d.dims[0], mem_type);
+}
+
+// Names of the links in group loc, in creation order where the group tracks
+// it, else in name order.
+std::vector<std::string> link_names(const Ctx& ctx, hid_t loc, const std::string& full) {
+  std::vector<std::string> names;
+  const H5L_iterate_t collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return 0;
+  };
+  if (H5Literate(loc, H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, collect, &names) < 0) {
+    names.clear();
+    ctx.ok(H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names),
+           "list group '" + full + "'");
+  }
+  return names;
+}
+
+std::vector<std::string> attr_names(const Ctx& ctx, hid_t obj) {
+  std::vector<std::string> names;
+  const H5A_operator2_t collect = [](hid_t, const char* name, const H5A_info_t*,
+                                     void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return 0;
+  };
+  if (H5Aiterate2(obj, H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, collect, &names) < 0) {
+    names.clear();
+    ctx.ok(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names),
+           "list root attributes");
+  }
+  return names;
+}
+
+// Root attributes with one element: strings (variable or fixed length) into
+// run.string_attrs, integers and floats into run.number_attrs; others skipped.
+void read_root_attrs(const Ctx& ctx, hid_t root, H5Run& run) {
+  for (const std::string& name : attr_names(ctx, root)) {
+    const std::string what = "attribute '" + name + "'";
+    Handle attr = ctx.own(H5Aopen(root, name.c_str(), H5P_DEFAULT), H5Aclose, "open " + what);
+    Handle type = ctx.own(H5Aget_type(attr.get()), H5Tclose, "get type of " + what);
+    Handle space = ctx.own(H5Aget_space(attr.get()), H5Sclose, "get space of " + what);
+    if (H5Sget_simple_extent_npoints(space.get()) != 1) continue;
+    switch (H5Tget_class(type.get())) {
+      case H5T_STRING: {
+        std::string value;
+        if (ctx.yes(H5Tis_variable_str(type.get()), "inspect " + what)) {
+          char* p = nullptr;
+          ctx.ok(H5Aread(attr.get(), type.get(), &p), "read " + what);
+          if (p) value = p;
+          H5free_memory(p);
+        } else {
+          const std::size_t size = H5Tget_size(type.get());
+          if (size == 0) ctx.fail("get size of " + what);
+          std::string buf(size, '\0');
+          ctx.ok(H5Aread(attr.get(), type.get(), buf.data()), "read " + what);
+          value = buf.substr(0, buf.find('\0'));
+        }
+        run.string_attrs.emplace_back(name, std::move(value));
+        break;
+      }
+      case H5T_INTEGER:
+      case H5T_FLOAT: {
+        double v = 0;
+        ctx.ok(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v), "read " + what);
+        run.number_attrs.emplace_back(name, v);
+        break;
+      }
+      case H5T_NO_CLASS:
+        ctx.fail("get type class of " + what);
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+H5Run read_run(const std::string& path, bool with_data, const std::vector<std::string>& vars) {
+  silence_hdf5();
+  const Ctx ctx{path};
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) not_a_run(path, "no such file");
+  if (std::filesystem::is_directory(path, ec)) not_a_run(path, "it is a directory");
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  if (is_hdf5 < 0) not_a_run(path, hdf5_reason());
+  if (is_hdf5 == 0) not_a_run(path, "not an HDF5 file");
+  Handle file;
+  {
+    Handle fapl = file_access_plist(ctx);
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
+    if (f < 0) not_a_run(path, hdf5_reason());
+    file = Handle(f, H5Fclose);
+  }
+  const hid_t root = file.get();
+
+  H5Run run;
+  // Readers take len(time) as the number of complete samples: the writer
+  // extends /time last, so every other series is at least this long.
+  const Dataset time = open_dataset(ctx, root, "time", "/time", 1);
+  const hsize_t n = time.dims[0];
+  run.n_samples = n;
+  if (with_data) run.time = read_all<double>(ctx, time, "/time", H5T_NATIVE_DOUBLE);
+  const Dataset glucose = open_dataset(ctx, root, "glucose", "/glucose", 1);
+  if (glucose.dims[0] < n)
+    not_a_run(path, "'/glucose' has fewer samples than '/time'");
+  if (with_data) run.glucose = read_rows<double>(ctx, glucose, "/glucose", n, H5T_NATIVE_DOUBLE);
+
+  if (!link_exists(ctx, root, "data")) not_a_run(path, "missing group '/data'");
+  Handle data = ctx.own(H5Gopen2(root, "data", H5P_DEFAULT), H5Gclose, "open group '/data'");
+  run.var_names = link_names(ctx, data.get(), "/data");
+  if (!vars.empty()) {
+    const std::vector<std::string> recorded = run.var_names;
+    for (const std::string& v : vars)
+      if (std::find(recorded.begin(), recorded.end(), v) == recorded.end()) {
+        std::string have;
+        for (const auto& r : recorded) have += (have.empty() ? "" : ", ") + r;
+        throw InputError("'" + path + "': variable '" + v + "' was not recorded" + did_you_mean(v, recorded) +
+                         " (recorded: " + (have.empty() ? "none" : have) + ")");
+      }
+    run.var_names = vars;
+  }
+  for (const std::string& name : run.var_names) {
+    const std::string full = "/data/" + name;
+    const Dataset d = open_dataset(ctx, data.get(), name, full, 2);
+    if (d.dims[0] < n) not_a_run(path, "'" + full + "' has fewer samples than '/time'");
+    if (&name != &run.var_names.front() && d.dims[1] != run.n_cells)
+      not_a_run(path, "'" + full + "' has " + std::to_string(d.dims[1]) + " cells, '/data/" +
+                          run.var_names.front() + "' " + std::to_string(run.n_cells));
+    run.n_cells = d.dims[1];
+    if (with_data) run.data.push_back(read_rows<double>(ctx, d, full, n, H5T_NATIVE_DOUBLE));
+  }
+
+  read_root_attrs(ctx, root, run);
+  if (run.var_names.empty())
+    for (const auto& [name, v] : run.number_attrs)
+      if (name == "n_cells") run.n_cells = static_cast<std::size_t>(v);
+
+  if (link_exists(ctx, root, "cells/position")) {
+    const Dataset pos = open_dataset(ctx, root, "cells/position", "/cells/position", 2);
+    if (pos.dims[1] != 3) not_a_run(path, "'/cells/position' is not [cells x 3]");
+    const auto xyz = read_all<double>(ctx, pos, "/cells/position", H5T_NATIVE_DOUBLE);
+    for (std::size_t c = 0; c < pos.dims[0]; ++c) {
+      run.x.push_back(xyz[3 * c]);
+      run.y.push_back(xyz[3 * c + 1]);
+      run.z.push_back(xyz[3 * c + 2]);
+    }
+  }
+
+  if (link_exists(ctx, root, "network/edges")) {
+    const Dataset edges = open_dataset(ctx, root, "network/edges", "/network/edges", 2);
+    if (edges.dims[1] != 2) not_a_run(path, "'/network/edges' is not [edges x 2]");
+    const auto ij = read_all<std::uint32_t>(ctx, edges, "/network/edges", H5T_NATIVE_UINT32);
+    for (std::size_t e = 0; e < edges.dims[0]; ++e) {
+      run.edge_i.push_back(ij[2 * e]);
+      run.edge_j.push_back(ij[2 * e + 1]);
+    }
+    const Dataset w = open_dataset(ctx, root, "network/weight", "/network/weight", 1);
+    if (w.dims[0] != edges.dims[0])
+      not_a_run(path, "'/network/weight' and '/network/edges' differ in length");
+    run.edge_w = read_all<double>(ctx, w, "/network/weight", H5T_NATIVE_DOUBLE);
+  }
+
+  if (link_exists(ctx, root, "params")) {
+    Handle params = ctx.own(H5Gopen2(root, "params", H5P_DEFAULT), H5Gclose, "open '/params'");
+    for (const std::string& name : link_names(ctx, params.get(), "/params")) {
+      const std::string full = "/params/" + name;
+      const Dataset d = open_dataset(ctx, params.get(), name, full, 1);
+      run.params.emplace_back(name, read_all<double>(ctx, d, full, H5T_NATIVE_DOUBLE));
+    }
+  }
+  return run;
+}
+
+std::string H5Run::attr(const std::string& name) const {
+  for (const auto& [key, value] : string_attrs)
+    if (key == name) return value;
+  for (const auto& [key, value] : number_attrs) {
+    if (key != name) continue;
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip
+    return std::string(buf, res.ptr);
+  }
+  return "";
+}
+
+const std::vector<double>& H5Run::var(const std::string& name) const {
+  for (std::size_t v = 0; v < var_names.size(); ++v)
+    if (var_names[v] == name) return data[v];
+  std::string have;
+  for (const auto& v : var_names) have += (have.empty() ? "" : ", ") + v;
+  throw InputError("no variable '" + name + "' in this output" + did_you_mean(name, var_names) +
+                   " (have: " + (have.empty() ? "none" : have) + ")");
+}
+
+}  // namespace isletsim
+
