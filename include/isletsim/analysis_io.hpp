@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "isletsim/analysis.hpp"
+#include "isletsim/config.hpp"
 
 namespace isletsim {
 
@@ -35,6 +36,20 @@ void write_cells_csv(const analysis::Result& r, const analysis::Input& in, const
 
 // The global metrics as a one-row CSV (header = metric names).
 void write_summary_csv(const analysis::Result& r, const std::string& path);
+
+// The [analysis] options of a config text (a run's stored config, or a TOML
+// file with an [analysis] table; "" = the defaults) with `sets`
+// ("analysis.k_avg=6", ...) applied. InputError names the key.
+analysis::Options resolve_analysis_options(const std::string& config_text, const std::string& origin,
+                                           const Overrides& sets);
+
+// The config stored in a run file ("" when it has none).
+std::string stored_config(const std::string& run_path);
+
+// <stem>.analysis.h5, <stem>.cells.csv and <stem>.summary.csv; returns their
+// paths. InputError when one of them would replace `input_path`.
+std::vector<std::string> write_analysis_outputs(const analysis::Result& r, const analysis::Input& in,
+                                                const std::string& stem, const std::string& input_path);
 
 // The per-cell column names of write_cells_csv after cell, x, y, z, excluded.
 std::vector<std::string> analysis_cell_columns();

@@ -186,6 +186,29 @@ std::string table_h5_path(const SweepSpec& spec, const Shard& shard);
 // same outcome (and throws the same InputError on bad input).
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt);
 
+// ---------------------------------------------------------------- analysing a sweep
+
+struct AnalyzeSweepOptions {
+  ExecutorOptions exec;
+  Overrides sets;         // "analysis.k_avg=6", ... on top of each task's stored [analysis]
+  bool quiet = false;     // no per-task failure messages
+};
+
+struct AnalyzeSweepOutcome {
+  std::size_t tasks = 0, ok = 0, failed = 0, skipped = 0, interrupted = 0;  // skipped: no result file
+  double wall_s = 0;
+  std::string table;              // <dir>/analysis.csv
+  std::vector<std::string> keys;  // the swept keys (columns of summary.csv between task and status)
+};
+
+// `islet analyze DIR`: the analysis pipeline on every complete task of a
+// sweep's output directory (its summary.csv and task files), run as tasks on
+// the executor; each task gets task_<i>.analysis.h5, .cells.csv and
+// .summary.csv, and <dir>/analysis.csv holds the summary table's task and
+// swept-key columns, status, the global metrics of every task and a message.
+// With opt.exec.kind == mpi every rank calls it (an MpiSession alive).
+AnalyzeSweepOutcome analyze_sweep(const std::string& dir, const AnalyzeSweepOptions& opt);
+
 // ---------------------------------------------------------------- Gauss map
 
 // x_{n+1} = exp(-alpha x_n^2) + beta, beta over [beta_min, beta_max] in

@@ -439,4 +439,24 @@ void write_summary_csv(const analysis::Result& r, const std::string& path) {
   write_text(path, head + "\n" + row + "\n");
 }
 
+analysis::Options resolve_analysis_options(const std::string& config_text, const std::string& origin,
+                                           const Overrides& sets) {
+  return parse_config(config_text, origin, sets).analysis;
+}
+
+std::string stored_config(const std::string& run_path) { return read_run(run_path, false).attr("config"); }
+
+std::vector<std::string> write_analysis_outputs(const analysis::Result& r, const analysis::Input& in,
+                                                const std::string& stem, const std::string& input_path) {
+  const std::vector<std::string> out = {stem + ".analysis.h5", stem + ".cells.csv", stem + ".summary.csv"};
+  std::error_code ec;
+  for (const auto& p : out)
+    if (std::filesystem::equivalent(p, input_path, ec))
+      throw InputError("the analysis output '" + p + "' would replace its input; choose another name with -o");
+  write_analysis_h5(r, in, out[0], analysis_to_toml(r.options));
+  write_cells_csv(r, in, out[1]);
+  write_summary_csv(r, out[2]);
+  return out;
+}
+
 }  // namespace isletsim

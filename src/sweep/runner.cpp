@@ -18,37 +18,14 @@
 
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
+#include "io/csv.hpp"
 #include "mpi_detail.hpp"
 
 namespace isletsim::sweep {
 namespace {
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-std::vector<std::string> csv_split(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
+const auto& csv_field = csv::field;
+const auto& csv_split = csv::split;
 
 std::string number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : std::string("nan"); }
 
