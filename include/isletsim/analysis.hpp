@@ -306,6 +306,11 @@ struct Result {
   std::vector<std::pair<std::string, double>> metrics() const;
 };
 
+// Threads of the BLAS library's matrix products (the correlation and
+// coactivity matrices): the caller decides (the cores given, or 1 when tasks
+// run side by side). The results do not depend on it.
+void set_blas_threads(int n);
+
 // Runs everything. Throws InputError for bad input (see preprocess,
 // threshold_for_degree) and for positions that do not match the cells.
 Result analyze(const Input& in, const Options& o);

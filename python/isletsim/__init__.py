@@ -14,6 +14,9 @@ The C++ engine of the ``islet`` tool, from Python::
                        initial={"V": v0}, callback=f)           # f(t, data) per block of samples
     tab = isl.sweep(cfg, grid={"coupling.gV": [0, 60, 120]}, out_dir="scan")  # as `islet sweep`
     tab["synchrony"], tab.load(2)                        # columns as NumPy arrays; task 2's Result
+    a = isl.analyze(res, window=(200, 600), k_avg=8)     # the calcium analysis (docs/analysis.md)
+    a.activity["relative_active_time"], a.network.edges, a.metrics["global_efficiency"], a.waves
+    isl.plot.binary_raster(a); isl.plot.network(a); isl.plot.waves(a)
 
 Units: time s, glucose mM, V mV, c uM, positions um, conductances pS (see params()).
 """
@@ -36,10 +39,11 @@ from ._isletsim import (  # noqa: F401
 )
 from . import _isletsim
 from . import analysis, plot  # noqa: F401  (isl.analysis.duty_cycle(res), isl.plot.raster(res))
+from .analysis import Analysis, analyze, load_analysis  # noqa: F401
 
 __all__ = [
     "Config", "Network", "Result", "InputError", "SimulationError", "simulate", "load", "sweep", "SweepTable",
-    "params", "states", "config_keys", "detect_cores", "core_report", "__version__",
+    "analyze", "load_analysis", "Analysis", "params", "states", "config_keys", "detect_cores", "core_report", "__version__",
 ]
 
 for _cls in (Config, Network, Result, InputError, SimulationError):

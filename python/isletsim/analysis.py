@@ -134,6 +134,169 @@ class Analysis:
                 f"{m.get('relative_active_time', float('nan')):.3f}>")
 
 
+def _toml_value(key: str, v) -> str:
+    """A Python value as the TOML of ``--set analysis.<key>=<value>``."""
+    import math
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if not math.isfinite(v):
+            raise ValueError(f"analysis.{key}: expected a finite number, got {v}")
+        return repr(float(v))
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(key, x) for x in v) + "]"
+    raise TypeError(f"analysis.{key}: cannot use a {type(v).__name__} as an option value")
+
+
+def _sets(window, options: dict) -> list:
+    sets = []
+    if window is not None:
+        lo, hi = window
+        if lo is not None:
+            sets.append(f"analysis.from_s={_toml_value('from_s', lo)}")
+        if hi is not None:
+            sets.append(f"analysis.to_s={_toml_value('to_s', hi)}")
+    for k, v in options.items():
+        if v is not None:
+            sets.append(f"analysis.{k}={_toml_value(k, v)}")
+    return sets
+
+
+def _from_dict(d: dict) -> Analysis:
+    import tomllib
+
+    waves = [Wave(w["start_s"], w["duration_s"], w["speed_um_s"], int(w["origin"]), w["cells"], w["delays_s"],
+                  w["initiators"], w["relative_size"]) for w in d["waves"]]
+    return Analysis(
+        source=d["source"], variable=d["variable"], options=tomllib.loads(d["options_toml"])["analysis"],
+        time=d["time"], rate_hz=d["rate_hz"], signal=d["signal"], binary=d["binary"],
+        excluded=np.asarray(d["excluded"]).astype(bool), positions=d["positions"], activity=d["activity"],
+        onsets=list(d["onsets"]), stimulus_s=d["stimulus_s"], corr=d["corr"], coactivity=d["coactivity"],
+        by_distance=d["by_distance"], network=FunctionalNetwork(d["edges"], d["threshold"], d["network"]),
+        waves=waves, wave_cells=d["wave_cells"], metrics=dict(d["metrics"]), glucose=d["glucose"],
+        structural_edges=d["structural_edges"])
+
+
+def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, threshold: float | None = None,
+            binarize: str | None = None, band: str | None = None, variable: str | None = None,
+            stimulus_s: float | None = None, positions=None, sampling_hz: float = 0.0, time_column: bool = False,
+            time=None, threads: int | None = None, **options) -> Analysis:
+    """Run the analysis pipeline (docs/analysis.md) on a run or a recorded islet; returns an :class:`Analysis`.
+
+    source: a :class:`isletsim.Result` (from ``simulate`` or ``load``), the path of a run's ``.h5``
+    file, the path of a recorded islet (text: one row per time point, one column per cell), or a
+    NumPy array (samples, cells) with ``time=`` (s) or ``sampling_hz=``.
+
+    Options start from the run's stored ``[analysis]`` table (the defaults for other sources);
+    the keywords override them: ``window=(from_s, to_s)`` (s; None ends = the whole recording),
+    ``k_avg`` (average degree of the functional network, default 8), ``threshold`` (a fixed
+    similarity threshold instead), ``binarize`` ("half_amplitude", "slope", "prominence"),
+    ``band`` ("raw", "fast", "slow"), ``variable`` (default "c"), ``stimulus_s`` (default: the
+    glucose step in the data), and any other ``[analysis]`` key as a keyword (``wave_dt_s=1``).
+
+    Recorded islets: ``positions`` (a path to an "x y [z]" text file, or an array (cells, 2|3)
+    in um), ``sampling_hz`` (the file has no time column) or ``time_column=True``.
+    threads: BLAS threads for the matrix products (None: the library's default).
+
+    Bad input raises isletsim.InputError (a ValueError) naming the key or the file.
+    """
+    from . import _isletsim
+    from ._isletsim import Result
+
+    sets = _sets(window, dict(options, k_avg=k_avg, threshold=threshold, binarize=binarize, band=band,
+                              variable=variable, stimulus_s=stimulus_s))
+    if isinstance(source, Result):
+        _, var = _isletsim._analysis_options(source.config_toml, "<result config>", sets)
+        pos = positions if positions is not None else source.positions
+        pos = None if pos is not None and len(pos) == 0 else pos
+        edges = source.edges if len(source.edges) else None
+        d = _isletsim._analyze_arrays(source.time, source[var], source.glucose, pos, edges, source.config_toml, sets,
+                                      source.path or "<memory>", threads)
+    elif isinstance(source, np.ndarray):
+        data = np.asarray(source, dtype=np.float64)
+        if data.ndim != 2:
+            raise ValueError("analyze: a NumPy source must be 2-D (samples, cells)")
+        if time is None:
+            if not sampling_hz:
+                raise ValueError("analyze: give time= (s) or sampling_hz= with a NumPy array")
+            time = np.arange(data.shape[0]) / float(sampling_hz)
+        if isinstance(positions, str):
+            positions = np.loadtxt(positions, ndmin=2)
+        d = _isletsim._analyze_arrays(np.asarray(time, dtype=np.float64), data, None, positions, None, "", sets,
+                                      "<array>", threads)
+    else:
+        import os
+
+        path = os.fspath(source)
+        pos_path = os.fspath(positions) if isinstance(positions, (str, os.PathLike)) else ""
+        pos_arr = None if isinstance(positions, (str, os.PathLike)) else positions
+        d = _isletsim._analyze_file(path, sets, pos_path, pos_arr, float(sampling_hz or 0.0), bool(time_column),
+                                    threads)
+    return _from_dict(d)
+
+
+def load_analysis(path: str) -> Analysis:
+    """Read an analysis file (``<run>.analysis.h5``, as ``islet analyze`` writes it) into an Analysis.
+
+    When the file does not store the signal (it was the source's raw variable), ``signal`` is read from the
+    source run file if it is still there, else left None.
+    """
+    import os
+    import tomllib
+
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("kind") != "isletsim analysis":
+            raise ValueError(f"'{path}' is not an isletsim analysis file (no kind = 'isletsim analysis')")
+        g = lambda name: np.asarray(f[name])  # noqa: E731
+        n = int(f.attrs["n_cells"])
+        time = g("time")
+        signal = g("signal").astype(np.float64) if "signal" in f else None
+        source = str(f.attrs["source"])
+        variable = str(f.attrs["variable"])
+        if signal is None and os.path.exists(source) and source.endswith(".h5"):
+            try:
+                with h5py.File(source, "r") as s:
+                    t = np.asarray(s["time"])
+                    i0 = int(np.searchsorted(t, time[0] - 1e-9)) if len(time) else 0
+                    signal = np.asarray(s["data"][variable][i0:i0 + len(time)], dtype=np.float64)
+            except (OSError, KeyError):
+                signal = None
+        cell_t = g("onsets/time")
+        cell_c = g("onsets/cell")
+        onsets = [cell_t[cell_c == c] for c in range(n)]
+        off = g("waves/offsets")
+        ioff = g("waves/initiator_offsets")
+        cells = g("waves/cells")
+        delays = g("waves/delays_s")
+        inits = g("waves/initiators")
+        waves = [Wave(float(s), float(d), float(v), int(o), cells[off[w]:off[w + 1]], delays[off[w]:off[w + 1]],
+                      inits[ioff[w]:ioff[w + 1]], float(r))
+                 for w, (s, d, v, o, r) in enumerate(zip(g("waves/start_s"), g("waves/duration_s"),
+                                                          g("waves/speed_um_s"), g("waves/origin"),
+                                                          g("waves/relative_size")))]
+        net = {k: g(f"network/{k}") for k in NETWORK_COLUMNS}
+        return Analysis(
+            source=source, variable=variable, options=tomllib.loads(str(f.attrs["options"]))["analysis"],
+            time=time, rate_hz=float(f.attrs["rate_hz"]), signal=signal, binary=g("binary"),
+            excluded=g("cells/excluded").astype(bool),
+            positions=g("cells/position") if "cells/position" in f else None,
+            activity={k: g(f"activity/{k}") for k in ACTIVITY_COLUMNS}, onsets=onsets,
+            stimulus_s=float(f.attrs["stimulus_s"]), corr=g("corr"), coactivity=g("coactivity"),
+            by_distance={k: g(f"by_distance/{k}") for k in ("bin_lo_um", "mean", "sd", "pairs")},
+            network=FunctionalNetwork(g("network/edges"), float(f["network"].attrs["threshold"]), net),
+            waves=waves, wave_cells={k: g(f"wave_cells/{k}") for k in WAVE_COLUMNS},
+            metrics={k: float(v) for k, v in f["metrics"].attrs.items()},
+            glucose=(g("glucose/time"), g("glucose/mM")) if "glucose" in f else None,
+            structural_edges=g("structural/edges") if "structural" in f else None)
+
+
 def duty_cycle(res, var: str = "c", from_s: float = 0.0) -> np.ndarray:
     """Per cell, the fraction of samples (t >= from_s) in which ``var`` is above
     half of that cell's own oscillation amplitude (min + 0.5 (max - min)).

@@ -196,6 +196,7 @@ def main(argv=None) -> int:
     p.add_argument("--keys", help="the swept keys, comma-separated (default: the columns before 'status' "
                                   "other than 'task'); the first two make the heatmaps' axes")
     p.add_argument("--metrics", help="the sweep columns to draw, comma-separated (default: every numeric one)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = p.parse_args(argv)
     if args.analysis is None and args.sweep is None:
         p.error("give an analysis file, --sweep CSV, or both")
@@ -224,8 +225,9 @@ def main(argv=None) -> int:
     except (OSError, KeyError, ValueError) as e:
         print(f"isletsim.figures: error: {e}", file=sys.stderr)
         return 1
-    for path in written:
-        print(path)
+    if not args.quiet:
+        for path in written:
+            print(path)
     return 0
 
 

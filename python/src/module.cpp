@@ -743,6 +743,8 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
 
 }  // namespace
 
+void bind_analysis(py::module_& m);  // analysis_binding.cpp
+
 PYBIND11_MODULE(_isletsim, m) {
   m.doc() = "isletsim: coupled pancreatic beta-cell islets (Bertram et al. 2007). Use the `isletsim` package.";
 
@@ -767,6 +769,7 @@ PYBIND11_MODULE(_isletsim, m) {
   });
 
   m.attr("__version__") = version();
+  bind_analysis(m);
 
   // ---- Config
   py::class_<IslConfig>(m, "Config", R"doc(A run configuration: the TOML of `islet run` (docs/config.md).

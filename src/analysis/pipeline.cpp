@@ -10,7 +10,11 @@
 #include "isletsim/analysis.hpp"
 #include "isletsim/error.hpp"
 
+extern "C" void openblas_set_num_threads(int);
+
 namespace isletsim::analysis {
+
+void set_blas_threads(int n) { openblas_set_num_threads(n > 0 ? n : 1); }
 
 const char* to_string(Band b) {
   switch (b) {

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/analyze.hpp"
 #include "isletsim/config.hpp"
 #include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
@@ -291,6 +292,34 @@ int main(int argc, char** argv) {
   bif->add_option("-j,--cores", bif_cores, "cores to use (default: the usable cores)");
   bif->add_option("--executor", bif_exec, "serial or threads (default threads)");
 
+  auto* an = app.add_subcommand("analyze", "analyse the calcium of a run, a recorded islet or a sweep (docs/analysis.md)");
+  cli::AnalyzeArgs aa;
+  an->add_option("input", aa.input,
+                 "a run's .h5 file, a recorded islet (text: one row per time point, one column per cell), or a sweep "
+                 "output directory")
+      ->required();
+  an->add_option("-o,--output", aa.output, "output stem: STEM.analysis.h5, STEM.cells.csv, STEM.summary.csv, "
+                                           "STEM_figures/ (default: the input without its extension)");
+  an->add_option("--from", aa.from_s, "start of the analysed window (s; default: the first sample)");
+  an->add_option("--to", aa.to_s, "end of the analysed window (s; default: the last sample)");
+  an->add_option("--k-avg", aa.k_avg, "average degree of the functional network (default 8)");
+  an->add_option("--threshold", aa.threshold, "fixed similarity threshold instead of --k-avg");
+  an->add_option("--binarize", aa.binarize, "half_amplitude (default), slope or prominence");
+  an->add_option("--band", aa.band, "raw (default), fast or slow: the signal binarised and correlated");
+  an->add_option("--stimulus", aa.stimulus_s, "stimulus time (s) for first responses (default: the glucose step)");
+  an->add_option("--resample-hz", aa.resample_hz, "analysis rate (Hz; default: the data's)");
+  an->add_option("--var", aa.variable, "recorded variable to analyse (default c)");
+  an->add_option("--positions", aa.positions, "recorded islet: text file of x y [z] (um), one row per cell");
+  an->add_option("--sampling-hz", aa.sampling_hz, "recorded islet: sampling rate (Hz) of a file without a time column");
+  an->add_flag("--time-column", aa.time_column, "recorded islet: the first column is time even with --sampling-hz");
+  an->add_option("--config", aa.config, "TOML file whose [analysis] table gives the options");
+  an->add_option("--set", aa.sets, "override an option, e.g. --set analysis.wave_dt_s=1 (repeatable)")
+      ->allow_extra_args(false);
+  an->add_flag("--no-figures", aa.no_figures, "do not draw the pictures");
+  an->add_flag("-q,--quiet", aa.quiet, "fewer messages");
+  an->add_option("-j,--cores", aa.cores, "cores to use (default: the usable cores, see `islet info`)");
+  an->add_option("--executor", aa.executor, "sweep directories: auto, serial, threads or mpi");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -307,6 +336,7 @@ int main(int argc, char** argv) {
     if (*params) return cmd_params(markdown);
     if (*sw) return cmd_sweep(sweep_path, executor, sweep_cores, threads_per_task, shard, resume, sweep_quiet);
     if (*bif) return cmd_bifurcation(g, bif_out, bif_cores, bif_exec);
+    if (*an) return cli::cmd_analyze(aa);
     if (*info) {
       fmt::print("isletsim {}\n{}", version(), env::format_core_report(env::detect_cores()));
       return 0;
