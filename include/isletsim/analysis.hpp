@@ -215,7 +215,7 @@ Graph threshold_graph(const std::vector<double>& sim, std::size_t cells, double 
 
 // The threshold giving average degree k_avg (within tol): the similarity of the
 // round(k_avg * n_kept / 2)-th strongest pair. Throws InputError when no
-// threshold reaches it (k_avg >= n_kept - 1, or ties at the threshold).
+// threshold reaches it (k_avg > n_kept - 1, or ties at the threshold).
 double threshold_for_degree(const std::vector<double>& sim, std::size_t cells, double k_avg, double tol,
                             const std::vector<std::uint8_t>& excluded);
 

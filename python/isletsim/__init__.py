@@ -38,7 +38,7 @@ from ._isletsim import (  # noqa: F401
     simulate,
 )
 from . import _isletsim
-from . import analysis, plot  # noqa: F401  (isl.analysis.duty_cycle(res), isl.plot.raster(res))
+from . import analysis, figures, plot  # noqa: F401  (isl.analysis.duty_cycle(res), isl.plot.raster(res))
 from .analysis import Analysis, analyze, load_analysis  # noqa: F401
 
 __all__ = [
