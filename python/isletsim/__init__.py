@@ -38,7 +38,7 @@ from ._isletsim import (  # noqa: F401
     simulate,
 )
 from . import _isletsim
-from . import analysis, figures, plot  # noqa: F401  (isl.analysis.duty_cycle(res), isl.plot.raster(res))
+from . import analysis, plot  # noqa: F401  (isl.analysis.duty_cycle(res), isl.plot.raster(res))
 from .analysis import Analysis, analyze, load_analysis  # noqa: F401
 
 __all__ = [
@@ -230,3 +230,13 @@ def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sam
 
 
 SweepTable.__module__ = "isletsim"
+
+
+def __getattr__(name):
+    # isl.figures on first use (importing it here would make `python3 -m isletsim.figures`,
+    # which islet analyze runs, warn that the module was imported twice).
+    if name == "figures":
+        import importlib
+
+        return importlib.import_module(".figures", __name__)
+    raise AttributeError(f"module 'isletsim' has no attribute {name!r}")

@@ -212,6 +212,9 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
                               variable=variable, stimulus_s=stimulus_s))
     if isinstance(source, Result):
         _, var = _isletsim._analysis_options(source.config_toml, "<result config>", sets)
+        if var not in source.vars:
+            raise _isletsim.InputError(f"variable '{var}' was not recorded (recorded: {', '.join(source.vars)}); "
+                                       "record it with record.vars")
         pos = positions if positions is not None else source.positions
         pos = None if pos is not None and len(pos) == 0 else pos
         edges = source.edges if len(source.edges) else None

@@ -255,7 +255,7 @@ def test_cli_analyze_run_matches_python(run_h5):
     assert np.array_equal(a.network.edges, b.network.edges)
     assert a.stimulus_s == pytest.approx(30.0, abs=0.2)  # the glucose step recorded in the file
     for k in ("relative_active_time", "global_efficiency", "modularity", "n_waves"):
-        assert a.metrics[k] == b.metrics[k] or (math.isnan(a.metrics[k]) and math.isnan(b.metrics[k]))
+        assert a.metrics[k] == b.metrics[k] or (math.isnan(a.metrics[k]) and math.isnan(b.metrics[k])), k
     with open(d / "run.cells.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 64

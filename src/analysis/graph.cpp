@@ -58,18 +58,22 @@ class IgraphSession {
       restore_handlers();
       throw std::runtime_error("igraph: cannot create a random number generator");
     }
-    old_rng_ = igraph_rng_default();
+    // igraph_rng_set_default copies the struct it is given into igraph's
+    // global: keep the old one by value, and seed the global itself (seeding
+    // rng_ would leave the copy's "seeded" flag unset, and igraph would then
+    // reseed it from the clock at its first draw).
+    saved_rng_ = *igraph_rng_default();
     igraph_rng_set_default(&rng_);
     reseed(seed);
   }
   ~IgraphSession() {
-    igraph_rng_set_default(old_rng_);
+    igraph_rng_set_default(&saved_rng_);
     igraph_rng_destroy(&rng_);
     restore_handlers();
   }
   IgraphSession(const IgraphSession&) = delete;
   IgraphSession& operator=(const IgraphSession&) = delete;
-  void reseed(std::uint64_t seed) { igraph_rng_seed(&rng_, static_cast<igraph_uint_t>(seed)); }
+  void reseed(std::uint64_t seed) { igraph_rng_seed(igraph_rng_default(), static_cast<igraph_uint_t>(seed)); }
 
  private:
   void restore_handlers() {
@@ -80,7 +84,7 @@ class IgraphSession {
   igraph_error_handler_t* old_error_ = nullptr;
   igraph_warning_handler_t* old_warning_ = nullptr;
   igraph_rng_t rng_{};
-  igraph_rng_t* old_rng_ = nullptr;
+  igraph_rng_t saved_rng_{};
 };
 
 void check(igraph_error_t e, const char* what) {
