@@ -243,11 +243,12 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
     return _from_dict(d)
 
 
-def load_analysis(path: str) -> Analysis:
+def load_analysis(path: str, signal: bool = True) -> Analysis:
     """Read an analysis file (``<run>.analysis.h5``, as ``islet analyze`` writes it) into an Analysis.
 
     When the file does not store the signal (it was the source's raw variable), ``signal`` is read from the
-    source run file if it is still there, else left None.
+    source run file if it is still there, else left None. ``signal=False`` leaves it None (faster; the
+    pictures do not need it).
     """
     import os
     import tomllib
@@ -260,10 +261,11 @@ def load_analysis(path: str) -> Analysis:
         g = lambda name: np.asarray(f[name])  # noqa: E731
         n = int(f.attrs["n_cells"])
         time = g("time")
-        signal = g("signal").astype(np.float64) if "signal" in f else None
+        want_signal = signal
+        signal = g("signal").astype(np.float64) if want_signal and "signal" in f else None
         source = str(f.attrs["source"])
         variable = str(f.attrs["variable"])
-        if signal is None and os.path.exists(source) and source.endswith(".h5"):
+        if want_signal and signal is None and os.path.exists(source) and source.endswith(".h5"):
             try:
                 with h5py.File(source, "r") as s:
                     t = np.asarray(s["time"])

@@ -71,31 +71,59 @@ def _formats(formats) -> tuple[str, ...]:
     return out
 
 
-def make_all(a, out_dir, formats=("png", "svg"), dpi: float = 150) -> list[str]:
+def _draw_one(a, stem, draw, out_dir, formats, dpi) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    try:
+        fig = _figure_of(draw(a))
+    except BaseException:
+        for n in set(plt.get_fignums()) - before:  # a half-drawn figure
+            plt.close(n)
+        raise
+    return _save(fig, out_dir, stem, formats, dpi)
+
+
+_FORKED = None  # (a, out_dir, formats, dpi) for the worker processes of make_all(jobs > 1)
+
+
+def _draw_in_worker(k: int) -> list[str]:
+    a, out_dir, formats, dpi = _FORKED
+    stem, draw, _ = PICTURES[k]
+    return _draw_one(a, stem, draw, out_dir, formats, dpi)
+
+
+def make_all(a, out_dir, formats=("png", "svg"), dpi: float = 150, jobs: int = 1) -> list[str]:
     """Writes every analysis picture of ``a`` (an Analysis) into ``out_dir`` (created):
     binary_raster, correlation_matrix, network, degree_distribution, waves, leaders,
     latency and correlation_distance, each as ``<name>.<format>`` for every format
     (PNG at ``dpi`` dots per inch). The pictures needing positions (network, waves,
     leaders) are skipped, with a note on stderr, when ``a.positions`` is None. Every
-    figure is closed after saving. Returns the paths written, in drawing order."""
-    import matplotlib.pyplot as plt
-
+    figure is closed after saving. ``jobs`` > 1 draws in that many forked processes
+    (Linux; the pictures are the same). Returns the paths written, in drawing order."""
+    global _FORKED
     formats = _formats(formats)
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    written = []
-    for stem, draw, needs_positions in PICTURES:
+    todo = []
+    for k, (stem, draw, needs_positions) in enumerate(PICTURES):
         if needs_positions and a.positions is None:
             _note(f"{stem}: skipped (the analysis has no cell positions)")
             continue
-        before = set(plt.get_fignums())
+        todo.append(k)
+    if jobs > 1 and len(todo) > 1:
+        import multiprocessing
+
+        _FORKED = (a, out_dir, formats, dpi)
         try:
-            fig = _figure_of(draw(a))
-        except BaseException:
-            for n in set(plt.get_fignums()) - before:  # a half-drawn figure
-                plt.close(n)
-            raise
-        written += _save(fig, out_dir, stem, formats, dpi)
+            with multiprocessing.get_context("fork").Pool(min(jobs, len(todo))) as pool:
+                return [p for paths in pool.map(_draw_in_worker, todo, chunksize=1) for p in paths]
+        finally:
+            _FORKED = None
+    written = []
+    for k in todo:
+        stem, draw, _ = PICTURES[k]
+        written += _draw_one(a, stem, draw, out_dir, formats, dpi)
     return written
 
 
@@ -197,6 +225,7 @@ def main(argv=None) -> int:
                                   "other than 'task'); the first two make the heatmaps' axes")
     p.add_argument("--metrics", help="the sweep columns to draw, comma-separated (default: every numeric one)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="draw in this many processes (default 1)")
     args = p.parse_args(argv)
     if args.analysis is None and args.sweep is None:
         p.error("give an analysis file, --sweep CSV, or both")
@@ -216,7 +245,8 @@ def main(argv=None) -> int:
         if args.analysis is not None:
             from .analysis import load_analysis
 
-            written += make_all(load_analysis(args.analysis), out_dir, formats=formats, dpi=args.dpi)
+            written += make_all(load_analysis(args.analysis, signal=False), out_dir, formats=formats, dpi=args.dpi,
+                                jobs=args.jobs)
         if args.sweep is not None:
             table = read_table_csv(args.sweep)
             keys = [k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None

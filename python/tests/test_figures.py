@@ -357,7 +357,7 @@ def test_make_sweep_and_csv_main(tmp_path, capsys):
 
 def test_main_with_analysis_file(a, tmp_path, monkeypatch, capsys):
     seen = []
-    monkeypatch.setattr(analysis, "load_analysis", lambda p: seen.append(p) or a, raising=False)
+    monkeypatch.setattr(analysis, "load_analysis", lambda p, signal=True: seen.append(p) or a, raising=False)
     assert figures.main(["run.analysis.h5", "-o", str(tmp_path), "--formats", "png", "--dpi", "60"]) == 0
     assert seen == ["run.analysis.h5"]
     assert len(capsys.readouterr().out.split()) == 8 and len(list(tmp_path.glob("*.png"))) == 8

@@ -58,8 +58,8 @@ std::string python_package_dir() {
 }
 
 // python3 -m isletsim.figures <args>: 0 when it ran and succeeded.
-int run_figures(const std::vector<std::string>& args) {
-  std::vector<std::string> argv_s = {ISLET_PYTHON_EXECUTABLE, "-m", "isletsim.figures"};
+int run_figures(const std::vector<std::string>& args, unsigned jobs) {
+  std::vector<std::string> argv_s = {ISLET_PYTHON_EXECUTABLE, "-m", "isletsim.figures", "--jobs", std::to_string(jobs)};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
 
   std::vector<char*> argv;
@@ -93,7 +93,7 @@ int run_figures(const std::vector<std::string>& args) {
 
 void figures(const std::vector<std::string>& args, const AnalyzeArgs& a) {
   if (a.no_figures) return;
-  const int rc = run_figures(args);
+  const int rc = run_figures(args, a.cores > 0 ? static_cast<unsigned>(a.cores) : env::detect_cores().cores);
   if (rc != 0)
     fmt::print(stderr,
                "islet analyze: warning: the pictures were not made ({} -m isletsim.figures {}); the results are "
