@@ -38,6 +38,19 @@ echo "$out"
 grep -q "3 ok, 0 failed, 7 skipped" <<< "$out"
 "$compare" serial mpi
 
+# islet analyze of the sweep directories: under MPI the same table (metrics,
+# statuses, messages) and the same exit status as serially.
+set +e
+"$islet" analyze serial --executor serial --no-figures -q --set analysis.k_tolerance=8
+rc_serial=$?
+"${mpirun[@]}" "$islet" analyze mpi --no-figures -q --set analysis.k_tolerance=8
+rc_mpi=$?
+set -e
+echo "analyze: serial exit $rc_serial, mpi exit $rc_mpi"
+[ "$rc_serial" -eq "$rc_mpi" ]
+cmp serial/analysis.csv mpi/analysis.csv
+[ "$(wc -l < mpi/analysis.csv)" -eq 11 ]
+
 # Bad input: every rank exits 2, one message.
 printf 'out_dir = "x"\n[base]\n[grid]\n"coupling.gX" = [1]\n' > bad.toml
 set +e
