@@ -10,6 +10,7 @@
 
 #include "isletsim/analysis.hpp"
 #include "isletsim/simulation.hpp"
+#include "model/bertram2007/model.hpp"
 #include "test_support.hpp"
 
 using namespace isletsim;
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
                        Case{"rk4", 0.25}, Case{"rk4", 0.5}, Case{"rk4", 1.0}, Case{"rk4", 2.0}}) {
     // Accuracy: one default cell, fixed JGK = 0.4, V and c at every step.
     EngineProblem p = test::default_problem(1, integrator_from_string(c.integ), c.dt, 60000.0);
-    p.record_vars = {bertram::State::V, bertram::State::c};
+    p.record_vars = {bertram2007::State::V, bertram2007::State::c};
     p.record_every = 1;
     p.record_block = 4096;
     MemorySink sink(1);

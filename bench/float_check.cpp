@@ -25,13 +25,16 @@
 
 #include "isletsim/analysis.hpp"
 #include "isletsim/model.hpp"
-#include "model/kernel.hpp"
+#include "model/bertram2007/kernel.hpp"
+
+namespace bertram = isletsim::bertram2007;
+namespace kernel = isletsim::bertram2007::kernel;
 #include "test_support.hpp"
 
 using namespace isletsim;
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t B = kernel::kBlock;
-constexpr int NS = bertram::kNumStates;
+constexpr int NS = bertram2007::kNumStates;
 
 namespace {
 
@@ -39,10 +42,10 @@ namespace {
 template <class K>
 std::vector<K> default_block() {
   std::vector<K> in(kernel::kRows * B, K(0));
-  std::vector<double> P(bertram::kNumParams), D(kernel::derived::kNumDerived);
-  for (int k = 0; k < bertram::kNumParams; ++k) P[k] = model_params()[k].default_value;
+  std::vector<double> P(bertram2007::kNumParams), D(kernel::derived::kNumDerived);
+  for (int k = 0; k < bertram2007::kNumParams; ++k) P[k] = model_params()[k].default_value;
   kernel::derive(P.data(), D.data());  // in double, then rounded to K
-  for (int k = 0; k < bertram::kNumParams; ++k)
+  for (int k = 0; k < bertram2007::kNumParams; ++k)
     for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowParam + k) * B + j] = K(P[k]);
   for (int k = 0; k < kernel::derived::kNumDerived; ++k)
     for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowDerived + k) * B + j] = K(D[k]);
@@ -80,8 +83,8 @@ Trace simulate(bool rk4, double dt_ms, double duration_ms) {
   std::uint64_t lost[NS] = {};
   for (std::uint64_t s = 0;; ++s) {
     tr.t_ms.push_back(static_cast<double>(s) * dt_ms * 1e-3 * 1e3);  // as the engine records, then the tests
-    tr.V.push_back(double(y[bertram::State::V]));
-    tr.c.push_back(double(y[bertram::State::c]));
+    tr.V.push_back(double(y[bertram2007::State::V]));
+    tr.c.push_back(double(y[bertram2007::State::c]));
     if (s == n_steps) break;
     S y0[NS];
     std::copy(y, y + NS, y0);
@@ -155,7 +158,7 @@ int main() {
   const auto eul_spikes = test::json_array(eul, "spike_upcrossing_times_ms");
   const auto acc_spikes = test::json_array(acc, "spike_upcrossing_times_ms");
   const auto acc_peaks = test::json_array(acc, "calcium_peak_times_ms");
-  std::printf("kernel: %s\n", kernel::isa_name(kernel::active_isa()));
+  std::printf("kernel: %s\n", isletsim::model_abi::isa_name(isletsim::model_abi::active_isa()));
   std::printf("%-7s | %-38s | %-38s | %-38s\n", "variant", "Euler 0.1 ms, 20 s: spikes (0.2 ms)",
               "RK4 0.5 ms, 60 s: spikes (2 ms)", "RK4 0.5 ms, 60 s: Ca peaks (2 ms)");
   struct Variant {

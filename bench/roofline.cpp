@@ -29,7 +29,10 @@
 #include <vector>
 
 #include "isletsim/model.hpp"
-#include "model/kernel.hpp"
+#include "model/bertram2007/kernel.hpp"
+
+namespace bertram = isletsim::bertram2007;
+namespace kernel = isletsim::bertram2007::kernel;
 
 using namespace isletsim;
 using Clock = std::chrono::steady_clock;
@@ -101,7 +104,7 @@ Counts count_kernel_instructions() {
   bool in = false;
   while (std::fgets(line, sizeof line, f)) {
     if (std::strchr(line, '<') && std::strstr(line, ">:")) {  // a function starts
-      in = std::strstr(line, "body_avx512<(isletsim::kernel::Stage)0, true>") != nullptr;
+      in = std::strstr(line, "body_avx512<(isletsim::model_abi::Stage)0, true>") != nullptr;
       c.found = c.found || in;
       continue;
     }
@@ -126,25 +129,25 @@ Counts count_kernel_instructions() {
 int main(int argc, char** argv) {
   if (argc > 1) {
     const std::string want = argv[1];
-    const kernel::Isa isa = want == "avx512" ? kernel::Isa::avx512
-                            : want == "avx2" ? kernel::Isa::avx2
-                                             : kernel::Isa::baseline;
+    const isletsim::model_abi::Isa isa = want == "avx512" ? isletsim::model_abi::Isa::avx512
+                            : want == "avx2" ? isletsim::model_abi::Isa::avx2
+                                             : isletsim::model_abi::Isa::baseline;
     if (want != "avx512" && want != "avx2" && want != "baseline") {
       std::fprintf(stderr, "roofline: unknown instruction set '%s' (avx512, avx2 or baseline)\n", argv[1]);
       return 2;
     }
-    kernel::force_isa(isa);  // throws if the CPU lacks it
-    std::printf("instruction set: %s\n", kernel::isa_name(isa));
+    isletsim::model_abi::force_isa(isa);  // throws if the CPU lacks it
+    std::printf("instruction set: %s\n", isletsim::model_abi::isa_name(isa));
   }
   // 1. The kernel on one block in L1.
   constexpr std::size_t B = kernel::kBlock;
-  std::vector<double> st(bertram::kNumStates * B), in(kernel::kRows * B, 0.0), out(bertram::kNumStates * B);
-  std::vector<double> P(bertram::kNumParams), D(kernel::derived::kNumDerived);
-  for (int k = 0; k < bertram::kNumStates; ++k)
+  std::vector<double> st(bertram2007::kNumStates * B), in(kernel::kRows * B, 0.0), out(bertram2007::kNumStates * B);
+  std::vector<double> P(bertram2007::kNumParams), D(kernel::derived::kNumDerived);
+  for (int k = 0; k < bertram2007::kNumStates; ++k)
     for (std::size_t j = 0; j < B; ++j) st[k * B + j] = model_states()[k].initial * (1.0 + 1e-4 * j);
-  for (int k = 0; k < bertram::kNumParams; ++k) P[k] = model_params()[k].default_value;
+  for (int k = 0; k < bertram2007::kNumParams; ++k) P[k] = model_params()[k].default_value;
   kernel::derive(P.data(), D.data());
-  for (int k = 0; k < bertram::kNumParams; ++k)
+  for (int k = 0; k < bertram2007::kNumParams; ++k)
     for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowParam + k) * B + j] = P[k];
   for (int k = 0; k < kernel::derived::kNumDerived; ++k)
     for (std::size_t j = 0; j < B; ++j) in[(kernel::kRowDerived + k) * B + j] = D[k];
@@ -170,7 +173,7 @@ int main(int argc, char** argv) {
   // 3. Instruction counts per vector iteration of the kernel loop (the
   //    AVX-512 variant's one vector loop body).
   const Counts n = count_kernel_instructions();
-  if (!n.found || kLanes != 8 || kernel::active_isa() != kernel::Isa::avx512) {
+  if (!n.found || kLanes != 8 || isletsim::model_abi::active_isa() != isletsim::model_abi::Isa::avx512) {
     std::printf("measured kernel: %.2f ns per cell evaluation\n", best);
     std::printf("no bound: needs objdump and an AVX-512 CPU (the instruction counts are those of the AVX-512 variant)\n");
     return 0;

@@ -25,6 +25,8 @@ struct Distribution {
 };
 
 struct RunConfig {
+  // [model]
+  std::string model = "bertram2007";
   // [sim]
   double duration_s = 600;
   std::string integrator = "rk4";
@@ -37,8 +39,9 @@ struct RunConfig {
   std::size_t nx = 10, ny = 10, nz = 10;  // lattice
   double spacing_um = 10;                 // lattice
   std::string cells_csv, edges_csv;       // csv (relative paths: to the config file)
-  // [coupling]
-  double gV = 120, gc = 0, gG6P = 0, gADP = 0;
+  // [coupling]: coefficients given by the config, by key of the model's
+  // coupled variables (the others take the model's defaults)
+  std::vector<std::pair<std::string, double>> coupling;
   std::string weights = "per_cell";  // network | per_cell
   Distribution cell_conductance{"gamma", 0.5};
   // [params], [heterogeneity], [initial]
@@ -50,7 +53,7 @@ struct RunConfig {
   double basal_mM = 2, level_mM = 11, t_step_s = 180, tau_s = 0;  // step 2 -> 11 mM at 3 min (field notes)
   std::vector<GlucoseEvent> events;  // protocol mode, starting from basal_mM
   // [record]
-  std::vector<std::string> record_vars{"c", "V"};
+  std::vector<std::string> record_vars{"c", "V"};  // default: the model's calcium and spike states
   double record_interval_ms = 10;
   std::string output = "islet.h5";
   std::string record_dtype = "float32";  // float32 | float64
@@ -59,6 +62,8 @@ struct RunConfig {
 
   std::string base_dir;  // directory relative paths are resolved against
   GlucoseProtocol glucose() const;
+  // The coefficient of coupling key `key` (the config's, else the model's default).
+  double coupling_value(const std::string& key) const;
 };
 
 // The built-in default run (what `islet run` does with no file).

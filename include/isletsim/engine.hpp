@@ -28,12 +28,6 @@ struct Column {
   double at(std::size_t i) const { return values.empty() ? uniform : values[i]; }
 };
 
-struct Coupling {
-  double gV = 0;     // pS   (Igj = gV sum_j w_ij (V_i - V_j))
-  double gc = 0;     // 1/ms (Jgj_c = gc sum_j w_ij (c_j - c_i))
-  double gG6P = 0;   // 1/ms (Jgj_G6P = gG6P sum_j w_ij 0.3 (G6P_j - G6P_i))
-  double gADP = 0;   // 1/ms (Jgj_ADPm = gADP sum_j w_ij (ADPm_j - ADPm_i))
-};
 
 // Receives recorded samples, in order, from one thread at a time (the engine's
 // writer thread); data[v] holds n x n_cells values, sample-major.
@@ -62,11 +56,15 @@ struct Progress {
 };
 
 struct EngineProblem {
+  const ModelInfo* model = nullptr;  // the cell model; nullptr: default_model()
   std::size_t n_cells = 0;
   Csr graph;  // effective weights w_ij
-  Coupling coupling;
-  std::array<Column, bertram::kNumParams> params;
-  std::array<Column, bertram::kNumStates> initial;
+  // Coupling coefficients, one per coupled variable of the model (its
+  // `coupled` table, in order; missing ones are 0): e.g. Bertram 2007's
+  // {gV (pS), gc, gG6P, gADP (1/ms)}.
+  std::vector<double> coupling;
+  std::vector<Column> params;   // the model's parameter table order
+  std::vector<Column> initial;  // the model's state table order
   GlucoseProtocol glucose;
   Integrator integrator = Integrator::rk4;
   double dt_ms = 0.5;
@@ -76,6 +74,10 @@ struct EngineProblem {
   std::vector<int> record_vars;
   std::uint64_t record_every = 100;
   std::size_t record_block = 64;  // samples handed to the sink at once
+
+  const ModelInfo& the_model() const { return model ? *model : default_model(); }
+  // A problem of `m` with every parameter and initial state at its table value.
+  static EngineProblem defaults(const ModelInfo& m);
 };
 
 struct RunOptions {

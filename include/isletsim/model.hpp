@@ -1,5 +1,7 @@
 #pragma once
-// The cell model (Bertram et al. 2007): parameter and state tables.
+// Cell models: their tables (states, parameters, coupled variables,
+// stimulus) and the registry of models (docs/models/).
+#include <cmath>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -45,6 +47,14 @@ namespace model_abi {
 struct Kernel;
 }
 
+// A default heterogeneity of a model: parameter `param` varies from cell to
+// cell by a factor of mean 1 and coefficient of variation cv.
+struct HeterogeneityInfo {
+  const char* param;
+  double cv;
+  const char* dist;  // "normal", "lognormal" or "gamma"
+};
+
 // A cell model: everything the engine, the config, the files and the Python
 // module need to know about it (docs/models/adding.md). One per folder
 // src/model/<name>/, listed in src/model/registry.cpp.
@@ -63,21 +73,36 @@ struct ModelInfo {
   double (*stimulus_of_glucose)(double G_mM);  // the kernel's `stim` for glucose G; nullptr: glucose unused
   double dt_ms_rk4, dt_ms_euler;               // default time steps
   const model_abi::Kernel* kernel;
+  // The kernel's `stim` when the run has no glucose protocol (glucose.mode =
+  // "fixed_jgk"); NaN: this model needs a glucose protocol.
+  double stimulus_without_glucose = NAN;
+  // The heterogeneity a run has unless its config says otherwise.
+  std::span<const HeterogeneityInfo> default_heterogeneity = {};
 };
 
-namespace bertram {
-#define X(name, unit, value, doc) name,
-enum Param : int {
-#include "../../src/model/bertram2007_table.inc"
-  kNumParams
-};
-enum State : int {
-#include "../../src/model/bertram2007_states.inc"
-  kNumStates
-};
-#undef X
-}  // namespace bertram
+// ---------------------------------------------------------------- the registry
 
+// Every model, in registry order (src/model/registry.cpp); the first is the default.
+std::span<const ModelInfo* const> models();
+// Adds a model at run time (a plug-in built outside src/model/, e.g. a test's
+// toy model); InputError when its name is taken or its tables are
+// inconsistent (names, sizes, coupled states that do not exist).
+void register_model(const ModelInfo& m);
+const ModelInfo& default_model();  // Bertram 2007
+// The model named `name`; InputError naming the closest name and listing them all.
+const ModelInfo& find_model(const std::string& name);
+// Models other than `m` that have a parameter (or state, or coupling key) of this name.
+std::vector<std::string> models_with_param(const std::string& name);
+std::vector<std::string> models_with_coupling_key(const std::string& name);
+
+std::optional<int> find_param(const ModelInfo& m, const std::string& name);
+std::optional<int> find_state(const ModelInfo& m, const std::string& name);
+std::optional<int> find_coupled(const ModelInfo& m, const std::string& key);
+std::vector<std::string> param_names(const ModelInfo& m);
+std::vector<std::string> state_names(const ModelInfo& m);
+std::vector<std::string> coupled_keys(const ModelInfo& m);
+
+// The default model's tables (kept for callers that only know Bertram 2007).
 std::span<const ParamInfo> model_params();
 std::span<const StateInfo> model_states();
 std::vector<std::string> model_param_names();
@@ -85,8 +110,9 @@ std::vector<std::string> model_state_names();
 std::optional<int> find_param(const std::string& name);
 std::optional<int> find_state(const std::string& name);
 
-// Glucokinase dose-response (spec, "Glucose"): the factor JGK(G)/JGK(11.1 mM),
-// G^h/(K^h + G^h) normalised to 1 at 11.1 mM, h = 1.7, K = 8 mM.
+// Bertram 2007's glucokinase dose-response (its stimulus): the factor
+// JGK(G)/JGK(11.1 mM), G^h/(K^h + G^h) normalised to 1 at 11.1 mM, h = 1.7,
+// K = 8 mM.
 double glucokinase_factor(double G_mM);
 
 }  // namespace isletsim

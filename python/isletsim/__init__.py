@@ -43,7 +43,7 @@ from .analysis import Analysis, analyze, load_analysis  # noqa: F401
 
 __all__ = [
     "Config", "Network", "Result", "InputError", "SimulationError", "simulate", "load", "sweep", "SweepTable",
-    "analyze", "load_analysis", "Analysis", "params", "states", "config_keys", "detect_cores", "core_report", "__version__",
+    "analyze", "load_analysis", "Analysis", "models", "params", "states", "config_keys", "detect_cores", "core_report", "__version__",
 ]
 
 for _cls in (Config, Network, Result, InputError, SimulationError):
@@ -55,14 +55,21 @@ State = _namedtuple("State", ["name", "unit", "initial", "description"])
 State.__doc__ = "A state variable: name, unit, initial value, description."
 
 
-def params() -> list[Param]:
-    """The model parameter table (as `islet params`): Param(name, unit, default, description)."""
-    return [Param(*p) for p in _isletsim._params()]
+def params(model: str = "bertram2007") -> list[Param]:
+    """A model's parameter table (as `islet params --model NAME`): Param(name, unit, default, description)."""
+    return [Param(*p) for p in _isletsim._params(model)]
 
 
-def states() -> list[State]:
-    """The state variables: State(name, unit, initial, description); names usable in record.vars."""
-    return [State(*s) for s in _isletsim._states()]
+def states(model: str = "bertram2007") -> list[State]:
+    """A model's state variables: State(name, unit, initial, description); names usable in record.vars."""
+    return [State(*s) for s in _isletsim._states(model)]
+
+
+def models() -> list[dict]:
+    """The cell models (as `islet models`): one dict each with name, title, citation, doi, n_states,
+    n_params, coupling [(key, state, unit, default, description)], spike_state, spike_threshold,
+    calcium, stimulus, dt_ms_rk4, dt_ms_euler. Pick one with Config.set("model.name", name)."""
+    return list(_isletsim._models())
 
 
 def _config_as_dict(self: Config) -> dict:

@@ -31,10 +31,13 @@ class State(NamedTuple):
     initial: float
     description: str
 
-def params() -> list[Param]:
+def models() -> list[dict[str, Any]]:
+    """The cell models (name, title, citation, doi, coupling, ...)."""
+
+def params(model: str = "bertram2007") -> list[Param]:
     """The model parameter table: name, unit, default, description."""
 
-def states() -> list[State]:
+def states(model: str = "bertram2007") -> list[State]:
     """The state variables: name, unit, initial value, description."""
 
 def config_keys() -> list[str]:

@@ -183,8 +183,8 @@ std::string config_repr(const IslConfig& c) {
                                              : "csv network";
   std::string s = "<isletsim.Config from " + c.origin + ", " + std::to_string(c.sets.size()) +
                   " override(s): " + net + ", " + py::repr(py::float_(r.duration_s)).cast<std::string>() + " s, " +
-                  r.integrator + " dt " + py::repr(py::float_(r.dt_ms)).cast<std::string>() + " ms, gV " +
-                  py::repr(py::float_(r.gV)).cast<std::string>() + " pS, seed " + std::to_string(r.seed) + ">";
+                  r.integrator + " dt " + py::repr(py::float_(r.dt_ms)).cast<std::string>() + " ms, model " + r.model +
+                  ", seed " + std::to_string(r.seed) + ">";
   return s;
 }
 
@@ -193,6 +193,7 @@ std::string config_repr(const IslConfig& c) {
 using AttrValue = RunAttr;  // the file attributes run_to_file writes
 
 struct IslResult {
+  const ModelInfo* model = nullptr;  // nullptr: unknown (a file of another program)
   std::vector<double> time, glucose;
   std::vector<std::string> var_names;
   std::vector<std::vector<double>> data;  // per variable, samples x cells
@@ -237,12 +238,14 @@ void fill_static(IslResult& r, const RunSetup& s, unsigned threads) {
   r.n_cells = p.n_cells;
   r.x = s.network.x, r.y = s.network.y, r.z = s.network.z;
   r.edge_i = s.network.edge_i, r.edge_j = s.network.edge_j, r.edge_w = s.network.edge_w;
-  for (int k = 0; k < bertram::kNumParams; ++k) {
+  const ModelInfo& m = p.the_model();
+  for (std::size_t k = 0; k < m.params.size(); ++k) {
     std::vector<double> v(p.n_cells);
     for (std::size_t i = 0; i < p.n_cells; ++i) v[i] = p.params[k].at(i);
-    r.params.emplace_back(model_params()[k].name, std::move(v));
+    r.params.emplace_back(m.params[k].name, std::move(v));
   }
-  for (int v : p.record_vars) r.var_names.push_back(model_states()[v].name);
+  for (int v : p.record_vars) r.var_names.push_back(m.states[v].name);
+  r.model = &m;
   r.attrs = run_attributes(s, threads);
 }
 
@@ -256,12 +259,11 @@ IslResult from_h5(H5Run&& run, const std::string& path) {
   r.n_cells = run.n_cells;
   r.x = std::move(run.x), r.y = std::move(run.y), r.z = std::move(run.z);
   r.edge_i = std::move(run.edge_i), r.edge_j = std::move(run.edge_j), r.edge_w = std::move(run.edge_w);
-  // Parameters in the table's order (as written), others after.
-  for (const auto& info : model_params())
-    for (auto& [name, v] : run.params)
-      if (name == info.name) r.params.emplace_back(name, std::move(v));
-  for (auto& [name, v] : run.params)
-    if (!find_param(name)) r.params.emplace_back(name, std::move(v));
+  // Parameters in the file's order (the model's table order, as written).
+  for (auto& [name, v] : run.params) r.params.emplace_back(name, std::move(v));
+  const std::string model_name = run.attr("model");
+  for (const ModelInfo* m : models())
+    if (model_name == m->name) r.model = m;
   for (auto& [k, v] : run.string_attrs) {
     if (k == "status") r.status = v;
     else if (k == "status_message") r.message = v;
@@ -292,9 +294,10 @@ std::unique_ptr<H5Writer> open_writer(const IslResult& r, const std::string& pat
   wo.n_cells = r.n_cells;
   wo.float32 = float32;
   wo.chunk_samples = chunk;
+  const ModelInfo& m = r.model ? *r.model : default_model();
   for (const auto& name : r.var_names) {
-    const auto k = find_state(name);
-    if (k) wo.vars.push_back({name, model_states()[*k].unit, model_states()[*k].description});
+    const auto k = find_state(m, name);
+    if (k) wo.vars.push_back({name, m.states[*k].unit, m.states[*k].description});
     else wo.vars.push_back({name, "", ""});
   }
   std::unique_ptr<H5Writer> w;
@@ -306,8 +309,8 @@ std::unique_ptr<H5Writer> open_writer(const IslResult& r, const std::string& pat
   w->write_positions(r.x, r.y, r.z);
   w->write_edges(r.edge_i, r.edge_j, r.edge_w);
   for (const auto& [name, values] : r.params) {
-    const auto k = find_param(name);
-    w->write_cell_param(name, k ? model_params()[*k].unit : "", k ? model_params()[*k].description : "", values);
+    const auto k = find_param(m, name);
+    w->write_cell_param(name, k ? m.params[*k].unit : "", k ? m.params[*k].description : "", values);
   }
   for (const auto& [k, v] : r.attrs) std::visit([&](const auto& x) { w->set_attr(k, x); }, v);
   return w;
@@ -360,24 +363,25 @@ struct PerCell {
   std::vector<double> values;
 };
 
-std::vector<PerCell> per_cell_arrays(py::object dict, bool params) {
+std::vector<PerCell> per_cell_arrays(py::object dict, bool params, const ModelInfo& m) {
   std::vector<PerCell> out;
   if (dict.is_none()) return out;
   if (!py::isinstance<py::dict>(dict))
     throw py::type_error(std::string(params ? "params" : "initial") + " must be a dict {name: array}");
   std::vector<std::string> names;
   if (params)
-    for (const auto& p : model_params()) names.push_back(p.name);
+    for (const auto& p : m.params) names.push_back(p.name);
   else
-    for (const auto& st : model_states()) names.push_back(st.name);
+    for (const auto& st : m.states) names.push_back(st.name);
   for (auto [k, v] : dict.cast<py::dict>()) {
     const std::string name = py::str(k).cast<std::string>();
     PerCell pc;
     pc.what = std::string(params ? "params" : "initial") + "['" + name + "']";
-    const auto idx = params ? find_param(name) : find_state(name);
+    const auto idx = params ? find_param(m, name) : find_state(m, name);
     if (!idx)
-      throw py::key_error(pc.what + ": no " + (params ? "model parameter" : "state variable") + " '" + name + "'" +
-                          did_you_mean(name, names) + " (see isletsim." + (params ? "params()" : "states()") + ")");
+      throw py::key_error(pc.what + ": model " + m.name + " has no " + (params ? "parameter" : "state variable") +
+                          " '" + name + "'" + did_you_mean(name, names) + " (see isletsim." +
+                          (params ? "params" : "states") + "('" + m.name + "'))");
     pc.index = static_cast<int>(*idx);
     auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(v);
     if (!a) {
@@ -397,7 +401,7 @@ std::vector<PerCell> per_cell_arrays(py::object dict, bool params) {
   return out;
 }
 
-void apply_per_cell(std::array<Column, bertram::kNumParams>& params, std::array<Column, bertram::kNumStates>& initial,
+void apply_per_cell(std::vector<Column>& params, std::vector<Column>& initial,
                     const std::vector<PerCell>& ps, const std::vector<PerCell>& is, std::size_t n_cells) {
   for (const auto* list : {&ps, &is})
     for (const auto& pc : *list)
@@ -480,8 +484,9 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
   } else {
     nt = env::detect_cores().cores;
   }
-  const std::vector<PerCell> per_param = per_cell_arrays(params_in, true);
-  const std::vector<PerCell> per_initial = per_cell_arrays(initial_in, false);
+  const ModelInfo& model = find_model(rc.model);
+  const std::vector<PerCell> per_param = per_cell_arrays(params_in, true, model);
+  const std::vector<PerCell> per_initial = per_cell_arrays(initial_in, false, model);
   const bool with_callback = !callback.is_none();
   if (with_callback && !PyCallable_Check(callback.ptr()))
     throw py::type_error("callback must be callable: f(t, data) with t (n,) s and data {var: (n, cells) array}");
@@ -1001,8 +1006,9 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
           "final_state",
           [](const IslResult& r) {
             py::dict d;
-            for (std::size_t k = 0; k < r.final_state.size() && k < model_states().size(); ++k)
-              d[model_states()[k].name] = py::array_t<double>(r.final_state[k].size(), r.final_state[k].data());
+            const ModelInfo& m = r.model ? *r.model : default_model();
+            for (std::size_t k = 0; k < r.final_state.size() && k < m.states.size(); ++k)
+              d[m.states[k].name] = py::array_t<double>(r.final_state[k].size(), r.final_state[k].data());
             return d;
           },
           "State of every cell at the end: {state name: (cells,) array}; empty for a loaded file.")
@@ -1143,20 +1149,40 @@ state) raises SimulationError (a RuntimeError) with .result.)doc");
 
   m.def(
       "_params",
-      [] {
+      [](const std::string& model) {
         std::vector<std::tuple<std::string, std::string, double, std::string>> v;
-        for (const auto& p : model_params()) v.emplace_back(p.name, p.unit, p.default_value, p.description);
+        for (const auto& p : find_model(model).params) v.emplace_back(p.name, p.unit, p.default_value, p.description);
         return v;
       },
-      "Model parameters: (name, unit, default, description) tuples.");
+      py::arg("model") = "bertram2007", "Model parameters: (name, unit, default, description) tuples.");
   m.def(
       "_states",
-      [] {
+      [](const std::string& model) {
         std::vector<std::tuple<std::string, std::string, double, std::string>> v;
-        for (const auto& p : model_states()) v.emplace_back(p.name, p.unit, p.initial, p.description);
+        for (const auto& p : find_model(model).states) v.emplace_back(p.name, p.unit, p.initial, p.description);
         return v;
       },
-      "State variables: (name, unit, initial, description) tuples.");
+      py::arg("model") = "bertram2007", "State variables: (name, unit, initial, description) tuples.");
+  m.def(
+      "_models",
+      [] {
+        py::list out;
+        for (const ModelInfo* x : models()) {
+          py::dict d;
+          d["name"] = x->name, d["title"] = x->title, d["citation"] = x->citation, d["doi"] = x->doi;
+          d["n_states"] = x->states.size(), d["n_params"] = x->params.size();
+          py::list cpl;
+          for (const auto& c : x->coupled)
+            cpl.append(py::make_tuple(c.key, c.state, c.unit, c.default_value, c.description));
+          d["coupling"] = cpl;
+          d["spike_state"] = x->spike_state, d["spike_threshold"] = x->spike_threshold;
+          d["calcium"] = x->calcium, d["stimulus"] = x->stimulus;
+          d["dt_ms_rk4"] = x->dt_ms_rk4, d["dt_ms_euler"] = x->dt_ms_euler;
+          out.append(d);
+        }
+        return out;
+      },
+      "The cell models: one dict each (name, title, citation, doi, coupling, ...).");
   m.def("config_keys", &config_keys, "Every accepted config key, 'section.key'.");
   m.def(
       "detect_cores", [] { return env::detect_cores().cores; },

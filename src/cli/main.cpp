@@ -132,18 +132,37 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   return 0;
 }
 
-int cmd_params(bool markdown) {
+int cmd_params(bool markdown, const std::string& model_name) {
+  const ModelInfo& m = find_model(model_name);
   if (markdown) {
     fmt::print("| name | unit | default | meaning |\n|---|---|---|---|\n");
-    for (const auto& p : model_params()) fmt::print("| {} | {} | {:g} | {} |\n", p.name, p.unit, p.default_value, p.description);
+    for (const auto& p : m.params) fmt::print("| {} | {} | {:g} | {} |\n", p.name, p.unit, p.default_value, p.description);
     fmt::print("\nState variables (initial values; set with [initial]):\n\n| name | unit | initial | meaning |\n|---|---|---|---|\n");
-    for (const auto& s : model_states()) fmt::print("| {} | {} | {:g} | {} |\n", s.name, s.unit, s.initial, s.description);
+    for (const auto& s : m.states) fmt::print("| {} | {} | {:g} | {} |\n", s.name, s.unit, s.initial, s.description);
+    fmt::print("\nCoupling ([coupling] keys):\n\n| key | unit | default | meaning |\n|---|---|---|---|\n");
+    for (const auto& c : m.coupled) fmt::print("| {} | {} | {:g} | {} |\n", c.key, c.unit, c.default_value, c.description);
     return 0;
   }
+  fmt::print("{} ({}; doi:{})\n\n", m.title, m.name, m.doi);
   fmt::print("{:<10} {:<12} {:>12}  {}\n", "name", "unit", "default", "meaning");
-  for (const auto& p : model_params()) fmt::print("{:<10} {:<12} {:>12g}  {}\n", p.name, p.unit, p.default_value, p.description);
+  for (const auto& p : m.params) fmt::print("{:<10} {:<12} {:>12g}  {}\n", p.name, p.unit, p.default_value, p.description);
   fmt::print("\nstate variables:\n");
-  for (const auto& s : model_states()) fmt::print("{:<10} {:<12} {:>12g}  {}\n", s.name, s.unit, s.initial, s.description);
+  for (const auto& s : m.states) fmt::print("{:<10} {:<12} {:>12g}  {}\n", s.name, s.unit, s.initial, s.description);
+  fmt::print("\ncoupling ([coupling] keys):\n");
+  for (const auto& c : m.coupled) fmt::print("{:<10} {:<12} {:>12g}  {}\n", c.key, c.unit, c.default_value, c.description);
+  return 0;
+}
+
+int cmd_models() {
+  for (const ModelInfo* m : models()) {
+    std::string keys;
+    for (const auto& c : m->coupled) keys += (keys.empty() ? "" : ", ") + std::string(c.key);
+    fmt::print("{:<13} {}\n{:<13} {} states, {} parameters; coupling: {}; spikes: {} crossing {:g}; calcium: {}; "
+               "default step: RK4 {:g} ms, Euler {:g} ms\n{:<13} glucose: {}\n{:<13} {}. doi:{}\n\n",
+               m->name, m->title, "", m->states.size(), m->params.size(), keys, m->spike_state, m->spike_threshold,
+               *m->calcium ? m->calcium : "none", m->dt_ms_rk4, m->dt_ms_euler, "", m->stimulus, "", m->citation,
+               m->doi);
+  }
   return 0;
 }
 
@@ -234,7 +253,7 @@ int cmd_bifurcation(const sweep::GaussOptions& g, const std::string& out, int co
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"isletsim: simulate networks of coupled pancreatic beta cells (Bertram et al. 2007)"};
+  CLI::App app{"isletsim: simulate networks of coupled pancreatic beta cells (`islet models` lists the cell models)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version());
 
@@ -253,9 +272,12 @@ int main(int argc, char** argv) {
   run->add_flag("--profile", profile, "print where the time went");
   run->add_flag("--print-config", print_config, "print the resolved config as TOML and exit");
 
-  auto* params = app.add_subcommand("params", "list the model parameters: name, unit, default, meaning");
+  auto* params = app.add_subcommand("params", "list a model's parameters, states and coupling keys");
   bool markdown = false;
+  std::string params_model = default_model().name;
   params->add_flag("--markdown", markdown, "as a Markdown table");
+  params->add_option("--model", params_model, "the model (default bertram2007; see `islet models`)");
+  auto* models_cmd = app.add_subcommand("models", "list the cell models: name, size, coupling, citation");
 
   auto* info = app.add_subcommand("info", "cores this process may use, and why");
 
@@ -333,7 +355,8 @@ int main(int argc, char** argv) {
       }
       return cmd_run(config_path, sets, output, threads, quiet, profile);
     }
-    if (*params) return cmd_params(markdown);
+    if (*params) return cmd_params(markdown, params_model);
+    if (*models_cmd) return cmd_models();
     if (*sw) return cmd_sweep(sweep_path, executor, sweep_cores, threads_per_task, shard, resume, sweep_quiet);
     if (*bif) return cmd_bifurcation(g, bif_out, bif_cores, bif_exec);
     if (*an) return cli::cmd_analyze(aa);

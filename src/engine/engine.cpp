@@ -17,11 +17,11 @@
 #include "engine/aligned.hpp"
 #include "engine/barrier.hpp"
 #include "isletsim/error.hpp"
-#include "model/kernel.hpp"
+#include "model/model_abi.hpp"
 
 namespace isletsim {
 
-using namespace bertram;
+using model_abi::Stage;
 
 std::string to_string(Integrator m) { return m == Integrator::euler ? "euler" : "rk4"; }
 
@@ -37,7 +37,7 @@ double default_dt_ms(Integrator m) { return m == Integrator::euler ? 0.1 : 0.5; 
 namespace {
 
 constexpr std::size_t kSimd = 8;    // cells per partition unit (one AVX-512 vector of doubles)
-using kernel::kBlock;  // cells per kernel call (the block scratch stays in L1)
+using model_abi::kBlock;  // cells per kernel call (the block scratch stays in L1)
 constexpr std::uint64_t kControlEvery = 1000;  // steps between stop/finite checks
 
 using Clock = std::chrono::steady_clock;
@@ -47,16 +47,23 @@ double seconds_since(Clock::time_point t0) {
 
 // The state of all cells, in blocks of kBlock cells with one row of kBlock
 // values per variable (the layout the kernel reads and writes in place):
-// cell i, variable k is at off(i) + k * kBlock.
-constexpr std::size_t kStride = kNumStates * kBlock;  // doubles per block of cells
-inline std::size_t off(std::size_t i) { return i / kBlock * kStride + i % kBlock; }
-// The cell whose variable 0 is at offset o (inverse of off).
-inline std::size_t cell_at(std::size_t o) { return o / kStride * kBlock + o % kStride; }
+// cell i, variable k is at off(i) + k * kBlock, with stride = the model's
+// states x kBlock doubles per block of cells.
+struct Layout {
+  std::size_t stride = 0;
+  std::size_t off(std::size_t i) const { return i / kBlock * stride + i % kBlock; }
+  // The cell whose variable 0 is at offset o (inverse of off).
+  std::size_t cell_at(std::size_t o) const { return o / stride * kBlock + o % stride; }
+};
 struct StateSet {
   AlignedVec<double> v;
-  void resize(std::size_t npad) { v.assign((npad + kBlock - 1) / kBlock * kStride, 0.0); }
-  double& at(std::size_t i, int k) { return v[off(i) + static_cast<std::size_t>(k) * kBlock]; }
-  double at(std::size_t i, int k) const { return v[off(i) + static_cast<std::size_t>(k) * kBlock]; }
+  Layout lay;
+  void resize(std::size_t npad, Layout l) {
+    lay = l;
+    v.assign((npad + kBlock - 1) / kBlock * lay.stride, 0.0);
+  }
+  double& at(std::size_t i, int k) { return v[lay.off(i) + static_cast<std::size_t>(k) * kBlock]; }
+  double at(std::size_t i, int k) const { return v[lay.off(i) + static_cast<std::size_t>(k) * kBlock]; }
   bool empty() const { return v.empty(); }
 };
 
@@ -189,8 +196,24 @@ std::vector<std::uint32_t> rcm_order(const Csr& g) {
 class Engine {
  public:
   Engine(const EngineProblem& p, SampleSink* sink, const RunOptions& opt)
-      : p_(p), sink_(sink), opt_(opt), writer_(sink) {
+      : p_(p), m_(p.the_model()), sink_(sink), opt_(opt), writer_(sink) {
     n_ = p.n_cells;
+    S_ = m_.states.size(), P_ = m_.params.size(), D_ = m_.kernel->n_derived, C_ = m_.coupled.size();
+    lay_.stride = S_ * kBlock;
+    fns_ = m_.kernel->table(model_abi::active_isa());
+    per_cell_.resize(P_);
+    dper_cell_.resize(D_);
+    uniform_.assign(P_ + D_ + C_, 0.0);
+    // Coupled variables: the state rows read, the input rows written, and
+    // the coefficient (see gather).
+    for (std::size_t c = 0; c < C_ && c < kMaxCoupled; ++c) {
+      const CoupledVarInfo& cv = m_.coupled[c];
+      const double g = c < p.coupling.size() ? p.coupling[c] : 0.0;
+      var_row_[c] = static_cast<std::size_t>(*find_state(m_, cv.state)) * kBlock;
+      out_row_[c] = P_ + D_ + c;
+      coef_[c] = cv.form == CouplingForm::current ? -g : cv.factor * g;
+      on_[c] = g != 0;
+    }
     npad_ = (n_ + kSimd - 1) / kSimd * kSimd;
     if (npad_ == 0) npad_ = kSimd;
     // Cells are stored in an internal order (see rcm_order); everything the
@@ -213,56 +236,63 @@ class Engine {
     for (std::size_t i = 0; i < n_; ++i) internal_[perm_[i]] = static_cast<std::uint32_t>(i);
     // Original id whose values internal slot i holds (padding repeats the last cell).
     const auto src = [&](std::size_t i) { return perm_[std::min(i, n_ - 1)]; };
-    for (int k = 0; k < kNumParams; ++k) {
+    for (std::size_t k = 0; k < P_; ++k) {
       const Column& col = p.params[k];
       if (col.per_cell()) {
         per_cell_[k].assign(npad_ + kBlock, 0.0);  // + kBlock: load_block copies whole rows
         for (std::size_t i = 0; i < npad_; ++i) per_cell_[k][i] = col.values[src(i)];
       } else {
-        uniform_[kernel::kRowParam + k] = col.uniform;
+        uniform_[k] = col.uniform;
       }
     }
     // Derived parameters: per cell where they vary, else one broadcast value.
-    {
-      constexpr int ND = kernel::derived::kNumDerived;
-      std::vector<double> pc(kNumParams), d(ND);
-      std::array<std::vector<double>, ND> values;
-      for (auto& v : values) v.resize(npad_);
+    if (D_ > 0) {
+      std::vector<double> pc(P_), d(D_);
+      std::vector<std::vector<double>> values(D_, std::vector<double>(npad_));
       for (std::size_t i = 0; i < npad_; ++i) {
-        for (int k = 0; k < kNumParams; ++k) pc[k] = p.params[k].at(src(i));
-        kernel::derive(pc.data(), d.data());
-        for (int k = 0; k < ND; ++k) values[k][i] = d[k];
+        for (std::size_t k = 0; k < P_; ++k) pc[k] = p.params[k].at(src(i));
+        m_.kernel->derive(pc.data(), d.data());
+        for (std::size_t k = 0; k < D_; ++k) values[k][i] = d[k];
       }
-      for (int k = 0; k < ND; ++k) {
+      for (std::size_t k = 0; k < D_; ++k) {
         const bool uniform = std::all_of(values[k].begin(), values[k].end(), [&](double x) { return x == values[k][0]; });
         if (uniform) {
-          uniform_[kernel::kRowDerived + k] = values[k][0];
+          uniform_[P_ + k] = values[k][0];
         } else {
           dper_cell_[k].assign(npad_ + kBlock, 0.0);  // + kBlock: see per_cell_
           std::copy(values[k].begin(), values[k].end(), dper_cell_[k].begin());
         }
       }
     }
-    // p6 == p10 and p7 == p11 in every cell: one exp fewer in the kernel.
-    shared_resp_ = true;
-    for (std::size_t i = 0; i < n_ && shared_resp_; ++i)
-      shared_resp_ = p.params[Param::p6].at(i) == p.params[Param::p10].at(i) &&
-                     p.params[Param::p7].at(i) == p.params[Param::p11].at(i);
-    for (int k = 0; k < kNumParams; ++k)
+    // The kernel variant every cell allows (e.g. one exp fewer), else 0.
+    if (m_.kernel->variant) {
+      std::vector<double> pc(P_);
+      for (std::size_t i = 0; i < n_; ++i) {
+        for (std::size_t k = 0; k < P_; ++k) pc[k] = p.params[k].at(i);
+        const int v = m_.kernel->variant(pc.data());
+        if (i == 0) variant_ = v;
+        if (v != variant_) {
+          variant_ = 0;
+          break;
+        }
+      }
+      if (variant_ < 0 || variant_ >= model_abi::kMaxVariants) variant_ = 0;
+    }
+    for (std::size_t k = 0; k < P_; ++k)
       if (!per_cell_[k].empty()) het_params_.push_back(k);
-    for (int k = 0; k < kernel::derived::kNumDerived; ++k)
+    for (std::size_t k = 0; k < D_; ++k)
       if (!dper_cell_[k].empty()) het_derived_.push_back(k);
     build_ell();
     gather_ = pick_gather();
-    y_.resize(npad_);
-    for (int k = 0; k < kNumStates; ++k) {
+    y_.resize(npad_, lay_);
+    for (std::size_t k = 0; k < S_; ++k) {
       const Column& col = p.initial[k];
-      for (std::size_t i = 0; i < npad_; ++i) y_.at(i, k) = col.at(src(i));
+      for (std::size_t i = 0; i < npad_; ++i) y_.at(i, static_cast<int>(k)) = col.at(src(i));
     }
-    a_.resize(npad_);
+    a_.resize(npad_, lay_);
     if (p.integrator == Integrator::rk4) {
-      b_.resize(npad_);
-      acc_.resize(npad_);
+      b_.resize(npad_, lay_);
+      acc_.resize(npad_, lay_);
     }
     const std::size_t nv = p.record_vars.size();
     recording_ = sink && nv > 0;
@@ -315,10 +345,10 @@ class Engine {
       pr.recording += t.recording;
       pr.sync += t.sync;
     }
-    result_.final_state.resize(kNumStates);
-    for (int k = 0; k < kNumStates; ++k) {
+    result_.final_state.resize(S_);
+    for (std::size_t k = 0; k < S_; ++k) {
       result_.final_state[k].resize(n_);
-      for (std::size_t i = 0; i < n_; ++i) result_.final_state[k][perm_[i]] = final_->at(i, k);
+      for (std::size_t i = 0; i < n_; ++i) result_.final_state[k][perm_[i]] = final_->at(i, static_cast<int>(k));
     }
     return result_;
   }
@@ -349,15 +379,17 @@ class Engine {
   // rows zero unless that coupling is on).
   struct Scratch {
     AlignedVec<double> in;
-    explicit Scratch(const std::array<double, kernel::kRows>& uniform) : in(kernel::kRows * kBlock) {
-      for (std::size_t r = 0; r < kernel::kRows; ++r) std::fill_n(in.data() + r * kBlock, kBlock, uniform[r]);
+    explicit Scratch(const std::vector<double>& uniform) : in(uniform.size() * kBlock) {
+      for (std::size_t r = 0; r < uniform.size(); ++r) std::fill_n(in.data() + r * kBlock, kBlock, uniform[r]);
     }
     double* row(std::size_t r) { return in.data() + r * kBlock; }
   };
 
   // Gap-junction terms for cells [lo, lo+m) of the coupled variables in
-  // Mask (bit 0 V, 1 c, 2 G6P, 3 ADPm), into their scratch rows:
-  // coef * sum_k w_k (x[col_k] - x[i]) (x[i] - x[col_k] for V: Igj).
+  // Mask (bit c: the model's coupled variable c), into their input rows:
+  // coef * sum_k w_k (x[col_k] - x[i]), with coef = factor g for a diffusion
+  // and -g for a current, g sum_k w_k (x[i] - x[col_k]) (negation is exact:
+  // the same bits either way).
   // The neighbours are stored as a sliced ELLPACK matrix: per slice of kSimd
   // cells a fixed width (the slice's largest degree), lane-interleaved, so
   // the sum runs over kSimd cells at once with no branches. All coupled
@@ -378,12 +410,9 @@ class Engine {
   }
   template <unsigned Mask>
   void gather(const double* __restrict x, std::size_t lo, std::size_t m, Scratch& sc) const {
-    static constexpr std::size_t kVarRow[4] = {State::V * kBlock, State::c * kBlock, State::G6P * kBlock,
-                                               State::ADPm * kBlock};
-    static constexpr std::size_t kOutRow[4] = {kernel::kRowIgj, kernel::kRowJc, kernel::kRowJg6p,
-                                               kernel::kRowJadpm};
-    const Coupling& cp = p_.coupling;
-    const double coef[4] = {cp.gV, cp.gc, 0.3 * cp.gG6P, cp.gADP};
+    const std::size_t* kVarRow = var_row_;
+    const std::size_t* kOutRow = out_row_;
+    const double* coef = coef_;
     // f(integral_constant<v>) for each coupled variable v.
     const auto each = [](auto&& f) {
       [&]<std::size_t... v>(std::index_sequence<v...>) {
@@ -395,7 +424,7 @@ class Engine {
       const std::int32_t* __restrict col = ell_col_.data() + ell_ptr_[slice];
       const double* __restrict w = ell_w_.data() + ell_ptr_[slice];
       const std::size_t width = (ell_ptr_[slice + 1] - ell_ptr_[slice]) / kSimd;
-      const std::size_t own = off(base);  // kSimd divides kBlock: 8 contiguous cells
+      const std::size_t own = lay_.off(base);  // kSimd divides kBlock: 8 contiguous cells
       V8 xi[4], acc[4];
       each([&](auto v) {
         xi[v] = load8(x + kVarRow[v] + own);
@@ -408,7 +437,7 @@ class Engine {
           const double* xv = x + kVarRow[v];
           V8 xn;
           for (std::size_t l = 0; l < kSimd; ++l) xn[l] = xv[ck[l]];
-          const V8 d = v == 0 ? xi[v] - xn : xn - xi[v];
+          const V8 d = xn - xi[v];
           acc[v] = acc[v] + wk * d;
         });
       }
@@ -430,13 +459,14 @@ class Engine {
     return mask ? table[mask] : nullptr;
   }
   unsigned coupling_mask() const {
-    const Coupling& c = p_.coupling;
-    return (c.gV != 0 ? 1u : 0u) | (c.gc != 0 ? 2u : 0u) | (c.gG6P != 0 ? 4u : 0u) | (c.gADP != 0 ? 8u : 0u);
+    unsigned mask = 0;
+    for (std::size_t c = 0; c < kMaxCoupled; ++c) mask |= on_[c] ? 1u << c : 0u;
+    return mask;
   }
 
   void build_ell() {
     const Csr& g = p_.graph;
-    if ((npad_ + kBlock) / kBlock * kStride > static_cast<std::size_t>(INT32_MAX))
+    if ((npad_ + kBlock) / kBlock * lay_.stride > static_cast<std::size_t>(INT32_MAX))
       throw InputError(fmt::format("{} cells: more than this engine's 32-bit neighbour offsets can address", n_));
     const std::size_t slices = npad_ / kSimd;
     ell_ptr_.assign(slices + 1, 0);
@@ -458,7 +488,7 @@ class Engine {
         const std::uint64_t b = i < n_ ? g.row_ptr[r] : 0, deg = i < n_ ? g.row_ptr[r + 1] - b : 0;
         for (std::size_t k = 0; k < width; ++k) {
           const std::size_t e = ell_ptr_[sl] + k * kSimd + l;
-          ell_col_[e] = static_cast<std::int32_t>(off(k < deg ? internal_[g.col[b + k]] : i));
+          ell_col_[e] = static_cast<std::int32_t>(lay_.off(k < deg ? internal_[g.col[b + k]] : i));
           ell_w_[e] = k < deg ? g.w[b + k] : 0.0;
         }
       }
@@ -477,8 +507,8 @@ class Engine {
     const auto copy = [](const double* __restrict from, double* __restrict to) {
       std::memcpy(to, from, kBlock * sizeof(double));
     };
-    for (int k : het_params_) copy(per_cell_[k].data() + lo, sc.row(kernel::kRowParam + k));
-    for (int k : het_derived_) copy(dper_cell_[k].data() + lo, sc.row(kernel::kRowDerived + k));
+    for (std::size_t k : het_params_) copy(per_cell_[k].data() + lo, sc.row(k));
+    for (std::size_t k : het_derived_) copy(dper_cell_[k].data() + lo, sc.row(P_ + k));
     tm.lap(pt.kernel);
     if (gather_) (this->*gather_)(in.v.data(), lo, m, sc);
     tm.lap(pt.coupling);
@@ -489,7 +519,7 @@ class Engine {
   // segment by segment, combined by the kernel as `mode` says into the
   // blocks of `base` (the step's start state), `out` and acc_.
   template <bool Prof, class OnBoundary>
-  void stage(kernel::Stage mode, const StateSet& in, StateSet* base, StateSet* out, double h, double w,
+  void stage(Stage mode, const StateSet& in, StateSet* base, StateSet* out, double h, double w,
              const Part& part, double gkf, Scratch& sc, PhaseTimes& pt, OnBoundary&& boundary_done) {
     Timer<Prof> tm;
     const auto& segs = part.segs;
@@ -501,15 +531,15 @@ class Engine {
       }
       if (si == segs.size()) break;
       const auto [b, e] = segs[si];  // within one kernel block
-      const std::size_t m = e - b, o = off(b);
+      const std::size_t m = e - b, o = lay_.off(b);
       load_block<Prof>(in, b, m, sc, pt, tm);
-      kernel::StageArgs<double> a;
+      model_abi::StageArgs<double> a;
       a.y = base ? base->v.data() + o : nullptr;
       a.out = out ? out->v.data() + o : nullptr;
       a.acc = acc_.empty() ? nullptr : acc_.v.data() + o;
       a.h = h;
       a.w = w;
-      kernel::stage(mode, shared_resp_, m, in.v.data() + o, sc.in.data(), gkf, a);
+      fns_[variant_][static_cast<int>(mode)](m, in.v.data() + o, sc.in.data(), gkf, a);
       tm.lap(pt.kernel);
     }
   }
@@ -551,7 +581,7 @@ class Engine {
       for (std::size_t sl = 0; sl < slices; ++sl) {
         const unsigned a = owner(sl * kSimd);
         for (std::uint64_t e = ell_ptr_[sl]; e < ell_ptr_[sl + 1]; ++e) {
-          const std::size_t to = cell_at(static_cast<std::size_t>(ell_col_[e]));
+          const std::size_t to = lay_.cell_at(static_cast<std::size_t>(ell_col_[e]));
           const unsigned b = owner(to);
           if (a == b || (a != t && b != t)) continue;
           linked[a == t ? b : a] = 1;
@@ -648,11 +678,16 @@ class Engine {
       tm.lap(pt.sync);
     };
     const auto arrive = [&] { nsync_.arrive(tid, ++phase); };
-    const auto gk = [&](double t) { return p_.glucose.jgk_factor(t * 1e-3); };
+    // The model's stimulus from the glucose protocol (Bertram 2007: the
+    // glucokinase factor).
+    const auto gk = [&](double t) {
+      if (p_.glucose.fixed_jgk) return m_.stimulus_without_glucose;
+      return m_.stimulus_of_glucose ? m_.stimulus_of_glucose(p_.glucose.glucose_mM(t * 1e-3)) : 0.0;
+    };
     if (p_.integrator == Integrator::euler) {
       // y(t+dt) = y + dt f(y), written to the other buffer, then swapped.
       wait();
-      stage<Prof>(kernel::Stage::euler, *view.cur, view.cur, view.nxt, dt, 0.0, part, gk(t_ms), sc, pt, arrive);
+      stage<Prof>(Stage::euler, *view.cur, view.cur, view.nxt, dt, 0.0, part, gk(t_ms), sc, pt, arrive);
       std::swap(view.cur, view.nxt);
     } else {
       // Classical RK4; stage inputs alternate between buffers a and b so a
@@ -660,7 +695,6 @@ class Engine {
       // acc = k1 + 2 k2 + 2 k3; stage input = y + h k; y += dt/6 (acc + k4).
       StateSet& y = *view.cur;
       const double h2 = 0.5 * dt, h6 = dt / 6.0;
-      using kernel::Stage;
       wait();
       stage<Prof>(Stage::rk_first, y, &y, &a_, h2, 0.0, part, gk(t_ms), sc, pt, arrive);
       wait();
@@ -676,7 +710,7 @@ class Engine {
   void check_finite(const StateSet& y, std::size_t lo, std::size_t hi, ThreadFlags& f) const {
     f = {};
     const std::size_t end = std::min(hi, n_);
-    for (int k = 0; k < kNumStates; ++k) {
+    for (int k = 0; k < static_cast<int>(S_); ++k) {
       for (std::size_t i = lo; i < end; ++i) {
         const double x = y.at(i, k);
         if (!std::isfinite(x) && perm_[i] < f.bad_cell) {
@@ -775,7 +809,7 @@ class Engine {
               result_.message = fmt::format(
                   "the simulation blew up: cell {} variable {} = {} at t = {:.4f} s (step {}); "
                   "data up to the last finite sample is kept",
-                  which->bad_cell, model_states()[which->bad_var].name, which->bad_value, t_s, s);
+                  which->bad_cell, m_.states[which->bad_var].name, which->bad_value, t_s, s);
             } else {
               result_.status = RunResult::Status::interrupted;
               result_.message = fmt::format("interrupted at t = {:.4f} s (step {} of {})", t_s, s, N);
@@ -836,15 +870,24 @@ class Engine {
     }
   }
 
+  static constexpr std::size_t kMaxCoupled = 4;  // coupled variables a model may have
+
   const EngineProblem& p_;
+  const ModelInfo& m_;
   SampleSink* sink_;
   const RunOptions& opt_;
   std::size_t n_ = 0, npad_ = 0;
-  std::array<AlignedVec<double>, kNumParams> per_cell_;  // empty = uniform
-  std::array<AlignedVec<double>, kernel::derived::kNumDerived> dper_cell_;
-  std::array<double, kernel::kRows> uniform_{};  // uniform values by kernel row
-  std::vector<int> het_params_, het_derived_;     // the per-cell ones
-  bool shared_resp_ = false;  // see kernel::rhs_body_t
+  std::size_t S_ = 0, P_ = 0, D_ = 0, C_ = 0;  // the model's states, parameters, derived, coupled
+  Layout lay_;
+  model_abi::StageTable fns_{};
+  int variant_ = 0;  // the kernel variant (model_abi::Kernel::variant)
+  std::size_t var_row_[kMaxCoupled] = {}, out_row_[kMaxCoupled] = {};  // coupled: state row, input row
+  double coef_[kMaxCoupled] = {};
+  bool on_[kMaxCoupled] = {};
+  std::vector<AlignedVec<double>> per_cell_;  // per parameter; empty = uniform
+  std::vector<AlignedVec<double>> dper_cell_;
+  std::vector<double> uniform_;  // uniform values by input row
+  std::vector<std::size_t> het_params_, het_derived_;  // the per-cell ones
   GatherFn gather_ = nullptr;  // the gather for the couplings that are on (none: nullptr)
   std::vector<std::uint32_t> perm_;      // internal index -> original cell id
   std::vector<std::uint32_t> internal_;  // original cell id -> internal index
@@ -868,6 +911,14 @@ class Engine {
 
 }  // namespace
 
+EngineProblem EngineProblem::defaults(const ModelInfo& m) {
+  EngineProblem p;
+  p.model = &m;
+  for (const auto& x : m.params) p.params.push_back({x.default_value, {}});
+  for (const auto& x : m.states) p.initial.push_back({x.initial, {}});
+  return p;
+}
+
 void check_problem(const EngineProblem& p) {
   if (p.n_cells == 0) throw InputError("the network has no cells");
   if (!(p.dt_ms > 0) || !std::isfinite(p.dt_ms))
@@ -883,10 +934,25 @@ void check_problem(const EngineProblem& p) {
       if (!std::isfinite(c.values[i]))
         throw InputError(fmt::format("{} '{}' of cell {} is not finite ({})", what, name, i, c.values[i]));
   };
-  for (int k = 0; k < kNumParams; ++k) check_col(p.params[k], "parameter", model_params()[k].name);
-  for (int k = 0; k < kNumStates; ++k) check_col(p.initial[k], "initial state", model_states()[k].name);
+  const ModelInfo& m = p.the_model();
+  if (p.params.size() != m.params.size() || p.initial.size() != m.states.size())
+    throw InputError(fmt::format("model {}: {} parameter and {} initial-state columns, expected {} and {}", m.name,
+                                 p.params.size(), p.initial.size(), m.params.size(), m.states.size()));
+  if (p.coupling.size() > m.coupled.size())
+    throw InputError(fmt::format("model {}: {} coupling coefficients, it has {} coupled variable(s)", m.name,
+                                 p.coupling.size(), m.coupled.size()));
+  if (m.coupled.size() > 4)
+    throw InputError(fmt::format("model {}: {} coupled variables; the engine couples at most 4", m.name,
+                                 m.coupled.size()));
+  for (std::size_t k = 0; k < p.params.size(); ++k) check_col(p.params[k], "parameter", m.params[k].name);
+  for (std::size_t k = 0; k < p.initial.size(); ++k) check_col(p.initial[k], "initial state", m.states[k].name);
   for (int v : p.record_vars)
-    if (v < 0 || v >= kNumStates) throw InputError(fmt::format("record variable index {} out of range", v));
+    if (v < 0 || v >= static_cast<int>(m.states.size()))
+      throw InputError(fmt::format("record variable index {} out of range", v));
+  if (p.glucose.fixed_jgk && std::isnan(m.stimulus_without_glucose))
+    throw InputError(fmt::format("glucose.mode = \"fixed_jgk\" (no glucose protocol) is not available for model {}, "
+                                 "which takes glucose from the protocol ({}); use mode = \"constant\"",
+                                 m.name, m.stimulus));
 }
 
 RunResult run_engine(const EngineProblem& p, SampleSink* sink, const RunOptions& opt) {

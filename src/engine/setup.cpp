@@ -25,7 +25,8 @@ std::vector<std::pair<std::string, RunAttr>> run_attributes(const RunSetup& s, u
   const RunConfig& c = s.config;
   return {{"program", std::string("isletsim")},
           {"version", version()},
-          {"model", std::string("Bertram et al. 2007 (shared/spec/bertram2007.md)")},
+          {"model", std::string(s.problem.the_model().name)},
+          {"model_citation", std::string(s.problem.the_model().citation) + ". doi:" + s.problem.the_model().doi},
           {"config", to_toml(c)},
           {"seed", static_cast<std::int64_t>(c.seed)},
           {"integrator", c.integrator},
@@ -66,7 +67,7 @@ std::string resolve(const RunConfig& c, const std::string& p) {
 Network make_network(const RunConfig& c) {
   if (c.network == "lattice") return make_lattice(c.nx, c.ny, c.nz, c.spacing_um);
   if (c.network == "csv")
-    return load_network_csv(resolve(c, c.cells_csv), resolve(c, c.edges_csv), model_param_names());
+    return load_network_csv(resolve(c, c.cells_csv), resolve(c, c.edges_csv), param_names(find_model(c.model)));
   SphereOptions o;
   o.n_cells = c.n_cells;
   o.seed = c.seed;
@@ -98,24 +99,29 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
     for (std::size_t e = 0; e < net.n_edges(); ++e) net.edge_w[e] *= 0.5 * (g[net.edge_i[e]] + g[net.edge_j[e]]);
   }
 
+  const ModelInfo& model = find_model(cfg.model);
   EngineProblem& p = s.problem;
+  p = EngineProblem::defaults(model);
   p.n_cells = n;
   p.graph = build_csr(net);
-  p.coupling = {cfg.gV, cfg.gc, cfg.gG6P, cfg.gADP};
+  for (const auto& cv : model.coupled) p.coupling.push_back(cfg.coupling_value(cv.key));
 
   // Parameters: default, global override, per-cell column from cells.csv,
   // then the heterogeneity factor.
-  const auto params = model_params();
-  for (int k = 0; k < bertram::kNumParams; ++k) p.params[k].uniform = params[k].default_value;
-  for (const auto& [name, v] : cfg.params) p.params[*find_param(name)].uniform = v;
+  for (const auto& [name, v] : cfg.params) p.params[*find_param(model, name)].uniform = v;
   for (const auto& [name, values] : net.cell_params) {
-    const auto k = find_param(name);
-    if (!k) throw InputError("cells file: unknown parameter column '" + name + "'");
+    const auto k = find_param(model, name);
+    if (!k) {
+      const auto others = models_with_param(name);
+      throw InputError("cells file: column '" + name + "' is not a parameter of model " + model.name +
+                       (others.empty() ? std::string() : " (it is one of " + others.front() + ")") +
+                       did_you_mean(name, param_names(model)));
+    }
     p.params[*k].values = values;
   }
   for (const auto& [name, d] : cfg.heterogeneity) {
     if (d.cv <= 0) continue;
-    const int k = *find_param(name);
+    const int k = *find_param(model, name);
     Column& col = p.params[k];
     std::vector<double> v(n);
     for (std::size_t i = 0; i < n; ++i)
@@ -123,16 +129,14 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
                                      static_cast<std::uint32_t>(k));
     col.values = std::move(v);
   }
-  const auto states = model_states();
-  for (int k = 0; k < bertram::kNumStates; ++k) p.initial[k].uniform = states[k].initial;
-  for (const auto& [name, v] : cfg.initial) p.initial[*find_state(name)].uniform = v;
+  for (const auto& [name, v] : cfg.initial) p.initial[*find_state(model, name)].uniform = v;
 
   p.glucose = cfg.glucose();
   p.integrator = integrator_from_string(cfg.integrator);
   p.dt_ms = cfg.dt_ms;
   p.n_steps = static_cast<std::uint64_t>(std::llround(cfg.duration_s * 1e3 / cfg.dt_ms));
   p.record_every = static_cast<std::uint64_t>(std::llround(cfg.record_interval_ms / cfg.dt_ms));
-  for (const auto& v : cfg.record_vars) p.record_vars.push_back(*find_state(v));
+  for (const auto& v : cfg.record_vars) p.record_vars.push_back(*find_state(model, v));
   p.record_block = record_block_for(n, p.record_vars.size());
   check_problem(p);
   return s;
@@ -156,15 +160,16 @@ RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptio
   wo.n_cells = p.n_cells;
   wo.float32 = c.record_dtype == "float32";
   wo.chunk_samples = p.record_block;
+  const ModelInfo& model = p.the_model();
   for (int v : p.record_vars) {
-    const auto& st = model_states()[v];
+    const auto& st = model.states[v];
     wo.vars.push_back({st.name, st.unit, st.description});
   }
   H5Writer w(wo);
   w.write_positions(s.network.x, s.network.y, s.network.z);
   w.write_edges(s.network.edge_i, s.network.edge_j, s.network.edge_w);
-  for (int k = 0; k < bertram::kNumParams; ++k) {
-    const auto& info = model_params()[k];
+  for (std::size_t k = 0; k < model.params.size(); ++k) {
+    const auto& info = model.params[k];
     std::vector<double> v(p.n_cells);
     for (std::size_t i = 0; i < p.n_cells; ++i) v[i] = p.params[k].at(i);
     w.write_cell_param(info.name, info.unit, info.description, v);

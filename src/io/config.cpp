@@ -36,18 +36,37 @@ GlucoseProtocol RunConfig::glucose() const {
   return g;
 }
 
+namespace {
+// A config of model `name` with that model's defaults (heterogeneity,
+// recorded variables).
+void set_model(RunConfig& c, const ModelInfo& m) {
+  c.model = m.name;
+  c.heterogeneity.clear();
+  for (const auto& h : m.default_heterogeneity) c.heterogeneity.push_back({h.param, {h.dist, h.cv}});
+  c.record_vars.clear();
+  if (*m.calcium) c.record_vars.emplace_back(m.calcium);
+  c.record_vars.emplace_back(m.spike_state);
+}
+}  // namespace
+
 RunConfig default_config() {
   RunConfig c;
-  // ~10% CV on channel conductances and total ATP, ~25% on glucokinase
-  // (field notes: "Heterogeneity").
-  for (const char* p : {"gKATP", "gKCa", "gCa", "gK", "atot"}) c.heterogeneity.push_back({p, {"normal", 0.1}});
-  c.heterogeneity.push_back({"JGK", {"normal", 0.25}});
+  set_model(c, default_model());
   return c;
+}
+
+double RunConfig::coupling_value(const std::string& key) const {
+  for (const auto& [k, v] : coupling)
+    if (k == key) return v;
+  const ModelInfo& m = find_model(model);
+  const auto i = find_coupled(m, key);
+  if (!i) throw InputError("model " + model + " has no coupling coefficient '" + key + "'");
+  return m.coupled[*i].default_value;
 }
 
 namespace {
 
-const std::vector<std::string> kSections = {"sim", "network", "coupling", "params",
+const std::vector<std::string> kSections = {"model", "sim", "network", "coupling", "params",
                                             "heterogeneity", "initial", "glucose", "record", "analysis"};
 
 std::string where(const std::string& origin, const toml::node& n) {
@@ -74,6 +93,18 @@ class Reader {
   Reader(std::string origin, RunConfig& cfg) : origin_(std::move(origin)), cfg_(cfg) {}
 
   void read(const toml::table& root) {
+    // The model first: the names [coupling], [params], [initial] and
+    // [heterogeneity] accept are its names.
+    if (const auto* mt = root.get("model"); mt && mt->is_table())
+      if (const auto* name = mt->as_table()->get("name")) {
+        const std::string n = string(*name, "model.name");
+        try {
+          set_model(cfg_, find_model(n));
+        } catch (const InputError& e) {
+          fail(*name, "model.name", e.what());
+        }
+      }
+    model_ = &find_model(cfg_.model);
     for (auto&& [k, v] : root) {
       const std::string name(k.str());
       const auto* t = v.as_table();
@@ -167,7 +198,10 @@ class Reader {
 
   void section(const std::string& sec, const toml::table& t) {
     RunConfig& c = cfg_;
-    if (sec == "sim") {
+    const ModelInfo& m = *model_;
+    if (sec == "model") {
+      keys(sec, t, {{"name", [&](auto&, auto&) {}}});  // read first (see read)
+    } else if (sec == "sim") {
       keys(sec, t,
            {{"duration_s", [&](auto& v, auto& k) { c.duration_s = positive(v, k); }},
             {"integrator", [&](auto& v, auto& k) { c.integrator = choice(v, k, {"rk4", "euler"}); }},
@@ -193,22 +227,40 @@ class Reader {
             {"cells", [&](auto& v, auto& k) { c.cells_csv = string(v, k); }},
             {"edges", [&](auto& v, auto& k) { c.edges_csv = string(v, k); }}});
     } else if (sec == "coupling") {
-      keys(sec, t,
-           {{"gV", [&](auto& v, auto& k) { c.gV = non_negative(v, k); }},
-            {"gc", [&](auto& v, auto& k) { c.gc = non_negative(v, k); }},
-            {"gG6P", [&](auto& v, auto& k) { c.gG6P = non_negative(v, k); }},
-            {"gADP", [&](auto& v, auto& k) { c.gADP = non_negative(v, k); }},
-            {"weights", [&](auto& v, auto& k) { c.weights = choice(v, k, {"network", "per_cell"}); }},
-            {"cell_conductance", [&](auto& v, auto& k) { c.cell_conductance = distribution(v, k); }}});
+      std::map<std::string, Setter> setters{
+          {"weights", [&](auto& v, auto& k) { c.weights = choice(v, k, {"network", "per_cell"}); }},
+          {"cell_conductance", [&](auto& v, auto& k) { c.cell_conductance = distribution(v, k); }}};
+      for (const auto& cv : m.coupled) {
+        const std::string key = cv.key;
+        setters[key] = [&, key](auto& v, auto& k) { set(c.coupling, key, non_negative(v, k)); };
+      }
+      for (auto&& [k, v] : t) {  // a key of another model: say which
+        const std::string name(k.str());
+        if (setters.count(name)) continue;
+        const auto others = models_with_coupling_key(name);
+        if (!others.empty())
+          fail(v, "coupling." + name,
+               fmt::format("model {} has no coupling '{}' ({} has it; {} couples {})", m.name, name, join(others),
+                           m.name, join(coupled_keys(m))));
+      }
+      keys(sec, t, setters);
     } else if (sec == "params" || sec == "initial" || sec == "heterogeneity") {
       const bool is_state = sec == "initial";
-      const auto names = is_state ? model_state_names() : model_param_names();
+      const auto names = is_state ? state_names(m) : param_names(m);
       for (auto&& [k, v] : t) {
         const std::string name(k.str()), full = sec + "." + name;
-        if ((is_state ? find_state(name) : find_param(name)) == std::nullopt)
+        if ((is_state ? find_state(m, name) : find_param(m, name)) == std::nullopt) {
+          std::string other;
+          if (!is_state)
+            if (const auto o = models_with_param(name); !o.empty())
+              other = fmt::format(" ('{}' is a parameter of {}, not of {}: set model.name to use it)", name,
+                                  join(o), m.name);
           fail(v, full,
-               std::string("unknown model ") + (is_state ? "state variable" : "parameter") + did_you_mean(name, names) +
-                   (is_state ? "; states are " + join(names) : "; `islet params` lists them"));
+               std::string("unknown model ") + (is_state ? "state variable" : "parameter") + other +
+                   did_you_mean(name, names) +
+                   (is_state ? "; states of " + std::string(m.name) + " are " + join(names)
+                             : "; `islet params --model " + std::string(m.name) + "` lists them"));
+        }
         if (sec == "heterogeneity")
           set(c.heterogeneity, name, distribution(v, full));
         else
@@ -331,10 +383,10 @@ class Reader {
     const auto* a = n.as_array();
     if (!a) fail(n, key, std::string("expected an array of state names, got ") + type_name(n));
     std::vector<std::string> out;
-    const auto names = model_state_names();
+    const auto names = state_names(*model_);
     for (std::size_t i = 0; i < a->size(); ++i) {
       const std::string s = string((*a)[i], fmt::format("{}[{}]", key, i));
-      if (!find_state(s))
+      if (!find_state(*model_, s))
         fail((*a)[i], fmt::format("{}[{}]", key, i),
              "unknown state variable '" + s + "'" + did_you_mean(s, names) + "; states are " + join(names));
       out.push_back(s);
@@ -371,6 +423,7 @@ class Reader {
 
   std::string origin_;
   RunConfig& cfg_;
+  const ModelInfo* model_ = nullptr;
 
  public:
   std::vector<std::pair<std::string, std::string>> overrides_;  // (section.key, the --set text)
@@ -428,8 +481,11 @@ RunConfig parse_config(const std::string& text, const std::string& origin, const
   Reader r(origin, c);
   for (const auto& s : sets) r.overrides_.emplace_back(s.substr(0, s.find('=')), s);
   r.read(root);
-  // A file that picks an integrator but no step gets that integrator's default step.
-  if (r.integrator_given_ && !r.dt_given_) c.dt_ms = default_dt_ms(integrator_from_string(c.integrator));
+  // No step given: the model's default step for the integrator.
+  if (!r.dt_given_) {
+    const ModelInfo& m = find_model(c.model);
+    c.dt_ms = integrator_from_string(c.integrator) == Integrator::euler ? m.dt_ms_euler : m.dt_ms_rk4;
+  }
   check_consistency(c, origin);
   return c;
 }
@@ -463,6 +519,11 @@ std::string to_toml(const RunConfig& c) {
     net.insert("cells", c.cells_csv);
     net.insert("edges", c.edges_csv);
   }
+  const ModelInfo& model = find_model(c.model);
+  toml::table coupling;
+  for (const auto& cv : model.coupled) coupling.insert(cv.key, c.coupling_value(cv.key));
+  coupling.insert("weights", c.weights);
+  coupling.insert("cell_conductance", dist(c.cell_conductance));
   toml::table params, het, init;
   for (const auto& [n, v] : c.params) params.insert(n, v);
   for (const auto& [n, d] : c.heterogeneity) het.insert(n, dist(d));
@@ -473,11 +534,11 @@ std::string to_toml(const RunConfig& c) {
   toml::array vars;
   for (const auto& v : c.record_vars) vars.push_back(v);
   toml::table root{
+      {"model", toml::table{{"name", c.model}}},
       {"sim", toml::table{{"duration_s", c.duration_s}, {"integrator", c.integrator}, {"dt_ms", c.dt_ms},
                           {"seed", static_cast<std::int64_t>(c.seed)}}},
       {"network", net},
-      {"coupling", toml::table{{"gV", c.gV}, {"gc", c.gc}, {"gG6P", c.gG6P}, {"gADP", c.gADP},
-                               {"weights", c.weights}, {"cell_conductance", dist(c.cell_conductance)}}},
+      {"coupling", coupling},
       {"params", params},
       {"heterogeneity", het},
       {"initial", init},
@@ -540,13 +601,20 @@ std::string analysis_to_toml(const analysis::Options& o) {
 }
 
 std::vector<std::string> config_keys() {
-  return {"sim.duration_s", "sim.integrator", "sim.dt_ms", "sim.seed", "network.kind", "network.n_cells",
-          "network.cell_diameter_um", "network.contact_factor", "network.oversample", "network.nx", "network.ny",
-          "network.nz", "network.spacing_um", "network.cells", "network.edges", "coupling.gV", "coupling.gc",
-          "coupling.gG6P", "coupling.gADP", "coupling.weights", "coupling.cell_conductance", "params.<name>",
-          "heterogeneity.<name>", "initial.<state>", "glucose.mode", "glucose.basal", "glucose.level",
-          "glucose.t_step_s", "glucose.tau_s", "glucose.events", "record.vars", "record.interval_ms",
-          "record.file", "record.dtype", "analysis.<key> (docs/analysis.md)"};
+  std::vector<std::string> keys = {"model.name", "sim.duration_s", "sim.integrator", "sim.dt_ms", "sim.seed",
+                                   "network.kind", "network.n_cells", "network.cell_diameter_um",
+                                   "network.contact_factor", "network.oversample", "network.nx", "network.ny",
+                                   "network.nz", "network.spacing_um", "network.cells", "network.edges"};
+  for (const ModelInfo* m : models())  // every model's coupling keys, once
+    for (const auto& cv : m->coupled)
+      if (std::find(keys.begin(), keys.end(), std::string("coupling.") + cv.key) == keys.end())
+        keys.push_back(std::string("coupling.") + cv.key);
+  for (const char* k : {"coupling.weights", "coupling.cell_conductance", "params.<name>", "heterogeneity.<name>",
+                        "initial.<state>", "glucose.mode", "glucose.basal", "glucose.level", "glucose.t_step_s",
+                        "glucose.tau_s", "glucose.events", "record.vars", "record.interval_ms", "record.file",
+                        "record.dtype", "analysis.<key> (docs/analysis.md)"})
+    keys.emplace_back(k);
+  return keys;
 }
 
 }  // namespace isletsim

@@ -77,6 +77,10 @@ template <Stage M, class T>
 // Instruction sets each kernel is compiled for; the best one the CPU has is
 // used unless forced. Every one gives the same bits.
 enum class Isa { baseline, avx2, avx512 };
+const char* isa_name(Isa);
+Isa best_isa();           // what this CPU supports
+Isa active_isa();         // what the engine uses (best_isa() unless forced)
+void force_isa(Isa isa);  // tests and benchmarks; throws if the CPU lacks it
 
 using StageFn = void (*)(std::size_t n, const double* __restrict st, const double* __restrict in, double stim,
                          const StageArgs<double>& a);
@@ -89,10 +93,10 @@ struct Kernel {
   // Derived parameters of one cell from its parameters P (table order) into
   // D[n_derived]; nullptr when n_derived == 0.
   void (*derive)(const double* P, double* D) = nullptr;
-  // Which body variant a block of cells uses (a cheaper body when the block's
-  // parameters allow it, e.g. two equal exps); nullptr: always 0. `in` is the
-  // input block (rows as above), n its cells.
-  int (*variant)(const double* in, std::size_t n) = nullptr;
+  // Which body variant a cell's parameters P (table order) allow: a cheaper
+  // body, e.g. when two exps are equal. A run uses variant v when every cell
+  // allows it, else 0 (every variant must give the same bits). nullptr: 0.
+  int (*variant)(const double* P) = nullptr;
   // The stage functions compiled for an instruction set.
   StageTable (*table)(Isa) = nullptr;
 };

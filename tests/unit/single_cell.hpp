@@ -33,7 +33,7 @@ inline SingleCellTrace integrate_single(const ModelInfo& m, double dt_ms, double
   std::vector<double> in((P + D + C) * kBlock, 0.0);
   for (std::size_t k = 0; k < P; ++k) in[k * kBlock] = params[k];
   for (std::size_t k = 0; k < D; ++k) in[(P + k) * kBlock] = derived[k];
-  const int variant = m.kernel->variant ? m.kernel->variant(in.data(), 1) : 0;
+  const int variant = m.kernel->variant ? m.kernel->variant(params.data()) : 0;
   const StageFn f = m.kernel->table(Isa::baseline)[variant][static_cast<int>(Stage::derivs)];
   std::vector<double> y(S * kBlock, 0.0), tmp(S * kBlock, 0.0), k1(S * kBlock), k2(S * kBlock), k3(S * kBlock),
       k4(S * kBlock);

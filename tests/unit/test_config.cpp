@@ -35,7 +35,7 @@ TEST(Config, ValuesAndOverrides) {
   const RunConfig c = parse_config("[sim]\nduration_s = 12\n[params]\ngKATP = 15000\n[heterogeneity]\nJGK = {cv = 0.3, dist = \"gamma\"}\n",
                                    "run.toml", {"coupling.gV=60", "sim.integrator=euler", "record.vars=[\"V\"]"});
   EXPECT_EQ(c.duration_s, 12.0);
-  EXPECT_EQ(c.gV, 60.0);
+  EXPECT_EQ(c.coupling_value("gV"), 60.0);
   EXPECT_EQ(c.integrator, "euler");
   EXPECT_EQ(c.dt_ms, 0.1);  // the chosen integrator's default step
   ASSERT_EQ(c.record_vars.size(), 1u);

@@ -10,7 +10,8 @@
 #include "isletsim/analysis.hpp"
 #include "isletsim/h5io.hpp"
 #include "isletsim/simulation.hpp"
-#include "model/kernel.hpp"
+#include "model/bertram2007/model.hpp"
+#include "model/model_abi.hpp"
 #include "test_support.hpp"
 
 using namespace isletsim;
@@ -36,7 +37,7 @@ RunConfig all_coupled_config(const char* integ, double duration_s, std::vector<s
   RunConfig c = small_config("sphere", duration_s);
   c.integrator = integ;
   c.dt_ms = std::string(integ) == "rk4" ? 0.5 : 0.1;
-  c.gc = 0.005, c.gG6P = 0.0005, c.gADP = 0.0005;
+  c.coupling = {{"gc", 0.005}, {"gG6P", 0.0005}, {"gADP", 0.0005}};
   c.record_vars = std::move(vars);
   c.record_interval_ms = 1.0;
   return c;
@@ -67,7 +68,7 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 TEST(Coupling, UncoupledCellsEqualSingleCellRuns) {
   RunConfig c = small_config("lattice", 3.0);
   c.nx = 3, c.ny = 3, c.nz = 2;
-  c.gV = c.gc = c.gG6P = c.gADP = 0;
+  c.coupling = {{"gV", 0}, {"gc", 0}, {"gG6P", 0}, {"gADP", 0}};
   c.record_interval_ms = 1.0;
   const RunSetup s = build_setup(c);
   const Out all = run(s, 2);
@@ -83,7 +84,7 @@ TEST(Coupling, UncoupledCellsEqualSingleCellRuns) {
     MemorySink sink(1);
     RunOptions opt;
     const RunResult r = run_engine(one, &sink, opt);
-    for (int k = 0; k < bertram::kNumStates; ++k)
+    for (int k = 0; k < bertram2007::kNumStates; ++k)
       ASSERT_EQ(std::memcmp(&r.final_state[k][0], &all.r.final_state[k][cell], sizeof(double)), 0)
           << "cell " << cell << " state " << model_states()[k].name;
     for (std::size_t smp = 0; smp < sink.time_s.size(); ++smp)
@@ -96,14 +97,14 @@ TEST(Coupling, UncoupledCellsEqualSingleCellRuns) {
 TEST(Coupling, IdenticalCellsStayIdentical) {
   RunConfig c = small_config("lattice", 3.0);
   c.heterogeneity.clear();
-  c.gc = 0.01, c.gG6P = 0.001, c.gADP = 0.001;
+  c.coupling = {{"gc", 0.01}, {"gG6P", 0.001}, {"gADP", 0.001}};
   const RunSetup s = build_setup(c);
   ASSERT_GT(s.network.n_edges(), 0u);
   const Out o = run(s, 3);
   EngineProblem one = test::default_problem(1, s.problem.integrator, s.problem.dt_ms, 3000.0);
   MemorySink sink(1);
   const RunResult single = run_engine(one, &sink, RunOptions{});
-  for (int k = 0; k < bertram::kNumStates; ++k)
+  for (int k = 0; k < bertram2007::kNumStates; ++k)
     for (std::size_t i = 0; i < s.problem.n_cells; ++i)
       ASSERT_EQ(o.r.final_state[k][i], single.final_state[k][0]) << "cell " << i << " " << model_states()[k].name;
 }
@@ -113,7 +114,7 @@ TEST(Coupling, IdenticalCellsStayIdentical) {
 TEST(Coupling, CouplingRaisesSynchrony) {
   auto sync = [](double gV) {
     RunConfig c = small_config("lattice", 90.0);
-    c.gV = gV;
+    c.coupling = {{"gV", gV}};
     c.record_vars = {"c"};
     c.record_interval_ms = 50;
     const RunSetup s = build_setup(c);
@@ -137,7 +138,7 @@ TEST(Determinism, IdenticalBitsForAnyThreadCount) {
     for (unsigned t : {2u, 3u}) {
       const Out o = run(s, t);
       EXPECT_EQ(o.r.profile.threads, t);
-      for (int k = 0; k < bertram::kNumStates; ++k)
+      for (int k = 0; k < bertram2007::kNumStates; ++k)
         EXPECT_TRUE(same_bits(o.r.final_state[k], ref.r.final_state[k])) << integ << " threads " << t << " state " << k;
       for (std::size_t v = 0; v < 3; ++v) EXPECT_TRUE(same_bits(o.sink.data[v], ref.sink.data[v])) << integ << " var " << v;
     }
@@ -166,7 +167,7 @@ TEST(Determinism, IdenticalBitsWhenCellsMoveBetweenThreads) {
       ASSERT_EQ(r.status, RunResult::Status::complete) << r.message;
       EXPECT_GT(r.profile.resplits, 20u) << integ << " threads " << t;
       ASSERT_EQ(r.profile.cells_per_thread.size(), t);
-      for (int k = 0; k < bertram::kNumStates; ++k)
+      for (int k = 0; k < bertram2007::kNumStates; ++k)
         EXPECT_TRUE(same_bits(r.final_state[k], ref.final_state[k])) << integ << " threads " << t << " state " << k;
       for (std::size_t v = 0; v < 2; ++v) EXPECT_TRUE(same_bits(sink.data[v], ref_sink.data[v])) << integ << " var " << v;
     }
@@ -180,7 +181,7 @@ TEST(Determinism, SeedControlsHeterogeneity) {
   const RunSetup a = build_setup(c), b = build_setup(c);
   c.seed = 2;
   const RunSetup d = build_setup(c);
-  const int k = bertram::Param::gKATP;
+  const int k = bertram2007::Param::gKATP;
   EXPECT_TRUE(same_bits(a.problem.params[k].values, b.problem.params[k].values));
   EXPECT_FALSE(same_bits(a.problem.params[k].values, d.problem.params[k].values));
   // ~10% CV as configured.
@@ -243,23 +244,23 @@ TEST(Failure, StopFlagInterruptsCleanly) {
 // the same bits.
 TEST(Determinism, IdenticalBitsOnEveryInstructionSet) {
   RunConfig c = small_config("sphere", 0.5);
-  c.gc = 0.005;
+  c.coupling = {{"gc", 0.005}};
   c.record_vars = {"V", "c"};
   c.record_interval_ms = 1.0;
   const RunSetup s = build_setup(c);
-  const kernel::Isa best = kernel::best_isa();
-  kernel::force_isa(kernel::Isa::baseline);
+  const model_abi::Isa best = model_abi::best_isa();
+  model_abi::force_isa(model_abi::Isa::baseline);
   const Out ref = run(s, 2);
-  for (kernel::Isa isa : {kernel::Isa::avx2, kernel::Isa::avx512}) {
+  for (model_abi::Isa isa : {model_abi::Isa::avx2, model_abi::Isa::avx512}) {
     if (static_cast<int>(isa) > static_cast<int>(best)) continue;
-    kernel::force_isa(isa);
+    model_abi::force_isa(isa);
     const Out o = run(s, 2);
-    for (int k = 0; k < bertram::kNumStates; ++k)
-      EXPECT_TRUE(same_bits(o.r.final_state[k], ref.r.final_state[k])) << kernel::isa_name(isa) << " state " << k;
-    EXPECT_TRUE(same_bits(o.sink.data[0], ref.sink.data[0])) << kernel::isa_name(isa);
+    for (int k = 0; k < bertram2007::kNumStates; ++k)
+      EXPECT_TRUE(same_bits(o.r.final_state[k], ref.r.final_state[k])) << model_abi::isa_name(isa) << " state " << k;
+    EXPECT_TRUE(same_bits(o.sink.data[0], ref.sink.data[0])) << model_abi::isa_name(isa);
   }
-  kernel::force_isa(best);
-  std::printf("checked: baseline .. %s\n", kernel::isa_name(best));
+  model_abi::force_isa(best);
+  std::printf("checked: baseline .. %s\n", model_abi::isa_name(best));
 }
 
 // Uncoupled threads never wait for each other between control points; every
@@ -267,7 +268,7 @@ TEST(Determinism, IdenticalBitsOnEveryInstructionSet) {
 // (small blocks, many hand-overs, 3 threads against 1).
 TEST(Determinism, RecordedBlocksAreCompleteWithLooselyCoupledThreads) {
   RunConfig c = small_config("lattice", 0.5);
-  c.gV = c.gc = c.gG6P = c.gADP = 0;
+  c.coupling = {{"gV", 0}, {"gc", 0}, {"gG6P", 0}, {"gADP", 0}};
   c.record_vars = {"V", "c"};
   c.record_interval_ms = 0.5;
   RunSetup s = build_setup(c);

@@ -6,6 +6,7 @@
 
 #include "isletsim/analysis.hpp"
 #include "isletsim/engine.hpp"
+#include "model/bertram2007/model.hpp"
 #include "model/fastmath.hpp"
 #include "test_support.hpp"
 
@@ -20,7 +21,7 @@ struct Trace {
 };
 Trace run_single(Integrator integ, double dt_ms, double duration_ms, std::uint64_t every = 1) {
   EngineProblem p = test::default_problem(1, integ, dt_ms, duration_ms);
-  p.record_vars = {bertram::State::V, bertram::State::c};
+  p.record_vars = {bertram2007::State::V, bertram2007::State::c};
   p.record_every = every;
   p.record_block = 4096;
   MemorySink sink(1);
@@ -124,8 +125,8 @@ TEST(FastLog, MatchesStdLogWithinTwoUlp) {
 
 TEST(ModelTable, HasEveryParameterOnce) {
   const auto names = model_param_names();
-  EXPECT_EQ(names.size(), static_cast<std::size_t>(bertram::kNumParams));
-  EXPECT_EQ(find_param("gKATP").value(), bertram::Param::gKATP);
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(bertram2007::kNumParams));
+  EXPECT_EQ(find_param("gKATP").value(), bertram2007::Param::gKATP);
   EXPECT_FALSE(find_param("gKATPx").has_value());
   EXPECT_NEAR(glucokinase_factor(11.1), 1.0, 1e-15);
   EXPECT_LT(glucokinase_factor(2.0), 0.2);

@@ -12,11 +12,9 @@ namespace isletsim::test {
 
 // A problem with the spec's defaults for n uncoupled cells (no edges).
 inline EngineProblem default_problem(std::size_t n, Integrator integ, double dt_ms, double duration_ms) {
-  EngineProblem p;
+  EngineProblem p = EngineProblem::defaults(default_model());
   p.n_cells = n;
   p.graph.row_ptr.assign(n + 1, 0);
-  for (int k = 0; k < bertram::kNumParams; ++k) p.params[k].uniform = model_params()[k].default_value;
-  for (int k = 0; k < bertram::kNumStates; ++k) p.initial[k].uniform = model_states()[k].initial;
   p.glucose.fixed_jgk = true;
   p.integrator = integ;
   p.dt_ms = dt_ms;

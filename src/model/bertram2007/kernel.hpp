@@ -10,10 +10,16 @@
 // Stage).
 #include <cstddef>
 
-#include "isletsim/model.hpp"
+#include "model/bertram2007/model.hpp"
 #include "model/fastmath.hpp"
+#include "model/model_abi.hpp"
 
-namespace isletsim::kernel {
+namespace isletsim::bertram2007::kernel {
+
+using model_abi::Isa;
+using model_abi::kBlock;
+using model_abi::Stage;
+using model_abi::StageArgs;
 
 // Quantities that depend only on parameters, computed once per cell (or
 // once, when uniform) instead of at every step: reciprocals and products that
@@ -45,7 +51,6 @@ enum Derived : int { ISLET_DERIVED(ISLET_ENUM) kNumDerived };
 
 // Derived values of one cell from its parameter values P[kNumParams].
 inline void derive(const double* P, double* out) {
-  using namespace bertram;
   const double pfk_a = P[AMP] / P[k1];
 #define ISLET_EVAL(name, expr) out[derived::name] = (expr);
   ISLET_DERIVED(ISLET_EVAL)
@@ -60,10 +65,9 @@ inline void derive(const double* P, double* out) {
 // fA, Jgj_c and Jgj_G6P in uM/ms, Jgj_ADPm in mM/ms). With base pointers and
 // constant row offsets, every operand is a plain vector load. 32 cells: the
 // scratch (94 rows, 24 KB) stays in L1 (64 cells: 48 KB, 8% slower kernel).
-constexpr std::size_t kBlock = 32;
 enum Row : std::size_t {
   kRowParam = 0,
-  kRowDerived = kRowParam + bertram::kNumParams,
+  kRowDerived = kRowParam + kNumParams,
   kRowIgj = kRowDerived + derived::kNumDerived,
   kRowJc,
   kRowJg6p,
@@ -71,38 +75,14 @@ enum Row : std::size_t {
   kRows
 };
 
-// What a kernel call does with the derivatives d (per variable k, cell j,
-// rows of kBlock values): the integrators' update loops fused into the
-// kernel, so the derivatives never go through memory. Each update is one
-// fused multiply-add (fma(h, d, y) = y + h d rounded once).
-enum class Stage {
-  derivs,    // a.d = d
-  euler,     // a.out = a.y + a.h d
-  rk_first,  // a.acc = d;            a.out = a.y + a.h d
-  rk_mid,    // a.acc = a.acc + a.w d; a.out = a.y + a.h d
-  rk_last,   // a.y = a.y + a.h (a.acc + d)   (in place)
-};
-template <class T>
-struct StageArgs {
-  T* d = nullptr;          // derivs
-  T* y = nullptr;          // base state block (written by rk_last only)
-  T* out = nullptr;        // next state block
-  T* acc = nullptr;        // RK4 accumulator block
-  T h = 0, w = 0;
-};
-
-// Instruction sets the kernel is compiled for (kernel.cpp); the best one the
-// CPU has is used unless forced. Every one gives the same bits.
-enum class Isa { baseline, avx2, avx512 };
-const char* isa_name(Isa);
-Isa best_isa();          // what this CPU supports
-Isa active_isa();        // what rhs() runs
-void force_isa(Isa isa); // tests and benchmarks; throws if the CPU lacks it
+// The stage functions (model_abi::StageTable: [variant][stage], variant 1 =
+// shared respiration exp) for an instruction set (kernel.cpp).
+model_abi::StageTable stage_table(Isa isa);
 
 // Derivatives (units per ms) of cells [0, n) of the state block `st` with
 // the scratch block `in` into d[state * kBlock + j]; n <= kBlock. gkf:
 // glucokinase factor from the glucose protocol (1 = JGK as given).
-// Dispatches to active_isa()'s build.
+// Dispatches to model_abi::active_isa()'s build.
 void rhs(std::size_t n, const double* __restrict st, const double* __restrict in, double gkf, double* __restrict d);
 
 // The same derivatives, combined as `stage` says (see Stage) into the
@@ -127,7 +107,6 @@ void rhs_float(std::size_t n, const float* __restrict st, const float* __restric
 template <class T, Stage M, bool SharedResp = false>
 [[gnu::always_inline]] static inline void rhs_body_t(std::size_t n, const T* __restrict st, const T* __restrict in,
                                                      T gkf, const StageArgs<T>& a) {
-  using namespace bertram;
   using fastmath::exp;
   using std::fma;
   const auto sqrt_t = [](T x) -> T {
@@ -245,4 +224,11 @@ template <class T, Stage M, bool SharedResp = false>
   }
 }
 
-}  // namespace isletsim::kernel
+// The body as the model ABI names it (Variant 1: shared respiration exp).
+template <class T, Stage M, int Variant>
+[[gnu::always_inline]] inline void body(std::size_t n, const T* __restrict st, const T* __restrict in, T stim,
+                                        const StageArgs<T>& a) {
+  rhs_body_t<T, M, Variant == 1>(n, st, in, stim, a);
+}
+
+}  // namespace isletsim::bertram2007::kernel
