@@ -37,15 +37,24 @@ GlucoseProtocol RunConfig::glucose() const {
 }
 
 namespace {
+std::vector<std::string> model_record_vars(const ModelInfo& m) {
+  std::vector<std::string> v;
+  if (*m.calcium) v.emplace_back(m.calcium);
+  v.emplace_back(m.spike_state);
+  return v;
+}
+std::vector<std::pair<std::string, Distribution>> model_heterogeneity(const ModelInfo& m) {
+  std::vector<std::pair<std::string, Distribution>> v;
+  for (const auto& h : m.default_heterogeneity) v.push_back({h.param, {h.dist, h.cv}});
+  return v;
+}
 // A config of model `name` with that model's defaults (heterogeneity,
 // recorded variables).
 void set_model(RunConfig& c, const ModelInfo& m) {
   c.model = m.name;
-  c.heterogeneity.clear();
-  for (const auto& h : m.default_heterogeneity) c.heterogeneity.push_back({h.param, {h.dist, h.cv}});
-  c.record_vars.clear();
-  if (*m.calcium) c.record_vars.emplace_back(m.calcium);
-  c.record_vars.emplace_back(m.spike_state);
+  c.heterogeneity = model_heterogeneity(m);
+  c.record_vars = model_record_vars(m);
+  c.analysis.variable = *m.calcium ? m.calcium : m.spike_state;
 }
 }  // namespace
 
@@ -240,8 +249,8 @@ class Reader {
         const auto others = models_with_coupling_key(name);
         if (!others.empty())
           fail(v, "coupling." + name,
-               fmt::format("model {} has no coupling '{}' ({} has it; {} couples {})", m.name, name, join(others),
-                           m.name, join(coupled_keys(m))));
+               fmt::format("model {} has no coupling '{}' (it is a coupling of {}); {} couples {}", m.name, name,
+                           join(others), m.name, join(coupled_keys(m))));
       }
       keys(sec, t, setters);
     } else if (sec == "params" || sec == "initial" || sec == "heterogeneity") {
@@ -519,24 +528,45 @@ std::string to_toml(const RunConfig& c) {
     net.insert("cells", c.cells_csv);
     net.insert("edges", c.edges_csv);
   }
+  // Keys whose default depends on the model (time step, coupling
+  // coefficients, heterogeneity, recorded and analysed variables) are written
+  // only where the config departs from the model's defaults: the text then
+  // reads back as the same config, and switching model.name (a sweep over
+  // models, --set) gives the new model's defaults, not the old model's names.
   const ModelInfo& model = find_model(c.model);
   toml::table coupling;
-  for (const auto& cv : model.coupled) coupling.insert(cv.key, c.coupling_value(cv.key));
+  for (const auto& [k, v] : c.coupling) coupling.insert(k, v);
   coupling.insert("weights", c.weights);
   coupling.insert("cell_conductance", dist(c.cell_conductance));
   toml::table params, het, init;
   for (const auto& [n, v] : c.params) params.insert(n, v);
-  for (const auto& [n, d] : c.heterogeneity) het.insert(n, dist(d));
+  const auto het_default = model_heterogeneity(model);
+  const auto same_dist = [](const Distribution& a, const Distribution& b) { return a.dist == b.dist && a.cv == b.cv; };
+  const bool het_is_default =
+      c.heterogeneity.size() == het_default.size() &&
+      std::equal(c.heterogeneity.begin(), c.heterogeneity.end(), het_default.begin(), [&](const auto& a, const auto& b) {
+        return a.first == b.first && same_dist(a.second, b.second);
+      });
+  if (!het_is_default) {
+    for (const auto& [n, d] : c.heterogeneity) het.insert(n, dist(d));
+    for (const auto& [n, d] : het_default)  // a default the config removed
+      if (!het.contains(n)) het.insert(n, dist({d.dist, 0.0}));
+  }
   for (const auto& [n, v] : c.initial) init.insert(n, v);
   toml::array events;
   for (const auto& e : c.events)
     events.push_back(toml::table{{"t_s", e.t_s}, {"G", e.G_mM}, {"ramp_s", e.ramp_s}, {"tau_s", e.tau_s}});
   toml::array vars;
   for (const auto& v : c.record_vars) vars.push_back(v);
+  const double dt_default =
+      integrator_from_string(c.integrator) == Integrator::euler ? model.dt_ms_euler : model.dt_ms_rk4;
+  toml::table sim{{"duration_s", c.duration_s}, {"integrator", c.integrator}, {"seed", static_cast<std::int64_t>(c.seed)}};
+  if (c.dt_ms != dt_default) sim.insert("dt_ms", c.dt_ms);
+  toml::table record{{"interval_ms", c.record_interval_ms}, {"file", c.output}, {"dtype", c.record_dtype}};
+  if (c.record_vars != model_record_vars(model)) record.insert("vars", vars);
   toml::table root{
       {"model", toml::table{{"name", c.model}}},
-      {"sim", toml::table{{"duration_s", c.duration_s}, {"integrator", c.integrator}, {"dt_ms", c.dt_ms},
-                          {"seed", static_cast<std::int64_t>(c.seed)}}},
+      {"sim", sim},
       {"network", net},
       {"coupling", coupling},
       {"params", params},
@@ -544,10 +574,11 @@ std::string to_toml(const RunConfig& c) {
       {"initial", init},
       {"glucose", toml::table{{"mode", c.glucose_mode}, {"basal", c.basal_mM}, {"level", c.level_mM},
                               {"t_step_s", c.t_step_s}, {"tau_s", c.tau_s}, {"events", events}}},
-      {"record", toml::table{{"vars", vars}, {"interval_ms", c.record_interval_ms}, {"file", c.output},
-                             {"dtype", c.record_dtype}}},
+      {"record", record},
   };
-  root.insert("analysis", analysis_toml(c.analysis));
+  toml::table an = analysis_toml(c.analysis);
+  if (c.analysis.variable == (*model.calcium ? model.calcium : model.spike_state)) an.erase("variable");
+  root.insert("analysis", an);
   std::stringstream ss;
   ss << root << "\n";
   return ss.str();

@@ -6,6 +6,8 @@
 #include "isletsim/error.hpp"
 #include "isletsim/model.hpp"
 #include "model/bertram2007/model.hpp"
+#include "model/cha2011/model.hpp"
+#include "model/pedersen2010/model.hpp"
 
 namespace isletsim {
 
@@ -14,6 +16,8 @@ namespace {
 std::vector<const ModelInfo*>& registry() {
   static std::vector<const ModelInfo*> r = {
       &bertram2007::model(),
+      &cha2011::model(),
+      &pedersen2010::model(),
   };
   return r;
 }

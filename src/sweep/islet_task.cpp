@@ -76,7 +76,11 @@ class IsletTask final : public Task {
       } else {
         const H5Run run = read_run(temp_);
         const auto& names = run.var_names;
-        const auto it = std::find(names.begin(), names.end(), "c");
+        // The model's calcium (c for Bertram 2007, Cai for Cha 2011), else its
+        // spike variable (a model without calcium).
+        const ModelInfo& model = find_model(cfg.model);
+        const std::string var = *model.calcium ? model.calcium : model.spike_state;
+        const auto it = std::find(names.begin(), names.end(), var);
         if (it != names.end()) {
           const IsletMetrics m = islet_metrics(run.time, run.data[it - names.begin()].data(), run.n_samples, run.n_cells);
           r.metrics = {{"duty_cycle", m.duty_cycle}, {"frequency_hz", m.frequency_hz}, {"synchrony", m.synchrony}};

@@ -20,7 +20,7 @@ namespace isletsim::sweep {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"base", "out_dir", "grid", "zip", "sample"};
-const std::vector<std::string> kSections = {"sim", "network", "coupling", "params",
+const std::vector<std::string> kSections = {"model", "sim", "network", "coupling", "params",
                                             "heterogeneity", "initial", "glucose", "record"};
 const std::vector<std::string> kSampleKeys = {"method", "n", "seed"};
 

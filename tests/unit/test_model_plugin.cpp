@@ -115,7 +115,7 @@ TEST(ModelPlugin, UncoupledEngineCellEqualsSingleCellIntegration) {
   p.n_steps = 4000;
   const RunResult r = run_engine(p, nullptr, RunOptions{});
   ASSERT_EQ(r.status, RunResult::Status::complete);
-  const auto tr = testing::integrate_single(m, 0.5, 2000.0, 4000, toy_fhn::stimulus(5.0));
+  const auto tr = isletsim::testing::integrate_single(m, 0.5, 2000.0, 4000, toy_fhn::stimulus(5.0));
   for (int k = 0; k < 2; ++k)
     for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(r.final_state[k][i], tr.x[k].back(), 1e-9) << k;
 }
@@ -133,7 +133,8 @@ TEST(ModelPlugin, WrongKeysNameTheModel) {
   // A Bertram parameter, coupling key or state in a toy config: the message says whose it is.
   EXPECT_NE(err("[model]\nname = \"fhn_toy\"\n[params]\ngKATP = 1\n").find("is a parameter of bertram2007"),
             std::string::npos);
-  EXPECT_NE(err("[model]\nname = \"fhn_toy\"\n[coupling]\ngV = 1\n").find("bertram2007 has it"), std::string::npos);
+  EXPECT_NE(err("[model]\nname = \"fhn_toy\"\n[coupling]\ngV = 1\n").find("it is a coupling of bertram2007"),
+            std::string::npos);
   EXPECT_NE(err("[model]\nname = \"fhn_toy\"\n[record]\nvars = [\"c\"]\n").find("unknown state variable 'c'"),
             std::string::npos);
   EXPECT_NE(err("[model]\nname = \"fhn_tyo\"\n").find("did you mean 'fhn_toy'"), std::string::npos);

@@ -40,8 +40,9 @@ ISLET_MODEL_KERNEL_TABLE(body, 1)
 inline void derive(const double* P, double* D) { D[0] = 1.0 / P[tau]; }
 inline double stimulus(double G_mM) { return G_mM; }
 
-constexpr isletsim::StateInfo kStates[] = {{"v", "1", -1.2, "fast (voltage-like) variable"},
-                                           {"w", "1", -0.6, "slow recovery variable"}};
+// The resting state at I = 0.2: v - v^3/3 - w + I = 0, v + a - b w = 0.
+constexpr isletsim::StateInfo kStates[] = {{"v", "1", -1.0655, "fast (voltage-like) variable"},
+                                           {"w", "1", -0.45688, "slow recovery variable"}};
 constexpr isletsim::ParamInfo kParamTable[] = {{"a", "1", 0.7, "recovery offset"},
                                                {"b", "1", 0.8, "recovery slope"},
                                                {"eps", "1", 0.08, "time-scale ratio"},
