@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "isletsim/sweep.hpp"
+#include "isletsim/gauss.hpp"
 
 using namespace isletsim::sweep;
 namespace fs = std::filesystem;

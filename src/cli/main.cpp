@@ -17,6 +17,9 @@
 #include "isletsim/model.hpp"
 #include "isletsim/simulation.hpp"
 #include "isletsim/sweep.hpp"
+#ifdef ISLET_HAVE_GAUSS
+#include "isletsim/gauss.hpp"
+#endif
 
 using namespace isletsim;
 
@@ -237,6 +240,7 @@ int cmd_sweep(const std::string& path, const std::string& executor, int cores, i
   return o.failed ? 1 : 0;
 }
 
+#ifdef ISLET_HAVE_GAUSS
 int cmd_bifurcation(const sweep::GaussOptions& g, const std::string& out, int cores, const std::string& executor) {
   sweep::ExecutorOptions eo;
   eo.kind = sweep::resolve_executor(executor, 0);
@@ -249,6 +253,7 @@ int cmd_bifurcation(const sweep::GaussOptions& g, const std::string& out, int co
              t.workers, t.png_s * 1e3, out);
   return 0;
 }
+#endif
 
 }  // namespace
 
@@ -296,6 +301,7 @@ int main(int argc, char** argv) {
   sw->add_flag("--resume", resume, "skip tasks already complete (result file and table row present)");
   sw->add_flag("-q,--quiet", sweep_quiet, "no progress line and no per-task messages");
 
+#ifdef ISLET_HAVE_GAUSS
   auto* bif = app.add_subcommand("bifurcation", "bifurcation diagram of a map as a PNG");
   std::string bif_map, bif_out = "gauss_bifurcation.png", bif_exec = "auto";
   sweep::GaussOptions g;
@@ -313,6 +319,7 @@ int main(int argc, char** argv) {
   bif->add_option("-o,--output", bif_out, "PNG file (default gauss_bifurcation.png)");
   bif->add_option("-j,--cores", bif_cores, "cores to use (default: the usable cores)");
   bif->add_option("--executor", bif_exec, "serial or threads (default threads)");
+#endif
 
   auto* an = app.add_subcommand("analyze", "analyse the calcium of a run, a recorded islet or a sweep (docs/analysis.md)");
   cli::AnalyzeArgs aa;
@@ -358,7 +365,9 @@ int main(int argc, char** argv) {
     if (*params) return cmd_params(markdown, params_model);
     if (*models_cmd) return cmd_models();
     if (*sw) return cmd_sweep(sweep_path, executor, sweep_cores, threads_per_task, shard, resume, sweep_quiet);
+#ifdef ISLET_HAVE_GAUSS
     if (*bif) return cmd_bifurcation(g, bif_out, bif_cores, bif_exec);
+#endif
     if (*an) return cli::cmd_analyze(aa);
     if (*info) {
       fmt::print("isletsim {}\n{}", version(), env::format_core_report(env::detect_cores()));

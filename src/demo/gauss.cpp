@@ -14,7 +14,7 @@
 #include <stdexcept>
 
 #include "isletsim/error.hpp"
-#include "isletsim/sweep.hpp"
+#include "isletsim/gauss.hpp"
 #include "core/pages.hpp"
 #include "model/fastmath.hpp"
 
