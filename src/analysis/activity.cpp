@@ -12,14 +12,9 @@
 
 namespace isletsim::analysis {
 
-namespace {
+using detail::num;
 
-std::string num(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
+namespace {
 
 // The odd number of samples nearest `seconds` at `rate` (halves round up), at least 1.
 std::size_t odd_width(double seconds, double rate) {

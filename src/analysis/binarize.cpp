@@ -11,6 +11,8 @@
 
 namespace isletsim::analysis {
 
+using detail::num;
+
 namespace detail {
 
 std::vector<PeakSpan> prominent_spans(const double* x, std::size_t n, double min_prominence, SpanScratch& scratch) {
@@ -94,13 +96,6 @@ std::vector<PeakSpan> prominent_spans(const double* x, std::size_t n, double min
 }  // namespace detail
 
 namespace {
-
-std::string num(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
 
 // Slope rule on one series: onsets where the derivative crosses above
 // slope_k * SD(derivative); each onset's episode starts at the first sample

@@ -14,17 +14,14 @@
 #include <string>
 
 #include "isletsim/analysis.hpp"
+#include "analysis/signal_detail.hpp"
 #include "isletsim/error.hpp"
 
 namespace isletsim::analysis {
 
-namespace {
+using detail::num;
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+namespace {
 
 void check_excluded(const std::vector<std::uint8_t>& excluded, std::size_t cells, const char* what) {
   if (!excluded.empty() && excluded.size() != cells)

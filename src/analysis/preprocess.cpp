@@ -14,23 +14,19 @@
 #include <sstream>
 #include <string>
 
+#include "analysis/signal_detail.hpp"
 #include "isletsim/analysis.hpp"
 #include "isletsim/error.hpp"
 
 namespace isletsim::analysis {
+
+using detail::num;
 
 namespace {
 
 // FFTW's planner keeps global state: plan creation and destruction are not
 // thread-safe (fftw_execute on distinct arrays is).
 std::mutex fftw_planner_mutex;
-
-std::string num(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
 
 // The smallest length >= n whose prime factors are 2, 3, 5 and 7, and even
 // (FFTW is fastest on such sizes; r2c halves an even length exactly).

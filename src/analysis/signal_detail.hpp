@@ -1,10 +1,19 @@
 #pragma once
-// Internals shared by binarize.cpp and activity.cpp (not public API).
+// Internals shared by the analysis files (not public API).
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 namespace isletsim::analysis::detail {
+
+// A number for an error message: 6 significant digits.
+inline std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
 
 // Columns per block when a pass needs whole time series: gathering 8 adjacent
 // columns of a sample-major matrix reads whole 64-byte lines of doubles.

@@ -21,7 +21,6 @@ std::vector<const ModelInfo*>& registry() {
   };
   return r;
 }
-#define kModels registry()
 
 bool valid_name(const char* s) {
   if (!s || !*s) return false;
@@ -31,14 +30,14 @@ bool valid_name(const char* s) {
 }
 }  // namespace
 
-std::span<const ModelInfo* const> models() { return kModels; }
-const ModelInfo& default_model() { return *kModels[0]; }
+std::span<const ModelInfo* const> models() { return registry(); }
+const ModelInfo& default_model() { return *registry()[0]; }
 
 void register_model(const ModelInfo& m) {
   const std::string name = m.name ? m.name : "";
   const auto bad = [&](const std::string& what) { throw InputError("model '" + name + "': " + what); };
   if (!valid_name(m.name)) bad("the name must be letters, digits and _");
-  for (const ModelInfo* x : kModels)
+  for (const ModelInfo* x : registry())
     if (name == x->name) bad("a model of this name is already registered");
   if (m.states.empty()) bad("no state variables");
   if (!m.kernel || !m.kernel->table) bad("no kernel");
@@ -55,12 +54,12 @@ void register_model(const ModelInfo& m) {
   if (!find_state(m, m.spike_state)) bad(std::string("spike state '") + m.spike_state + "' is not a state");
   if (*m.calcium && !find_state(m, m.calcium)) bad(std::string("calcium state '") + m.calcium + "' is not a state");
   if (!(m.dt_ms_rk4 > 0) || !(m.dt_ms_euler > 0)) bad("default time steps must be > 0");
-  kModels.push_back(&m);
+  registry().push_back(&m);
 }
 
 const ModelInfo& find_model(const std::string& name) {
   std::vector<std::string> names;
-  for (const ModelInfo* m : kModels) {
+  for (const ModelInfo* m : registry()) {
     if (name == m->name) return *m;
     names.emplace_back(m->name);
   }
@@ -105,13 +104,13 @@ std::vector<std::string> coupled_keys(const ModelInfo& m) {
 }
 std::vector<std::string> models_with_param(const std::string& name) {
   std::vector<std::string> v;
-  for (const ModelInfo* m : kModels)
+  for (const ModelInfo* m : registry())
     if (find_param(*m, name)) v.emplace_back(m->name);
   return v;
 }
 std::vector<std::string> models_with_coupling_key(const std::string& name) {
   std::vector<std::string> v;
-  for (const ModelInfo* m : kModels)
+  for (const ModelInfo* m : registry())
     if (find_coupled(*m, name)) v.emplace_back(m->name);
   return v;
 }
