@@ -10,15 +10,12 @@
 #include <vector>
 
 #include "isletsim/glucose.hpp"
+#include "isletsim/integrator.hpp"
 #include "isletsim/model.hpp"
 #include "isletsim/network.hpp"
 
 namespace isletsim {
 
-enum class Integrator { euler, rk4 };
-std::string to_string(Integrator);
-Integrator integrator_from_string(const std::string& s);  // throws InputError
-double default_dt_ms(Integrator);
 
 // One value per cell, or a single value for all cells.
 struct Column {

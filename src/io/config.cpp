@@ -14,7 +14,7 @@
 
 #include "io/toml_util.hpp"
 
-#include "isletsim/engine.hpp"
+#include "isletsim/integrator.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/model.hpp"
 
