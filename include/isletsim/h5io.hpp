@@ -78,6 +78,7 @@ struct H5Run {
   std::vector<std::string> var_names;
   std::vector<std::vector<double>> data;  // per variable, samples x cells, sample-major
   std::size_t n_samples = 0, n_cells = 0;
+  bool float32 = false;  // /data/<var> stored as float32 (record.dtype), so a copy is stored alike
   std::vector<double> x, y, z;
   std::vector<std::uint32_t> edge_i, edge_j;
   std::vector<double> edge_w;

@@ -270,6 +270,28 @@ def test_float32_save_load(tmp_path):
         assert f.attrs["status"] == "complete"
         assert f["cells/position"].shape == (27, 3)
 
+    # a loaded file is stored again as it was stored
+    again = tmp_path / "again.h5"
+    back.save(str(again))
+    with h5py.File(again, "r") as f:
+        assert f["data/c"].dtype == np.float32
+
+
+def test_float32_output_result_is_the_file(tmp_path):
+    # simulate(output=) writes through run_to_file (the CLI's path) and keeps the samples in
+    # memory: the Result holds what the file holds, float32-rounded, with or without a callback.
+    cfg = isl.Config.from_toml(SMALL).set("sim.duration_s", 0.2)
+    memory = isl.simulate(cfg, threads=1)
+    rounded = memory["c"].astype(np.float32).astype(np.float64)
+    assert not np.array_equal(memory["c"], rounded)
+    for cb in (None, lambda t, d: None):
+        p = tmp_path / f"out{cb is None}.h5"
+        res = isl.simulate(cfg, threads=1, output=str(p), callback=cb)
+        back = isl.load(str(p))
+        assert np.array_equal(res["c"], back["c"]) and np.array_equal(res["c"], rounded)
+        assert np.array_equal(res.time, back.time) and res.n_samples == back.n_samples == 41
+        assert res.params.keys() == back.params.keys()
+
 
 def test_gil_released():
     cfg = isl.Config.default().set("sim.duration_s", 40)

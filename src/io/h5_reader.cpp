@@ -207,6 +207,10 @@ H5Run read_run(const std::string& path, bool with_data, const std::vector<std::s
       not_a_run(path, "'" + full + "' has " + std::to_string(d.dims[1]) + " cells, '/data/" +
                           run.var_names.front() + "' " + std::to_string(run.n_cells));
     run.n_cells = d.dims[1];
+    if (&name == &run.var_names.front()) {
+      Handle type = ctx.own(H5Dget_type(d.id.get()), H5Tclose, "get type of '" + full + "'");
+      run.float32 = H5Tget_class(type.get()) == H5T_FLOAT && H5Tget_size(type.get()) == sizeof(float);
+    }
     if (with_data) run.data.push_back(read_rows<double>(ctx, d, full, n, H5T_NATIVE_DOUBLE));
   }
 

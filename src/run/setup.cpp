@@ -1,3 +1,6 @@
+// From a RunConfig to a RunSetup: the network, the coupling weights, the
+// per-cell parameters (heterogeneity) and the EngineProblem. The engine itself
+// knows no config; this is where a config becomes a problem.
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -6,7 +9,6 @@
 
 #include "isletsim/error.hpp"
 #include "model/fastmath.hpp"
-#include "isletsim/h5io.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/simulation.hpp"
 
@@ -19,22 +21,6 @@ std::string version() { return ISLETSIM_VERSION; }
 
 std::size_t record_block_for(std::size_t n_cells, std::size_t n_vars) {
   return std::bit_floor(std::clamp<std::size_t>((1u << 17) / std::max<std::size_t>(1, n_cells * n_vars), 1, 1024));
-}
-
-std::vector<std::pair<std::string, RunAttr>> run_attributes(const RunSetup& s, unsigned threads) {
-  const RunConfig& c = s.config;
-  return {{"program", std::string("isletsim")},
-          {"version", version()},
-          {"model", std::string(s.problem.the_model().name)},
-          {"model_citation", std::string(s.problem.the_model().citation) + ". doi:" + s.problem.the_model().doi},
-          {"config", to_toml(c)},
-          {"seed", static_cast<std::int64_t>(c.seed)},
-          {"integrator", c.integrator},
-          {"dt_ms", c.dt_ms},
-          {"record_interval_ms", c.record_interval_ms},
-          {"n_cells", static_cast<std::int64_t>(s.problem.n_cells)},
-          {"glucose_protocol", s.problem.glucose.describe()},
-          {"threads", static_cast<std::int64_t>(threads)}};
 }
 
 double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell, std::uint32_t stream,
@@ -140,49 +126,6 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   p.record_block = record_block_for(n, p.record_vars.size());
   check_problem(p);
   return s;
-}
-
-namespace {
-struct H5Sink : SampleSink {
-  H5Writer& w;
-  explicit H5Sink(H5Writer& writer) : w(writer) {}
-  void write(std::size_t n, const double* t, const double* g, const std::vector<const double*>& d) override {
-    w.append(n, t, g, d);
-  }
-};
-}  // namespace
-
-RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptions& opt) {
-  const EngineProblem& p = s.problem;
-  const RunConfig& c = s.config;
-  H5WriterOptions wo;
-  wo.path = path;
-  wo.n_cells = p.n_cells;
-  wo.float32 = c.record_dtype == "float32";
-  wo.chunk_samples = p.record_block;
-  const ModelInfo& model = p.the_model();
-  for (int v : p.record_vars) {
-    const auto& st = model.states[v];
-    wo.vars.push_back({st.name, st.unit, st.description});
-  }
-  H5Writer w(wo);
-  w.write_positions(s.network.x, s.network.y, s.network.z);
-  w.write_edges(s.network.edge_i, s.network.edge_j, s.network.edge_w);
-  for (std::size_t k = 0; k < model.params.size(); ++k) {
-    const auto& info = model.params[k];
-    std::vector<double> v(p.n_cells);
-    for (std::size_t i = 0; i < p.n_cells; ++i) v[i] = p.params[k].at(i);
-    w.write_cell_param(info.name, info.unit, info.description, v);
-  }
-  for (const auto& [name, value] : run_attributes(s, opt.threads))
-    std::visit([&, &name = name](const auto& v) { w.set_attr(name, v); }, value);
-  H5Sink sink(w);
-  RunResult r = run_engine(p, &sink, opt);
-  const char* status = r.status == RunResult::Status::complete      ? "complete"
-                       : r.status == RunResult::Status::interrupted ? "interrupted"
-                                                                    : "failed";
-  w.finish(status, r.message);
-  return r;
 }
 
 }  // namespace isletsim

@@ -1,0 +1,207 @@
+// isletsim.Config: a run's TOML with the CLI's --set overrides, resolved on
+// every change with the CLI's parser (same checks, same messages).
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "binding.hpp"
+#include "isletsim/h5io.hpp"
+
+namespace isletsim::binding {
+
+std::string toml_quote(const std::string& s) {
+  std::string q = "\"";
+  for (char ch : s) {
+    switch (ch) {
+      case '"': q += "\\\""; break;
+      case '\\': q += "\\\\"; break;
+      case '\n': q += "\\n"; break;
+      case '\t': q += "\\t"; break;
+      case '\r': q += "\\r"; break;
+      default: q += ch;
+    }
+  }
+  return q + "\"";
+}
+
+std::string toml_value(py::handle v, bool top) {
+  if (PyBool_Check(v.ptr())) return v.ptr() == Py_True ? "true" : "false";
+  if (PyLong_Check(v.ptr())) return py::str(v).cast<std::string>();
+  if (PyFloat_Check(v.ptr())) {
+    const double d = v.cast<double>();
+    if (std::isnan(d)) return "nan";
+    if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+    // shortest round trip, e.g. 120.0, 1e-05 (of a plain float: NumPy 2's repr of np.float64 differs)
+    return py::repr(py::reinterpret_steal<py::object>(PyFloat_FromDouble(d))).cast<std::string>();
+  }
+  if (py::isinstance<py::str>(v)) return top ? v.cast<std::string>() : toml_quote(v.cast<std::string>());
+  if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+    std::string s = "[";
+    bool first = true;
+    for (auto item : v) {
+      s += (first ? "" : ", ") + toml_value(item, false);
+      first = false;
+    }
+    return s + "]";
+  }
+  if (py::isinstance<py::dict>(v)) {
+    std::string s = "{";
+    bool first = true;
+    for (auto [k, item] : v.cast<py::dict>()) {
+      s += (first ? "" : ", ") + py::str(k).cast<std::string>() + " = " + toml_value(item, false);
+      first = false;
+    }
+    return s + "}";
+  }
+  if (py::hasattr(v, "__index__")) return py::str(py::int_(py::reinterpret_borrow<py::object>(v))).cast<std::string>();
+  if (py::hasattr(v, "__float__"))
+    return toml_value(py::float_(py::reinterpret_borrow<py::object>(v)), top);  // NumPy scalars
+  throw py::type_error("Config.set: cannot use a value of type " +
+                       py::str(py::type::handle_of(v).attr("__name__")).cast<std::string>() +
+                       " (use a number, bool, str, list or dict)");
+}
+
+namespace {
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    const std::string msg = "cannot open config file '" + path + "'";  // as load_config
+    if (!std::filesystem::exists(path, ec)) throw MissingFile(msg);
+    throw InputError(msg);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+IslConfig config_load(const std::string& path) {
+  IslConfig c;
+  if (ends_with(path, ".h5")) {  // an earlier output: its config attribute (as `islet run old.h5`)
+    try {
+      c.text = read_run(path, false).attr("config");
+    } catch (const InputError& e) {
+      rethrow_input(e, {path});
+    }
+    if (c.text.empty()) throw InputError("'" + path + "' holds no config attribute (not an isletsim output?)");
+    c.origin = path + " (config attribute)";
+  } else {
+    c.text = read_text_file(path);
+    c.origin = path;
+  }
+  c.base_dir = std::filesystem::path(path).parent_path().string();
+  c.resolve();
+  return c;
+}
+
+void config_set(IslConfig& c, const std::string& key, py::handle value) {
+  c.sets.push_back(key + "=" + toml_value(value, true));
+  try {
+    c.resolve();
+  } catch (...) {
+    c.sets.pop_back();
+    c.resolve();
+    throw;
+  }
+}
+
+std::string config_repr(const IslConfig& c) {
+  const RunConfig& r = c.resolved;
+  std::string net = r.network == "sphere"    ? "sphere of " + std::to_string(r.n_cells) + " cells"
+                    : r.network == "lattice" ? "lattice " + std::to_string(r.nx) + "x" + std::to_string(r.ny) + "x" +
+                                                   std::to_string(r.nz)
+                                             : "csv network";
+  std::string s = "<isletsim.Config from " + c.origin + ", " + std::to_string(c.sets.size()) +
+                  " override(s): " + net + ", " + py::repr(py::float_(r.duration_s)).cast<std::string>() + " s, " +
+                  r.integrator + " dt " + py::repr(py::float_(r.dt_ms)).cast<std::string>() + " ms, model " + r.model +
+                  ", seed " + std::to_string(r.seed) + ">";
+  return s;
+}
+}  // namespace
+
+void bind_config(py::module_& m) {
+  py::class_<IslConfig>(m, "Config", R"doc(A run configuration: the TOML of `islet run` (docs/config.md).
+
+Make one with Config.default(), Config.load(path) or Config.from_toml(text);
+change it with set("section.key", value), exactly like the CLI's
+--set section.key=value (same checks, same error messages).)doc")
+      .def_static(
+          "default",
+          [] {
+            IslConfig c;
+            c.origin = "<built-in default>";
+            c.resolve();
+            return c;
+          },
+          "The built-in default run (`islet run` with no file): 1000-cell sphere, 600 s, glucose 2 -> 11 mM.")
+      .def_static("load", &config_load, py::arg("path"),
+                  "Load a TOML config file, or the config stored in an earlier output .h5 (as `islet run old.h5`).\n"
+                  "Relative network file paths are resolved against the file's directory.\n"
+                  "Raises FileNotFoundError if the file does not exist, ValueError (InputError) if it is invalid.")
+      .def_static(
+          "from_toml",
+          [](const std::string& text, const std::string& origin, const std::string& base_dir) {
+            IslConfig c;
+            c.text = text;
+            c.origin = origin;
+            c.base_dir = base_dir;
+            c.resolve();
+            return c;
+          },
+          py::arg("text"), py::arg("origin") = "<string>", py::arg("base_dir") = "",
+          "A config from TOML text. origin names it in error messages; base_dir resolves relative paths.")
+      .def(
+          "set",
+          [](py::object self, const std::string& key, py::handle value) {
+            config_set(self.cast<IslConfig&>(), key, value);
+            return self;
+          },
+          py::arg("key"), py::arg("value"),
+          "Override one value, as the CLI's --set key=value: set('coupling.gV', 60),\n"
+          "set('sim.integrator', 'euler'), set('record.vars', ['c', 'V']). Returns self.\n"
+          "Raises ValueError (InputError) with the CLI's message for a bad key or value.")
+      .def(
+          "heterogeneity",
+          [](py::object self, const std::string& name, double cv, const std::string& dist) {
+            py::dict d;
+            d["cv"] = cv;
+            d["dist"] = dist;
+            config_set(self.cast<IslConfig&>(), "heterogeneity." + name, d);
+            return self;
+          },
+          py::arg("name"), py::arg("cv"), py::arg("dist") = "normal",
+          "Per-cell variability of model parameter `name`: multiplicative factor with mean 1 and\n"
+          "coefficient of variation cv (dimensionless); dist 'normal' (truncated > 0), 'lognormal' or\n"
+          "'gamma'. cv = 0 removes it. Returns self.")
+      .def("to_toml", [](const IslConfig& c) { return to_toml(c.resolved); },
+           "The fully resolved config as TOML (every key explicit), as `islet run --print-config`.")
+      .def("copy", [](const IslConfig& c) { return c; }, "An independent copy.")
+      .def("__copy__", [](const IslConfig& c) { return c; })
+      .def("__deepcopy__", [](const IslConfig& c, py::handle) { return c; }, py::arg("memo"))
+      .def_property_readonly("origin", [](const IslConfig& c) { return c.origin; },
+                             "Where the config came from (file, '<built-in default>', ...).")
+      .def_property_readonly("overrides", [](const IslConfig& c) { return c.sets; },
+                             "The set() calls so far, as --set texts 'key=value'.")
+      .def_property_readonly("base_dir", [](const IslConfig& c) { return c.base_dir; })
+      .def_property_readonly("duration_s", [](const IslConfig& c) { return c.resolved.duration_s; },
+                             "Simulated time (s).")
+      .def_property_readonly("dt_ms", [](const IslConfig& c) { return c.resolved.dt_ms; }, "Time step (ms).")
+      .def_property_readonly("seed", [](const IslConfig& c) { return c.resolved.seed; })
+      .def_property_readonly("record_vars", [](const IslConfig& c) { return c.resolved.record_vars; },
+                             "State variables recorded.")
+      .def_property_readonly("output", [](const IslConfig& c) { return c.resolved.output; },
+                             "record.file: where `islet run` would write.")
+      .def("__repr__", &config_repr)
+      .def("__str__", [](const IslConfig& c) { return to_toml(c.resolved); });
+
+  m.def("config_keys", &config_keys, "Every accepted config key, 'section.key'.");
+}
+
+}  // namespace isletsim::binding

@@ -1,0 +1,105 @@
+// The one path from a setup to a file (src/run/run_file.cpp): run_to_file's
+// extra sink sees exactly the samples the file holds, and open_run_file with
+// file_static writes the static part run_to_file writes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+#include "isletsim/h5io.hpp"
+#include "isletsim/simulation.hpp"
+
+using namespace isletsim;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + ".h5")).string();
+}
+
+RunConfig small(const std::string& dtype) {
+  RunConfig c = default_config();
+  c.network = "lattice";
+  c.nx = 3, c.ny = 3, c.nz = 2;
+  c.duration_s = 0.5;
+  c.record_interval_ms = 5;
+  c.record_dtype = dtype;
+  c.record_vars = {"c", "V"};
+  c.heterogeneity = {{"gKATP", {"normal", 0.1}}};  // per-cell values to write
+  return c;
+}
+
+}  // namespace
+
+TEST(RunFile, AlsoSinkGetsTheFilesSamples) {
+  const RunSetup s = build_setup(small("float64"));
+  const std::string path = temp_path("islet_run_file_also");
+  MemorySink mem(s.problem.n_cells);
+  RunOptions opt;
+  opt.threads = 1;
+  const RunResult r = run_to_file(s, path, opt, &mem);
+  ASSERT_EQ(r.status, RunResult::Status::complete) << r.message;
+  const H5Run f = read_run(path);
+  EXPECT_EQ(f.attr("status"), "complete");
+  EXPECT_FALSE(f.float32);
+  ASSERT_EQ(f.n_samples, 101u);
+  EXPECT_EQ(f.time, mem.time_s);
+  EXPECT_EQ(f.glucose.size(), mem.glucose_mM.size());
+  ASSERT_EQ(mem.data.size(), 2u);
+  EXPECT_EQ(f.var("c"), mem.data[0]);
+  EXPECT_EQ(f.var("V"), mem.data[1]);
+  // Without the extra sink: the same file.
+  const std::string plain = temp_path("islet_run_file_plain");
+  ASSERT_EQ(run_to_file(s, plain, opt).status, RunResult::Status::complete);
+  EXPECT_EQ(read_run(plain).var("c"), f.var("c"));
+  std::filesystem::remove(path);
+  std::filesystem::remove(plain);
+}
+
+TEST(RunFile, StaticPartIsWhatRunToFileWrites) {
+  const RunSetup s = build_setup(small("float32"));
+  const RunFileStatic st = file_static(s, 3);
+  EXPECT_TRUE(st.float32);
+  EXPECT_EQ(st.chunk_samples, record_block_for(s.problem.n_cells, 2));
+  ASSERT_EQ(st.vars.size(), 2u);
+  EXPECT_EQ(st.vars[0].name, "c");
+  EXPECT_EQ(st.vars[1].name, "V");
+  const std::string run_path = temp_path("islet_run_file_run"), static_path = temp_path("islet_run_file_static");
+  RunOptions opt;
+  opt.threads = 3;
+  ASSERT_EQ(run_to_file(s, run_path, opt).status, RunResult::Status::complete);
+  {
+    const auto w = open_run_file(static_path, st);
+    w->finish("complete", "");
+  }
+  const H5Run a = read_run(run_path), b = read_run(static_path);
+  EXPECT_TRUE(a.float32);
+  EXPECT_TRUE(b.float32);
+  EXPECT_EQ(b.n_samples, 0u);
+  EXPECT_EQ(a.var_names, b.var_names);
+  EXPECT_EQ(a.x, b.x);
+  EXPECT_EQ(a.z, b.z);
+  EXPECT_EQ(a.edge_i, b.edge_i);
+  EXPECT_EQ(a.edge_w, b.edge_w);
+  ASSERT_EQ(a.params.size(), b.params.size());
+  for (std::size_t k = 0; k < a.params.size(); ++k) {
+    EXPECT_EQ(a.params[k].first, b.params[k].first);
+    EXPECT_EQ(a.params[k].second, b.params[k].second) << a.params[k].first;
+  }
+  EXPECT_EQ(a.string_attrs, b.string_attrs);
+  auto numbers = [](const H5Run& r) {  // but n_samples, which the writer keeps
+    auto v = r.number_attrs;
+    std::erase_if(v, [](const auto& kv) { return kv.first == "n_samples"; });
+    return v;
+  };
+  EXPECT_EQ(numbers(a), numbers(b));
+  EXPECT_EQ(numbers(a).size(), 5u);
+  // The heterogeneity reached the file: gKATP differs between cells.
+  for (const auto& [name, v] : a.params) {
+    if (name != "gKATP") continue;
+    EXPECT_NE(v.front(), v.back());
+  }
+  std::filesystem::remove(run_path);
+  std::filesystem::remove(static_path);
+}
