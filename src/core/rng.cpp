@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 
 namespace isletsim {
 

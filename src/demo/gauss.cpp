@@ -16,7 +16,7 @@
 #include "isletsim/error.hpp"
 #include "isletsim/gauss.hpp"
 #include "core/pages.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 
 namespace isletsim::sweep {
 

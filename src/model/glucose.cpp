@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "isletsim/model.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 
 namespace isletsim {
 

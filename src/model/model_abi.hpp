@@ -27,7 +27,7 @@
 #include <array>
 #include <cstddef>
 
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 
 namespace isletsim::model_abi {
 

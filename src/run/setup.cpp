@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "isletsim/error.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/simulation.hpp"
 

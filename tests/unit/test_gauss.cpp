@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "isletsim/gauss.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 
 using namespace isletsim;
 using namespace isletsim::sweep;

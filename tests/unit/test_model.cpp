@@ -7,7 +7,7 @@
 #include "isletsim/analysis.hpp"
 #include "isletsim/engine.hpp"
 #include "model/bertram2007/model.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 #include "test_support.hpp"
 
 using namespace isletsim;

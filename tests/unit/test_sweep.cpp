@@ -18,7 +18,7 @@
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 #include "isletsim/sweep.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 
 using namespace isletsim;
 using namespace isletsim::sweep;

@@ -11,7 +11,7 @@
 #include <cstddef>
 
 #include "model/bertram2007/model.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 #include "model/model_abi.hpp"
 
 namespace isletsim::bertram2007::kernel {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "model/bertram2007/kernel.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 
 namespace isletsim::bertram2007 {
 

@@ -16,7 +16,7 @@
 #include <cstdint>
 
 #include "model/cha2011/model.hpp"
-#include "model/fastmath.hpp"
+#include "core/fastmath.hpp"
 #include "model/model_abi.hpp"
 
 namespace isletsim::cha2011 {
