@@ -60,9 +60,9 @@ int main(int argc, char** argv) {
     // Cost: the default islet, bursting (fixed JGK), no recording.
     RunConfig cfg = default_config();
     cfg.duration_s = islet_s;
-    cfg.integrator = c.integ;
+    cfg.integrator = integrator_from_string(c.integ);
     cfg.dt_ms = c.dt;
-    cfg.glucose_mode = "fixed_jgk";
+    cfg.glucose_mode = GlucoseMode::fixed_jgk;
     RunSetup s = build_setup(cfg);
     s.problem.record_vars.clear();
     RunOptions opt;

@@ -101,9 +101,9 @@ int main(int argc, char** argv) {
     RunConfig c = default_config();
     c.n_cells = n;
     c.duration_s = sim_s;
-    c.integrator = integ;
+    c.integrator = integrator_from_string(integ);
     c.dt_ms = default_dt_ms(integrator_from_string(integ));
-    c.glucose_mode = "fixed_jgk";  // bursting from the start
+    c.glucose_mode = GlucoseMode::fixed_jgk;  // bursting from the start
     RunSetup s = build_setup(c);
     s.problem.record_vars.clear();
     for (unsigned t : thread_counts) {

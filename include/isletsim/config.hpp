@@ -9,19 +9,34 @@
 
 #include "isletsim/analysis.hpp"
 #include "isletsim/glucose.hpp"
+#include "isletsim/integrator.hpp"
 
 namespace isletsim {
+
+// The config's choices. The names the TOML uses are to_string's; *_from_string
+// throws InputError listing them.
+enum class DistKind { normal, lognormal, gamma };
+enum class NetworkKind { sphere, lattice, csv };
+enum class WeightMode { network, per_cell };
+enum class GlucoseMode { constant, step, protocol, fixed_jgk };
+enum class RecordType { float32, float64 };
+const char* to_string(DistKind);
+const char* to_string(NetworkKind);
+const char* to_string(WeightMode);
+const char* to_string(GlucoseMode);
+const char* to_string(RecordType);
+DistKind dist_from_string(const std::string& s);
 
 // Multiplicative heterogeneity: a per-cell factor with mean 1 and the given
 // coefficient of variation. normal: truncated to positive values (redrawn);
 // lognormal; gamma (shape 1/cv^2).
 struct Distribution {
-  std::string dist = "normal";
+  DistKind dist = DistKind::normal;
   double cv = 0;
   // A constructor rather than aggregate initialization: GCC 12 gives a
   // false -Wmaybe-uninitialized for aggregates of this shape in RunConfig.
   Distribution() = default;
-  Distribution(std::string d, double c) : dist(std::move(d)), cv(c) {}
+  Distribution(DistKind d, double c) : dist(d), cv(c) {}
 };
 
 struct RunConfig {
@@ -29,11 +44,11 @@ struct RunConfig {
   std::string model = "bertram2007";
   // [sim]
   double duration_s = 600;
-  std::string integrator = "rk4";
+  Integrator integrator = Integrator::rk4;
   double dt_ms = 0.5;
   std::uint64_t seed = 1;
   // [network]
-  std::string network = "sphere";  // sphere | lattice | csv
+  NetworkKind network = NetworkKind::sphere;
   std::size_t n_cells = 1000;      // sphere
   double cell_diameter_um = 0, contact_factor = 0, oversample = 0;  // sphere; 0 = generator default
   std::size_t nx = 10, ny = 10, nz = 10;  // lattice
@@ -42,21 +57,21 @@ struct RunConfig {
   // [coupling]: coefficients given by the config, by key of the model's
   // coupled variables (the others take the model's defaults)
   std::vector<std::pair<std::string, double>> coupling;
-  std::string weights = "per_cell";  // network | per_cell
-  Distribution cell_conductance{"gamma", 0.5};
+  WeightMode weights = WeightMode::per_cell;
+  Distribution cell_conductance{DistKind::gamma, 0.5};
   // [params], [heterogeneity], [initial]
   std::vector<std::pair<std::string, double>> params;
   std::vector<std::pair<std::string, Distribution>> heterogeneity;
   std::vector<std::pair<std::string, double>> initial;
   // [glucose]
-  std::string glucose_mode = "step";  // constant | step | protocol | fixed_jgk
+  GlucoseMode glucose_mode = GlucoseMode::step;
   double basal_mM = 2, level_mM = 11, t_step_s = 180, tau_s = 0;  // step 2 -> 11 mM at 3 min (field notes)
   std::vector<GlucoseEvent> events;  // protocol mode, starting from basal_mM
   // [record]
   std::vector<std::string> record_vars{"c", "V"};  // default: the model's calcium and spike states
   double record_interval_ms = 10;
   std::string output = "islet.h5";
-  std::string record_dtype = "float32";  // float32 | float64
+  RecordType record_dtype = RecordType::float32;
   // [analysis]: the options of `islet analyze` for this run's output (docs/analysis.md)
   analysis::Options analysis;
 

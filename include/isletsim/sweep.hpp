@@ -54,7 +54,7 @@ ExecutorKind resolve_executor(const std::string& s, unsigned launcher_size);
 
 struct ExecutorOptions {
   ExecutorKind kind = ExecutorKind::threads;
-  unsigned cores = 0;             // cores to use; 0 = env::detect_cores()
+  unsigned cores = 1;             // cores to use (the caller decides: env::detect_cores() for "all")
   unsigned threads_per_task = 1;  // concurrent tasks = max(1, cores / threads_per_task)
   const std::atomic<bool>* stop = nullptr;  // set: start no new task, ask running ones to stop
 };

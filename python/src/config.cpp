@@ -114,13 +114,13 @@ void config_set(IslConfig& c, const std::string& key, py::handle value) {
 
 std::string config_repr(const IslConfig& c) {
   const RunConfig& r = c.resolved;
-  std::string net = r.network == "sphere"    ? "sphere of " + std::to_string(r.n_cells) + " cells"
-                    : r.network == "lattice" ? "lattice " + std::to_string(r.nx) + "x" + std::to_string(r.ny) + "x" +
+  std::string net = r.network == NetworkKind::sphere    ? "sphere of " + std::to_string(r.n_cells) + " cells"
+                    : r.network == NetworkKind::lattice ? "lattice " + std::to_string(r.nx) + "x" + std::to_string(r.ny) + "x" +
                                                    std::to_string(r.nz)
                                              : "csv network";
   std::string s = "<isletsim.Config from " + c.origin + ", " + std::to_string(c.sets.size()) +
                   " override(s): " + net + ", " + py::repr(py::float_(r.duration_s)).cast<std::string>() + " s, " +
-                  r.integrator + " dt " + py::repr(py::float_(r.dt_ms)).cast<std::string>() + " ms, model " + r.model +
+                  to_string(r.integrator) + " dt " + py::repr(py::float_(r.dt_ms)).cast<std::string>() + " ms, model " + r.model +
                   ", seed " + std::to_string(r.seed) + ">";
   return s;
 }

@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "binding.hpp"
+#include "isletsim/env.hpp"
 #include "isletsim/sweep.hpp"
 
 namespace isletsim::binding {
@@ -91,7 +92,7 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
   spec.base_text = base_toml;
   spec.base_origin = cfg.origin;
   spec.base_dir = cfg.base_dir;
-  opt.exec.cores = threads ? static_cast<unsigned>(*threads) : 0;
+  opt.exec.cores = threads ? static_cast<unsigned>(*threads) : env::detect_cores().cores;
   opt.exec.threads_per_task = static_cast<unsigned>(threads_per_task);
   std::atomic<bool> stop{false};
   opt.exec.stop = &stop;

@@ -122,7 +122,7 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   const char* status = r.status == RunResult::Status::complete ? "complete" : r.status == RunResult::Status::interrupted ? "INTERRUPTED" : "FAILED";
   fmt::print("islet: {}: {} cells, {} edges (mean degree {:.2f}), {} {:g} ms, {:.1f} s simulated in {:.2f} s "
              "({:.2f} sim-s/s, {} thread(s)); {} samples of {} -> {}\n",
-             status, s.problem.n_cells, s.network.n_edges(), s.network.mean_degree(), cfg.integrator, cfg.dt_ms,
+             status, s.problem.n_cells, s.network.n_edges(), s.network.mean_degree(), to_string(cfg.integrator), cfg.dt_ms,
              sim_s, r.wall_s, r.wall_s > 0 ? sim_s / r.wall_s : 0.0, r.profile.threads, r.samples,
              fmt::join(cfg.record_vars, ","), cfg.output);
   std::fflush(stdout);

@@ -20,13 +20,36 @@
 
 namespace isletsim {
 
+const char* to_string(DistKind d) {
+  return d == DistKind::lognormal ? "lognormal" : d == DistKind::gamma ? "gamma" : "normal";
+}
+const char* to_string(NetworkKind k) {
+  return k == NetworkKind::lattice ? "lattice" : k == NetworkKind::csv ? "csv" : "sphere";
+}
+const char* to_string(WeightMode w) { return w == WeightMode::network ? "network" : "per_cell"; }
+const char* to_string(GlucoseMode m) {
+  switch (m) {
+    case GlucoseMode::constant: return "constant";
+    case GlucoseMode::protocol: return "protocol";
+    case GlucoseMode::fixed_jgk: return "fixed_jgk";
+    default: return "step";
+  }
+}
+const char* to_string(RecordType t) { return t == RecordType::float64 ? "float64" : "float32"; }
+DistKind dist_from_string(const std::string& s) {
+  for (DistKind d : {DistKind::normal, DistKind::lognormal, DistKind::gamma})
+    if (s == to_string(d)) return d;
+  throw InputError("unknown distribution '" + s + "' (expected normal, lognormal or gamma)" +
+                   did_you_mean(s, {"normal", "lognormal", "gamma"}));
+}
+
 GlucoseProtocol RunConfig::glucose() const {
   GlucoseProtocol g;
-  if (glucose_mode == "fixed_jgk") {
+  if (glucose_mode == GlucoseMode::fixed_jgk) {
     g.fixed_jgk = true;
-  } else if (glucose_mode == "constant") {
+  } else if (glucose_mode == GlucoseMode::constant) {
     g.G0_mM = level_mM;
-  } else if (glucose_mode == "step") {
+  } else if (glucose_mode == GlucoseMode::step) {
     g.G0_mM = basal_mM;
     g.events.push_back({t_step_s, level_mM, 0.0, tau_s});
   } else {  // protocol
@@ -45,7 +68,7 @@ std::vector<std::string> model_record_vars(const ModelInfo& m) {
 }
 std::vector<std::pair<std::string, Distribution>> model_heterogeneity(const ModelInfo& m) {
   std::vector<std::pair<std::string, Distribution>> v;
-  for (const auto& h : m.default_heterogeneity) v.push_back({h.param, {h.dist, h.cv}});
+  for (const auto& h : m.default_heterogeneity) v.push_back({h.param, {dist_from_string(h.dist), h.cv}});
   return v;
 }
 // A config of model `name` with that model's defaults (heterogeneity,
@@ -184,7 +207,7 @@ class Reader {
       if (sub == "cv")
         d.cv = non_negative(v, key + ".cv");
       else if (sub == "dist")
-        d.dist = choice(v, key + ".dist", {"normal", "lognormal", "gamma"});
+        d.dist = pick(v, key + ".dist", {DistKind::normal, DistKind::lognormal, DistKind::gamma});
       else
         fail(v, key + "." + sub, "unknown key" + did_you_mean(sub, {"cv", "dist"}) + "; expected cv, dist");
     }
@@ -213,7 +236,7 @@ class Reader {
     } else if (sec == "sim") {
       keys(sec, t,
            {{"duration_s", [&](auto& v, auto& k) { c.duration_s = positive(v, k); }},
-            {"integrator", [&](auto& v, auto& k) { c.integrator = choice(v, k, {"rk4", "euler"}); }},
+            {"integrator", [&](auto& v, auto& k) { c.integrator = pick(v, k, {Integrator::rk4, Integrator::euler}); }},
             {"dt_ms", [&](auto& v, auto& k) { c.dt_ms = positive(v, k); }},
             {"seed", [&](auto& v, auto& k) {
                const auto i = v.template value<std::int64_t>();
@@ -224,7 +247,9 @@ class Reader {
       integrator_given_ = integrator_given_ || t.contains("integrator");
     } else if (sec == "network") {
       keys(sec, t,
-           {{"kind", [&](auto& v, auto& k) { c.network = choice(v, k, {"sphere", "lattice", "csv"}); }},
+           {{"kind", [&](auto& v, auto& k) {
+              c.network = pick(v, k, {NetworkKind::sphere, NetworkKind::lattice, NetworkKind::csv});
+            }},
             {"n_cells", [&](auto& v, auto& k) { c.n_cells = count(v, k); }},
             {"cell_diameter_um", [&](auto& v, auto& k) { c.cell_diameter_um = positive(v, k); }},
             {"contact_factor", [&](auto& v, auto& k) { c.contact_factor = positive(v, k); }},
@@ -237,7 +262,7 @@ class Reader {
             {"edges", [&](auto& v, auto& k) { c.edges_csv = string(v, k); }}});
     } else if (sec == "coupling") {
       std::map<std::string, Setter> setters{
-          {"weights", [&](auto& v, auto& k) { c.weights = choice(v, k, {"network", "per_cell"}); }},
+          {"weights", [&](auto& v, auto& k) { c.weights = pick(v, k, {WeightMode::network, WeightMode::per_cell}); }},
           {"cell_conductance", [&](auto& v, auto& k) { c.cell_conductance = distribution(v, k); }}};
       for (const auto& cv : m.coupled) {
         const std::string key = cv.key;
@@ -277,7 +302,10 @@ class Reader {
       }
     } else if (sec == "glucose") {
       keys(sec, t,
-           {{"mode", [&](auto& v, auto& k) { c.glucose_mode = choice(v, k, {"constant", "step", "protocol", "fixed_jgk"}); }},
+           {{"mode", [&](auto& v, auto& k) {
+              c.glucose_mode = pick(v, k, {GlucoseMode::constant, GlucoseMode::step, GlucoseMode::protocol,
+                                           GlucoseMode::fixed_jgk});
+            }},
             {"basal", [&](auto& v, auto& k) { c.basal_mM = non_negative(v, k); }},
             {"level", [&](auto& v, auto& k) { c.level_mM = non_negative(v, k); }},
             {"t_step_s", [&](auto& v, auto& k) { c.t_step_s = non_negative(v, k); }},
@@ -290,8 +318,17 @@ class Reader {
            {{"vars", [&](auto& v, auto& k) { c.record_vars = state_list(v, k); }},
             {"interval_ms", [&](auto& v, auto& k) { c.record_interval_ms = positive(v, k); }},
             {"file", [&](auto& v, auto& k) { c.output = string(v, k); }},
-            {"dtype", [&](auto& v, auto& k) { c.record_dtype = choice(v, k, {"float32", "float64"}); }}});
+            {"dtype", [&](auto& v, auto& k) { c.record_dtype = pick(v, k, {RecordType::float32, RecordType::float64}); }}});
     }
+  }
+
+  // One of the config's enum choices, by its to_string name.
+  template <class E>
+  E pick(const toml::node& n, const std::string& key, std::initializer_list<E> values) const {
+    std::vector<std::string> names;
+    for (E e : values) names.push_back(isletsim::to_string(e));
+    const std::string s = choice(n, key, names);
+    return *(values.begin() + (std::find(names.begin(), names.end(), s) - names.begin()));
   }
 
   template <class E>
@@ -469,9 +506,9 @@ void check_consistency(const RunConfig& c, const std::string& origin) {
   const auto err = [&](const std::string& key, const std::string& what) {
     throw InputError(fmt::format("{}: {}: {}", origin, key, what));
   };
-  if (c.network == "csv" && (c.cells_csv.empty() || c.edges_csv.empty()))
+  if (c.network == NetworkKind::csv && (c.cells_csv.empty() || c.edges_csv.empty()))
     err("network", "kind = \"csv\" needs both network.cells and network.edges");
-  if (c.glucose_mode == "protocol" && c.events.empty())
+  if (c.glucose_mode == GlucoseMode::protocol && c.events.empty())
     err("glucose.events", "mode = \"protocol\" needs a list of events [{t_s = ..., G = ...}, ...]");
   const double ratio = c.record_interval_ms / c.dt_ms;
   if (ratio < 1.0 - 1e-9 || std::abs(ratio - std::round(ratio)) > 1e-6 * ratio)
@@ -493,7 +530,7 @@ RunConfig parse_config(const std::string& text, const std::string& origin, const
   // No step given: the model's default step for the integrator.
   if (!r.dt_given_) {
     const ModelInfo& m = find_model(c.model);
-    c.dt_ms = integrator_from_string(c.integrator) == Integrator::euler ? m.dt_ms_euler : m.dt_ms_rk4;
+    c.dt_ms = c.integrator == Integrator::euler ? m.dt_ms_euler : m.dt_ms_rk4;
   }
   check_consistency(c, origin);
   return c;
@@ -512,14 +549,14 @@ RunConfig load_config(const std::string& path, const Overrides& sets) {
 toml::table analysis_toml(const analysis::Options& o);
 
 std::string to_toml(const RunConfig& c) {
-  const auto dist = [](const Distribution& d) { return toml::table{{"dist", d.dist}, {"cv", d.cv}}; };
-  toml::table net{{"kind", c.network}};
-  if (c.network == "sphere") {
+  const auto dist = [](const Distribution& d) { return toml::table{{"dist", to_string(d.dist)}, {"cv", d.cv}}; };
+  toml::table net{{"kind", to_string(c.network)}};
+  if (c.network == NetworkKind::sphere) {
     net.insert("n_cells", static_cast<std::int64_t>(c.n_cells));
     if (c.cell_diameter_um > 0) net.insert("cell_diameter_um", c.cell_diameter_um);
     if (c.contact_factor > 0) net.insert("contact_factor", c.contact_factor);
     if (c.oversample > 0) net.insert("oversample", c.oversample);
-  } else if (c.network == "lattice") {
+  } else if (c.network == NetworkKind::lattice) {
     net.insert("nx", static_cast<std::int64_t>(c.nx));
     net.insert("ny", static_cast<std::int64_t>(c.ny));
     net.insert("nz", static_cast<std::int64_t>(c.nz));
@@ -536,7 +573,7 @@ std::string to_toml(const RunConfig& c) {
   const ModelInfo& model = find_model(c.model);
   toml::table coupling;
   for (const auto& [k, v] : c.coupling) coupling.insert(k, v);
-  coupling.insert("weights", c.weights);
+  coupling.insert("weights", to_string(c.weights));
   coupling.insert("cell_conductance", dist(c.cell_conductance));
   toml::table params, het, init;
   for (const auto& [n, v] : c.params) params.insert(n, v);
@@ -550,7 +587,7 @@ std::string to_toml(const RunConfig& c) {
   if (!het_is_default) {
     for (const auto& [n, d] : c.heterogeneity) het.insert(n, dist(d));
     for (const auto& [n, d] : het_default)  // a default the config removed
-      if (!het.contains(n)) het.insert(n, dist({d.dist, 0.0}));
+      if (!het.contains(n)) het.insert(n, dist(Distribution(d.dist, 0.0)));
   }
   for (const auto& [n, v] : c.initial) init.insert(n, v);
   toml::array events;
@@ -559,10 +596,11 @@ std::string to_toml(const RunConfig& c) {
   toml::array vars;
   for (const auto& v : c.record_vars) vars.push_back(v);
   const double dt_default =
-      integrator_from_string(c.integrator) == Integrator::euler ? model.dt_ms_euler : model.dt_ms_rk4;
-  toml::table sim{{"duration_s", c.duration_s}, {"integrator", c.integrator}, {"seed", static_cast<std::int64_t>(c.seed)}};
+      c.integrator == Integrator::euler ? model.dt_ms_euler : model.dt_ms_rk4;
+  toml::table sim{{"duration_s", c.duration_s}, {"integrator", to_string(c.integrator)},
+                  {"seed", static_cast<std::int64_t>(c.seed)}};
   if (c.dt_ms != dt_default) sim.insert("dt_ms", c.dt_ms);
-  toml::table record{{"interval_ms", c.record_interval_ms}, {"file", c.output}, {"dtype", c.record_dtype}};
+  toml::table record{{"interval_ms", c.record_interval_ms}, {"file", c.output}, {"dtype", to_string(c.record_dtype)}};
   if (c.record_vars != model_record_vars(model)) record.insert("vars", vars);
   toml::table root{
       {"model", toml::table{{"name", c.model}}},
@@ -572,7 +610,7 @@ std::string to_toml(const RunConfig& c) {
       {"params", params},
       {"heterogeneity", het},
       {"initial", init},
-      {"glucose", toml::table{{"mode", c.glucose_mode}, {"basal", c.basal_mM}, {"level", c.level_mM},
+      {"glucose", toml::table{{"mode", to_string(c.glucose_mode)}, {"basal", c.basal_mM}, {"level", c.level_mM},
                               {"t_step_s", c.t_step_s}, {"tau_s", c.tau_s}, {"events", events}}},
       {"record", record},
   };

@@ -20,7 +20,7 @@ std::vector<std::pair<std::string, RunAttr>> run_attributes(const RunSetup& s, u
           {"model_citation", std::string(s.problem.the_model().citation) + ". doi:" + s.problem.the_model().doi},
           {"config", to_toml(c)},
           {"seed", static_cast<std::int64_t>(c.seed)},
-          {"integrator", c.integrator},
+          {"integrator", to_string(c.integrator)},
           {"dt_ms", c.dt_ms},
           {"record_interval_ms", c.record_interval_ms},
           {"n_cells", static_cast<std::int64_t>(s.problem.n_cells)},
@@ -46,7 +46,7 @@ RunFileStatic file_static(const RunSetup& s, unsigned threads) {
     f.vars.push_back({st.name, st.unit, st.description});
   }
   f.attrs = run_attributes(s, threads);
-  f.float32 = s.config.record_dtype == "float32";
+  f.float32 = s.config.record_dtype == RecordType::float32;
   // From the sizes, not p.record_block: a caller may hand samples over in
   // other blocks (Python's callback interval) without changing the file.
   f.chunk_samples = record_block_for(p.n_cells, p.record_vars.size());

@@ -27,11 +27,11 @@ double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell
                    std::uint32_t sub) {
   if (d.cv <= 0) return 1.0;
   CounterRng rng(seed, cell, stream, sub);
-  if (d.dist == "lognormal") {
+  if (d.dist == DistKind::lognormal) {
     const double s2 = fastmath::log(1.0 + d.cv * d.cv);
     return fastmath::exp(-0.5 * s2 + std::sqrt(s2) * rng.normal());
   }
-  if (d.dist == "gamma") {
+  if (d.dist == DistKind::gamma) {
     const double k = 1.0 / (d.cv * d.cv);
     return rng.gamma(k) / k;
   }
@@ -51,8 +51,8 @@ std::string resolve(const RunConfig& c, const std::string& p) {
 }
 
 Network make_network(const RunConfig& c) {
-  if (c.network == "lattice") return make_lattice(c.nx, c.ny, c.nz, c.spacing_um);
-  if (c.network == "csv")
+  if (c.network == NetworkKind::lattice) return make_lattice(c.nx, c.ny, c.nz, c.spacing_um);
+  if (c.network == NetworkKind::csv)
     return load_network_csv(resolve(c, c.cells_csv), resolve(c, c.edges_csv), param_names(find_model(c.model)));
   SphereOptions o;
   o.n_cells = c.n_cells;
@@ -78,7 +78,7 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
 
   // Coupling weights: w_ij = network weight, times (g_i + g_j)/2 with a
   // per-cell conductance factor g (field notes: Gamma(4,4)-shaped, SD ~50%).
-  if (cfg.weights == "per_cell") {
+  if (cfg.weights == WeightMode::per_cell) {
     std::vector<double> g(n);
     for (std::size_t i = 0; i < n; ++i)
       g[i] = draw_factor(cfg.cell_conductance, cfg.seed, i, static_cast<std::uint32_t>(RngStream::coupling), 0);
@@ -118,7 +118,7 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   for (const auto& [name, v] : cfg.initial) p.initial[*find_state(model, name)].uniform = v;
 
   p.glucose = cfg.glucose();
-  p.integrator = integrator_from_string(cfg.integrator);
+  p.integrator = cfg.integrator;
   p.dt_ms = cfg.dt_ms;
   p.n_steps = static_cast<std::uint64_t>(std::llround(cfg.duration_s * 1e3 / cfg.dt_ms));
   p.record_every = static_cast<std::uint64_t>(std::llround(cfg.record_interval_ms / cfg.dt_ms));

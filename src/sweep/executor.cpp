@@ -6,7 +6,6 @@
 #include <mutex>
 #include <thread>
 
-#include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
 #include "mpi_detail.hpp"
@@ -48,7 +47,7 @@ const char* to_string(ExecutorKind k) {
 
 unsigned concurrent_tasks(const ExecutorOptions& opt) {
   if (opt.kind == ExecutorKind::serial) return 1;
-  const unsigned cores = opt.cores ? opt.cores : env::detect_cores().cores;
+  const unsigned cores = std::max(1u, opt.cores);  // the caller decides (src/env detects)
   return std::max(1u, cores / std::max(1u, opt.threads_per_task));
 }
 

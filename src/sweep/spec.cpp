@@ -65,7 +65,7 @@ Overrides overrides_for(const RunConfig& base, const SweepSpec& s, std::size_t i
       Distribution d;
       for (const auto& [n, bd] : base.heterogeneity)
         if (n == name) d = bd;
-      het.push_back({name, {quote(d.dist), fmt_double(d.cv)}});
+      het.push_back({name, {quote(to_string(d.dist)), fmt_double(d.cv)}});
       it = het.end() - 1;
     }
     (field == "cv" ? it->second.second : it->second.first) = v.toml;

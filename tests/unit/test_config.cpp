@@ -36,7 +36,7 @@ TEST(Config, ValuesAndOverrides) {
                                    "run.toml", {"coupling.gV=60", "sim.integrator=euler", "record.vars=[\"V\"]"});
   EXPECT_EQ(c.duration_s, 12.0);
   EXPECT_EQ(c.coupling_value("gV"), 60.0);
-  EXPECT_EQ(c.integrator, "euler");
+  EXPECT_EQ(c.integrator, Integrator::euler);
   EXPECT_EQ(c.dt_ms, 0.1);  // the chosen integrator's default step
   ASSERT_EQ(c.record_vars.size(), 1u);
   ASSERT_EQ(c.params.size(), 1u);
@@ -45,7 +45,7 @@ TEST(Config, ValuesAndOverrides) {
   for (const auto& [n, d] : c.heterogeneity)
     if (n == "JGK") {
       found = true;
-      EXPECT_EQ(d.dist, "gamma");
+      EXPECT_EQ(d.dist, DistKind::gamma);
       EXPECT_EQ(d.cv, 0.3);
     }
   EXPECT_TRUE(found);
@@ -95,7 +95,7 @@ TEST(ConfigErrors, OverridesAreNamed) {
 
 TEST(Glucose, StepRampAndSmoothedProtocol) {
   RunConfig c = default_config();
-  c.glucose_mode = "protocol";
+  c.glucose_mode = GlucoseMode::protocol;
   c.basal_mM = 2;
   c.events = {{10, 11, 0, 0}, {20, 5, 10, 0}, {40, 11, 0, 5}};
   const GlucoseProtocol g = c.glucose();

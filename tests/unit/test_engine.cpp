@@ -22,12 +22,12 @@ RunConfig small_config(const std::string& net, double duration_s) {
   RunConfig c = default_config();
   c.duration_s = duration_s;
   if (net == "lattice") {
-    c.network = "lattice";
+    c.network = NetworkKind::lattice;
     c.nx = 5, c.ny = 5, c.nz = 4;
   } else {
     c.n_cells = 200;
   }
-  c.glucose_mode = "fixed_jgk";
+  c.glucose_mode = GlucoseMode::fixed_jgk;
   return c;
 }
 
@@ -35,7 +35,7 @@ RunConfig small_config(const std::string& net, double duration_s) {
 // default step, `vars` sampled every 1 ms.
 RunConfig all_coupled_config(const char* integ, double duration_s, std::vector<std::string> vars) {
   RunConfig c = small_config("sphere", duration_s);
-  c.integrator = integ;
+  c.integrator = integrator_from_string(integ);
   c.dt_ms = std::string(integ) == "rk4" ? 0.5 : 0.1;
   c.coupling = {{"gc", 0.005}, {"gG6P", 0.0005}, {"gADP", 0.0005}};
   c.record_vars = std::move(vars);
@@ -198,7 +198,7 @@ TEST(Determinism, SeedControlsHeterogeneity) {
 TEST(Failure, BlowUpIsReportedAndDataKept) {
   // A time constant far below the step: forward Euler on n is unstable.
   RunConfig c = small_config("lattice", 2.0);
-  c.integrator = "euler";
+  c.integrator = Integrator::euler;
   c.dt_ms = 0.1;
   c.params = {{"tau_n", 0.04}};
   c.record_interval_ms = 0.1;

@@ -20,13 +20,13 @@ std::string temp_path(const std::string& name) {
 
 RunConfig small(const std::string& dtype) {
   RunConfig c = default_config();
-  c.network = "lattice";
+  c.network = NetworkKind::lattice;
   c.nx = 3, c.ny = 3, c.nz = 2;
   c.duration_s = 0.5;
   c.record_interval_ms = 5;
-  c.record_dtype = dtype;
+  c.record_dtype = dtype == "float64" ? RecordType::float64 : RecordType::float32;
   c.record_vars = {"c", "V"};
-  c.heterogeneity = {{"gKATP", {"normal", 0.1}}};  // per-cell values to write
+  c.heterogeneity = {{"gKATP", {DistKind::normal, 0.1}}};  // per-cell values to write
   return c;
 }
 
