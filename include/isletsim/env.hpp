@@ -45,4 +45,10 @@ std::atomic<bool>* install_stop_handlers();
 
 bool stderr_is_tty();
 
+// World size announced by an MPI launcher in the environment (mpirun/mpiexec
+// of Open MPI or MPICH/Hydra, srun with PMI/PMIx); 0 when none. getenv as in
+// CoreProbe (nullptr: the process environment; "" means not set). The CLI
+// passes it to sweep::resolve_executor: the library reads no environment.
+unsigned mpi_launcher_size(std::string (*getenv)(const char*) = nullptr);
+
 }  // namespace isletsim::env

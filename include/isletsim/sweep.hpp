@@ -48,7 +48,7 @@ enum class ExecutorKind { serial, threads, mpi };
 ExecutorKind executor_from_string(const std::string& s);  // serial, threads, mpi; throws InputError
 const char* to_string(ExecutorKind k);
 // "auto": mpi when this build has MPI and a launcher started us (launcher_size
-// > 0, see mpi_launcher_size), else threads; otherwise executor_from_string,
+// > 0, see env::mpi_launcher_size), else threads; otherwise executor_from_string,
 // refusing mpi when MPI is not built in.
 ExecutorKind resolve_executor(const std::string& s, unsigned launcher_size);
 
@@ -79,10 +79,6 @@ void execute(const std::vector<Task*>& tasks, const std::function<void(std::size
 
 bool mpi_built();  // this build links MPI (CMake option ISLET_MPI)
 
-// World size announced by an MPI launcher in the environment (mpirun/mpiexec
-// of Open MPI or MPICH/Hydra, srun with PMI/PMIx); 0 when none. getenv as in
-// env::CoreProbe (nullptr: the process environment; "" means not set).
-unsigned mpi_launcher_size(std::string (*getenv)(const char*) = nullptr);
 
 // Cores of one rank: the cores detected for the process, divided among the
 // ranks on this node that share its CPU affinity mask (mpirun binding each

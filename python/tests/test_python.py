@@ -628,3 +628,21 @@ def test_analysis_and_plot_helpers():
     line = isl.plot.mean_trace(res, "c", ax=ax[1])
     assert np.array_equal(line.get_ydata(), m)
     plt.close(fig)
+
+
+def test_models_from_python_and_a_sweep_over_models(tmp_path):
+    names = [m["name"] for m in isl.models()]
+    assert names[:3] == ["bertram2007", "cha2011", "pedersen2010"]
+    assert [p.name for p in isl.params("pedersen2010")][:2] == ["cm", "gNa"]
+    with pytest.raises(isl.InputError, match="did you mean 'cha2011'"):
+        isl.Config.default().set("model.name", "cha2O11")
+    cfg = (isl.Config.default().set("sim.duration_s", 1).set("network.kind", "lattice").set("network.nx", 3)
+           .set("network.ny", 3).set("network.nz", 2).set("glucose.mode", "constant").set("glucose.level", 8))
+    # Each task gets its model's defaults (time step, recorded variables, heterogeneity), not Bertram's.
+    t = isl.sweep(cfg, grid={"model.name": ["bertram2007", "cha2011", "pedersen2010"]}, out_dir=str(tmp_path / "m"),
+                  threads=2)
+    assert list(t["status"]) == ["ok", "ok", "ok"]
+    runs = [t.load(i) for i in range(3)]
+    assert [r.vars for r in runs] == [["c", "V"], ["Cai", "V"], ["V"]]
+    assert [r.attrs["model"] for r in runs] == ["bertram2007", "cha2011", "pedersen2010"]
+    assert [r.attrs["dt_ms"] for r in runs] == [0.5, 0.1, 0.1]

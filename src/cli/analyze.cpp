@@ -183,7 +183,7 @@ int analyze_one(const AnalyzeArgs& a) {
 
 int analyze_dir(const AnalyzeArgs& a) {
   sweep::AnalyzeSweepOptions opt;
-  opt.exec.kind = sweep::resolve_executor(a.executor, sweep::mpi_launcher_size());
+  opt.exec.kind = sweep::resolve_executor(a.executor, env::mpi_launcher_size());
   std::optional<sweep::MpiSession> mpi;
   if (opt.exec.kind == sweep::ExecutorKind::mpi) mpi.emplace();
   const unsigned detected = env::detect_cores().cores;

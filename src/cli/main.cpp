@@ -175,7 +175,7 @@ bool g_quiet_errors = false;
 
 int cmd_sweep(const std::string& path, const std::string& executor, int cores, int threads_per_task,
               const std::string& shard, bool resume, bool quiet) {
-  const sweep::ExecutorKind kind = sweep::resolve_executor(executor, sweep::mpi_launcher_size());
+  const sweep::ExecutorKind kind = sweep::resolve_executor(executor, env::mpi_launcher_size());
   std::optional<sweep::MpiSession> mpi;
   if (kind == sweep::ExecutorKind::mpi) mpi.emplace();  // before the signal handlers: ours win
   const int rank = mpi ? mpi->rank() : 0;

@@ -15,9 +15,19 @@
 #include <vector>
 
 #include "isletsim/error.hpp"
+#include "isletsim/model.hpp"
 #include "isletsim/network.hpp"
 
 namespace isletsim {
+
+namespace {
+// " (a parameter of bertram2007, not of this run's model)" when another model has it.
+std::string other_models(const std::string& name) {
+  std::string m;
+  for (const auto& x : models_with_param(name)) m += (m.empty() ? "" : ", ") + x;
+  return m.empty() ? std::string() : " (a parameter of " + m + ", not of this run's model)";
+}
+}  // namespace
 
 namespace {
 
@@ -215,7 +225,7 @@ Network read_cells(const std::string& path, const std::vector<std::string>& para
                std::to_string(c + 1) + ")");
     if (c >= core.size() && std::find(param_names.begin(), param_names.end(), name) == param_names.end()) {
       const std::string known = join(param_names, ", ");
-      f.fail("unknown parameter column '" + name + "'" + did_you_mean(name, param_names) +
+      f.fail("unknown parameter column '" + name + "'" + other_models(name) + did_you_mean(name, param_names) +
              "; extra columns must be model parameters" +
              (known.empty() ? " (this model has none)" : " (" + known + ")"));
     }

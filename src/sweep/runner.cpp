@@ -14,11 +14,11 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <hdf5.h>
 
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
 #include "io/csv.hpp"
+#include "io/h5_handle.hpp"
 #include "mpi_detail.hpp"
 
 namespace isletsim::sweep {
@@ -90,6 +90,8 @@ bool parse_number(const std::string& s, double& x) {
 // dataset of float64 (task, wall_s, the metrics, swept keys whose values are
 // all numbers) or variable-length UTF-8 strings.
 void write_table_h5(const std::string& path, const Table& table, std::size_t n_keys) {
+  using namespace h5;
+  silence_hdf5();
   const std::vector<std::string> cols = csv_split(table.header());
   std::vector<std::vector<std::string>> rows;
   for (const auto& [i, row] : table.rows()) {
@@ -97,53 +99,42 @@ void write_table_h5(const std::string& path, const Table& table, std::size_t n_k
     rows.back().resize(cols.size());
   }
   const std::string tmp = path + ".tmp";
-  const hid_t file = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (file < 0) throw std::runtime_error("cannot create " + tmp);
-  const hid_t str = H5Tcopy(H5T_C_S1);
-  H5Tset_size(str, H5T_VARIABLE);
-  H5Tset_cset(str, H5T_CSET_UTF8);
-  bool ok = true;
-  const auto strings = [](const std::vector<std::string>& v) {
-    std::vector<const char*> p;
-    for (const auto& s : v) p.push_back(s.c_str());
-    return p;
-  };
-  const hsize_t n = rows.size();
-  const hid_t space = H5Screate_simple(1, &n, nullptr);
-  for (std::size_t c = 0; c < cols.size(); ++c) {
-    std::vector<std::string> text(rows.size());
-    for (std::size_t r = 0; r < rows.size(); ++r) text[r] = rows[r][c];
-    const bool is_key = c >= 1 && c <= n_keys;
-    const bool string_col = cols[c] == "status" || cols[c] == "file" || cols[c] == "message";
-    std::vector<double> num(rows.size());
-    bool numeric = !string_col;
-    for (std::size_t r = 0; r < rows.size() && numeric; ++r)
-      if (!parse_number(text[r], num[r])) {
-        if (is_key) numeric = false;
-        else num[r] = NAN;
-      }
-    const hid_t type = numeric ? H5T_IEEE_F64LE : str;
-    const hid_t ds = H5Dcreate2(file, cols[c].c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (ds < 0) {
-      ok = false;
-      continue;
+  const Ctx ctx{tmp};
+  {
+    Handle file = ctx.own(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create file");
+    Handle str = utf8_string_type(ctx);
+    const auto strings = [](const std::vector<std::string>& v) {
+      std::vector<const char*> p;
+      for (const auto& s : v) p.push_back(s.c_str());
+      return p;
+    };
+    const hsize_t n = rows.size();
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      std::vector<std::string> text(rows.size());
+      for (std::size_t r = 0; r < rows.size(); ++r) text[r] = rows[r][c];
+      const bool is_key = c >= 1 && c <= n_keys;
+      const bool string_col = cols[c] == "status" || cols[c] == "file" || cols[c] == "message";
+      std::vector<double> num(rows.size());
+      bool numeric = !string_col;
+      for (std::size_t r = 0; r < rows.size() && numeric; ++r)
+        if (!parse_number(text[r], num[r])) {
+          if (is_key) numeric = false;
+          else num[r] = NAN;
+        }
+      if (numeric)
+        write_fixed(ctx, file.get(), cols[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {n}, num.data());
+      else
+        write_fixed(ctx, file.get(), cols[c], str.get(), str.get(), {n}, strings(text).data());
     }
-    if (n > 0) {
-      if (numeric) ok &= H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, num.data()) >= 0;
-      else ok &= H5Dwrite(ds, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings(text).data()) >= 0;
-    }
-    H5Dclose(ds);
+    // The column order (HDF5 lists datasets by name).
+    const hsize_t nc = cols.size();
+    Handle cspace = ctx.space({nc});
+    Handle attr = ctx.own(H5Acreate2(file.get(), "columns", str.get(), cspace.get(), H5P_DEFAULT, H5P_DEFAULT),
+                          H5Aclose, "create attribute 'columns'");
+    ctx.ok(H5Awrite(attr.get(), str.get(), strings(cols).data()), "write attribute 'columns'");
+    attr.reset();
+    if (file.close() < 0) ctx.fail("close");
   }
-  H5Sclose(space);
-  const hsize_t nc = cols.size();
-  const hid_t cspace = H5Screate_simple(1, &nc, nullptr);
-  const hid_t attr = H5Acreate2(file, "columns", str, cspace, H5P_DEFAULT, H5P_DEFAULT);
-  ok &= attr >= 0 && H5Awrite(attr, str, strings(cols).data()) >= 0;
-  if (attr >= 0) H5Aclose(attr);
-  H5Sclose(cspace);
-  H5Tclose(str);
-  ok &= H5Fclose(file) >= 0;
-  if (!ok) throw std::runtime_error("cannot write " + tmp);
   std::filesystem::rename(tmp, path);
 }
 

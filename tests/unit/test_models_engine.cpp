@@ -4,12 +4,17 @@
 // threads with the same bits as on one.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "isletsim/analysis.hpp"
 #include "isletsim/config.hpp"
 #include "isletsim/engine.hpp"
+#include "isletsim/error.hpp"
 #include "isletsim/simulation.hpp"
 #include "test_support.hpp"
 
@@ -82,4 +87,31 @@ TEST(ModelsThroughEngine, CoupledIsletWithHeterogeneityAndProtocolIsThreadInvari
     }
     EXPECT_EQ(data[0], data[1]) << name;
   }
+}
+
+TEST(ModelsThroughEngine, CellsFileColumnOfAnotherModelNamesIt) {
+  namespace fs = std::filesystem;
+  const fs::path d = fs::temp_directory_path() / ("isletsim_models_csv_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  std::ofstream(d / "cells.csv") << "id,x,y,z,JGK\n0,0,0,0,0.001\n1,10,0,0,0.001\n";
+  std::ofstream(d / "edges.csv") << "i,j,weight\n0,1,1\n";
+  const std::string text =
+      "[model]\nname = \"cha2011\"\n[network]\nkind = \"csv\"\ncells = \"cells.csv\"\nedges = \"edges.csv\"\n";
+  RunConfig c = parse_config(text, (d / "run.toml").string());
+  c.base_dir = d.string();
+  try {
+    build_setup(c);
+    ADD_FAILURE() << "a JGK column was accepted for cha2011";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("cells.csv:1: unknown parameter column 'JGK' (a parameter of bertram2007, not of this run's "
+                     "model)"),
+              std::string::npos)
+        << m;
+  }
+  // The same file with Bertram 2007 is fine: JGK is its parameter.
+  c.model = "bertram2007";
+  c.heterogeneity.clear();
+  EXPECT_NO_THROW(build_setup(c));
+  fs::remove_all(d);
 }

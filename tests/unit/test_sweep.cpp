@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 #include "isletsim/sweep.hpp"
@@ -297,9 +298,9 @@ std::string fake_env_none(const char*) { return ""; }
 }  // namespace
 
 TEST(SweepMpi, LauncherDetectionCoresPerRankAndExecutorChoice) {
-  EXPECT_EQ(mpi_launcher_size(fake_env_ompi), 64u);
-  EXPECT_EQ(mpi_launcher_size(fake_env_pmix), 1u);
-  EXPECT_EQ(mpi_launcher_size(fake_env_none), 0u);
+  EXPECT_EQ(env::mpi_launcher_size(fake_env_ompi), 64u);
+  EXPECT_EQ(env::mpi_launcher_size(fake_env_pmix), 1u);
+  EXPECT_EQ(env::mpi_launcher_size(fake_env_none), 0u);
   EXPECT_EQ(rank_cores(64, 4), 16u);  // 4 ranks sharing the node's 64 cores
   EXPECT_EQ(rank_cores(1, 1), 1u);    // bound to one core each
   EXPECT_EQ(rank_cores(2, 3), 1u);    // oversubscribed: at least 1
