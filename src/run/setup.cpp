@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -94,7 +95,18 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
 
   // Parameters: default, global override, per-cell column from cells.csv,
   // then the heterogeneity factor.
-  for (const auto& [name, v] : cfg.params) p.params[*find_param(model, name)].uniform = v;
+  // A RunConfig built in code (not parsed) may name what its model lacks:
+  // the same message as the config checker's, never an unchecked index.
+  const auto index = [&](std::optional<int> i, const char* key, const std::string& name) {
+    if (!i)
+      throw InputError(fmt::format("{}.{}: model {} has no {} '{}'", key, name, model.name,
+                                   std::string(key) == "params" || std::string(key) == "heterogeneity"
+                                       ? "parameter"
+                                       : "state variable",
+                                   name));
+    return *i;
+  };
+  for (const auto& [name, v] : cfg.params) p.params[index(find_param(model, name), "params", name)].uniform = v;
   for (const auto& [name, values] : net.cell_params) {
     const auto k = find_param(model, name);
     if (!k) {
@@ -107,7 +119,7 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   }
   for (const auto& [name, d] : cfg.heterogeneity) {
     if (d.cv <= 0) continue;
-    const int k = *find_param(model, name);
+    const int k = index(find_param(model, name), "heterogeneity", name);
     Column& col = p.params[k];
     std::vector<double> v(n);
     for (std::size_t i = 0; i < n; ++i)
@@ -115,14 +127,14 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
                                      static_cast<std::uint32_t>(k));
     col.values = std::move(v);
   }
-  for (const auto& [name, v] : cfg.initial) p.initial[*find_state(model, name)].uniform = v;
+  for (const auto& [name, v] : cfg.initial) p.initial[index(find_state(model, name), "initial", name)].uniform = v;
 
   p.glucose = cfg.glucose();
   p.integrator = cfg.integrator;
   p.dt_ms = cfg.dt_ms;
   p.n_steps = static_cast<std::uint64_t>(std::llround(cfg.duration_s * 1e3 / cfg.dt_ms));
   p.record_every = static_cast<std::uint64_t>(std::llround(cfg.record_interval_ms / cfg.dt_ms));
-  for (const auto& v : cfg.record_vars) p.record_vars.push_back(*find_state(model, v));
+  for (const auto& v : cfg.record_vars) p.record_vars.push_back(index(find_state(model, v), "record.vars", v));
   p.record_block = record_block_for(n, p.record_vars.size());
   check_problem(p);
   return s;

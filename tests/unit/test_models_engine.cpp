@@ -110,8 +110,19 @@ TEST(ModelsThroughEngine, CellsFileColumnOfAnotherModelNamesIt) {
         << m;
   }
   // The same file with Bertram 2007 is fine: JGK is its parameter.
+  RunConfig b = parse_config(text.substr(text.find("[network]")), (d / "run.toml").string());
+  b.base_dir = d.string();
+  EXPECT_NO_THROW(build_setup(b));
+  // A config built in code that names what its model lacks gets the checker's message, not an index.
   c.model = "bertram2007";
   c.heterogeneity.clear();
-  EXPECT_NO_THROW(build_setup(c));
+  try {
+    build_setup(c);
+    ADD_FAILURE() << "record.vars Cai was accepted for bertram2007";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("record.vars.Cai: model bertram2007 has no state variable 'Cai'"),
+              std::string::npos)
+        << e.what();
+  }
   fs::remove_all(d);
 }
