@@ -546,6 +546,9 @@ void check_problem(const EngineProblem& p) {
   if (m.coupled.size() > 4)
     throw InputError(fmt::format("model {}: {} coupled variables; the engine couples at most 4", m.name,
                                  m.coupled.size()));
+  for (const auto& cv : m.coupled)
+    if (!find_state(m, cv.state))
+      throw InputError(fmt::format("model {}: coupled variable '{}' is not one of its states", m.name, cv.state));
   for (std::size_t k = 0; k < p.params.size(); ++k) check_col(p.params[k], "parameter", m.params[k].name);
   for (std::size_t k = 0; k < p.initial.size(); ++k) check_col(p.initial[k], "initial state", m.states[k].name);
   for (int v : p.record_vars)
