@@ -23,21 +23,11 @@ two sides compute the same thing.
 """
 import argparse
 import os
-import platform
 import time
 
 import numpy as np
 
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from compare_python import _cpu_name as cpu_model  # same folder: /proc/cpuinfo's model name
 
 
 def blas_in_use():

@@ -103,6 +103,19 @@ struct Kernel {
 
 }  // namespace isletsim::model_abi
 
+// Derived parameters from an X-list LIST(D) of D(name, expression in P[...]):
+// ISLET_MODEL_DERIVED_ENUM(LIST) declares `namespace derived { enum Derived
+// { name..., kNumDerived }; }`, and ISLET_MODEL_DERIVED_ASSIGN(LIST), inside a
+// model's `derive(const double* P, double* out)` (after any locals the
+// expressions use), stores each expression in out[derived::name].
+#define ISLET_MODEL_DERIVED_NAME_(name, expr) name,
+#define ISLET_MODEL_DERIVED_EVAL_(name, expr) out[derived::name] = (expr);
+#define ISLET_MODEL_DERIVED_ENUM(LIST) \
+  namespace derived {                  \
+  enum Derived : int { LIST(ISLET_MODEL_DERIVED_NAME_) kNumDerived }; \
+  }
+#define ISLET_MODEL_DERIVED_ASSIGN(LIST) LIST(ISLET_MODEL_DERIVED_EVAL_)
+
 // Defines `model_abi::StageTable stage_table(model_abi::Isa)` in the current
 // namespace for a body template BODY<T, Stage M, int Variant>(n, st, in, stim, a),
 // compiled for the baseline and, on x86-64, for AVX2 (x86-64-v3) and AVX-512

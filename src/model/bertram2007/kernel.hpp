@@ -43,18 +43,12 @@ using model_abi::StageArgs;
   D(p14_p15, P[p14] / P[p15]) D(inv_Cmito, 1.0 / P[Cmito]) D(half_FRT, 0.5 * P[FRT])                     \
   D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13]) D(oinf_d0, 1.0 + 0.05 * P[atot])
 
-namespace derived {
-#define ISLET_ENUM(name, expr) name,
-enum Derived : int { ISLET_DERIVED(ISLET_ENUM) kNumDerived };
-#undef ISLET_ENUM
-}  // namespace derived
+ISLET_MODEL_DERIVED_ENUM(ISLET_DERIVED)
 
 // Derived values of one cell from its parameter values P[kNumParams].
 inline void derive(const double* P, double* out) {
   const double pfk_a = P[AMP] / P[k1];
-#define ISLET_EVAL(name, expr) out[derived::name] = (expr);
-  ISLET_DERIVED(ISLET_EVAL)
-#undef ISLET_EVAL
+  ISLET_MODEL_DERIVED_ASSIGN(ISLET_DERIVED)
 }
 
 // The kernel reads one block of up to kBlock cells from two arrays of rows

@@ -111,18 +111,12 @@ namespace isletsim::cha2011 {
   D(Rvol_Stoichi, P[Rvol] / P[Stoichi])                                                                        \
   D(kADPb055, 0.55 * P[kADPb])
 
-namespace derived {
-#define ISLET_ENUM(name, expr) name,
-enum Derived : int { ISLET_CHA2011_DERIVED(ISLET_ENUM) kNumDerived };
-#undef ISLET_ENUM
-}  // namespace derived
+ISLET_MODEL_DERIVED_ENUM(ISLET_CHA2011_DERIVED)
 
 // Derived values of one cell from its parameter values P[kNumParams].
 inline void derive(const double* P, double* out) {
   const auto cube = [](double x) { return x * x * x; };
-#define ISLET_EVAL(name, expr) out[derived::name] = (expr);
-  ISLET_CHA2011_DERIVED(ISLET_EVAL)
-#undef ISLET_EVAL
+  ISLET_MODEL_DERIVED_ASSIGN(ISLET_CHA2011_DERIVED)
 }
 
 // Rows of the input block.

@@ -32,17 +32,11 @@ namespace isletsim::pedersen2010 {
   D(r_mBK, 1.0 / P[taum_BK]) D(r_mHERG, 1.0 / P[taum_HERG]) D(r_hHERG, 1.0 / P[tauh_HERG])
 // clang-format on
 
-namespace derived {
-#define ISLET_PEDERSEN2010_DENUM(name, expr) name,
-enum Derived : int { ISLET_PEDERSEN2010_DERIVED(ISLET_PEDERSEN2010_DENUM) kNumDerived };
-#undef ISLET_PEDERSEN2010_DENUM
-}  // namespace derived
+ISLET_MODEL_DERIVED_ENUM(ISLET_PEDERSEN2010_DERIVED)
 
 // Derived values of one cell from its parameters P[kNumParams].
 inline void derive(const double* P, double* out) {
-#define ISLET_PEDERSEN2010_DEVAL(name, expr) out[derived::name] = (expr);
-  ISLET_PEDERSEN2010_DERIVED(ISLET_PEDERSEN2010_DEVAL)
-#undef ISLET_PEDERSEN2010_DEVAL
+  ISLET_MODEL_DERIVED_ASSIGN(ISLET_PEDERSEN2010_DERIVED)
 }
 
 // The body (model_abi.hpp). The kernel ignores `stim`: glucose does not enter
