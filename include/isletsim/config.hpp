@@ -63,6 +63,9 @@ struct RunConfig {
   std::vector<std::pair<std::string, double>> params;
   std::vector<std::pair<std::string, Distribution>> heterogeneity;
   std::vector<std::pair<std::string, double>> initial;
+  // [initial] from: start from the end state of this run file (relative:
+  // to the config file); `initial` values then override single states.
+  std::string initial_from;
   // [glucose]
   GlucoseMode glucose_mode = GlucoseMode::step;
   double basal_mM = 2, level_mM = 11, t_step_s = 180, tau_s = 0;  // step 2 -> 11 mM at 3 min (field notes)
@@ -72,10 +75,20 @@ struct RunConfig {
   double record_interval_ms = 10;
   std::string output = "islet.h5";
   RecordType record_dtype = RecordType::float32;
+  // [record] checkpoint_s: the complete state is saved in the file every
+  // this many simulated seconds (and at the end); 0: only at the end.
+  double checkpoint_s = 60;
   // [analysis]: the options of `islet analyze` for this run's output (docs/analysis.md)
   analysis::Options analysis;
 
   std::string base_dir;  // directory relative paths are resolved against
+  // Not in TOML. The file this config was read from (a .toml, or the .h5 of
+  // a run being re-run): a run refuses to write its output there.
+  std::string source_path;
+  // Not in TOML. Re-running the run file `rerun_file`: what that run took
+  // from arrays rather than from its config (a Python network=, params=,
+  // initial=) is read back from the file (see build_setup).
+  std::string rerun_file;
   GlucoseProtocol glucose() const;
   // The coefficient of coupling key `key` (the config's, else the model's default).
   double coupling_value(const std::string& key) const;

@@ -32,6 +32,16 @@ struct SampleSink {
   virtual ~SampleSink() = default;
   virtual void write(std::size_t n, const double* time_s, const double* glucose_mM,
                      const std::vector<const double*>& data) = 0;
+  // The complete state at step `step` (state[k][cell], the model's state
+  // order), after every sample before it was written: the first `samples`
+  // samples (those at steps < `step`, or <= `step` when the sample at `step`
+  // was taken) belong to the run up to this state. Called on the same thread
+  // as write(), at RunOptions::checkpoint_every; a run goes on from it to the
+  // same bits (EngineProblem::start_step, first_sample, initial).
+  virtual void checkpoint(std::uint64_t step, std::uint64_t samples,
+                          const std::vector<std::vector<double>>& state) {
+    (void)step, (void)samples, (void)state;
+  }
 };
 
 // Keeps every sample in memory (tests, Python): data[v] grows by n x n_cells.
@@ -65,12 +75,19 @@ struct EngineProblem {
   GlucoseProtocol glucose;
   Integrator integrator = Integrator::rk4;
   double dt_ms = 0.5;
+  // Steps run from start_step to n_steps (both absolute: t = step * dt), so
+  // a run continued from a checkpoint at step s (initial = its state,
+  // start_step = s) gives the same bits as one that never stopped.
+  std::uint64_t start_step = 0;
   std::uint64_t n_steps = 0;
 
   // Recording: these state indices every record_every steps (step 0 included).
   std::vector<int> record_vars;
   std::uint64_t record_every = 100;
   std::size_t record_block = 64;  // samples handed to the sink at once
+  // Sample k is taken at step k * record_every; samples before first_sample
+  // are not taken (a continued run already has them).
+  std::uint64_t first_sample = 0;
 
   const ModelInfo& the_model() const { return model ? *model : default_model(); }
   // A problem of `m` with every parameter and initial state at its table value.
@@ -89,6 +106,9 @@ struct RunOptions {
   // cells). Results are the same bits for any split. 0: the equal split.
   std::uint64_t rebalance_every = 2000;
   bool rebalance_scramble = false;  // tests only: re-split at arbitrary cuts instead
+  // Hand the complete state to SampleSink::checkpoint every this many steps
+  // (at absolute steps that are multiples of it; 0: never).
+  std::uint64_t checkpoint_every = 0;
 };
 
 struct Profile {
@@ -102,11 +122,11 @@ struct Profile {
 struct RunResult {
   enum class Status { complete, interrupted, failed } status = Status::complete;
   std::string message;         // why it stopped early
-  std::uint64_t steps_done = 0;
-  std::size_t samples = 0;
+  std::uint64_t steps_done = 0;  // steps run by this call (from start_step)
+  std::size_t samples = 0;       // samples taken by this call
   double wall_s = 0;
   Profile profile;
-  std::vector<std::vector<double>> final_state;  // [state][cell]
+  std::vector<std::vector<double>> final_state;  // [state][cell], at step start_step + steps_done
 };
 
 // Validates the problem (sizes, dt > 0, finite values); throws InputError.

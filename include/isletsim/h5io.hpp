@@ -15,6 +15,7 @@
 //                         and "status_message"
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct H5WriterOptions {
   bool float32 = false;            // storage type of /data/<var>
   std::size_t chunk_samples = 64;  // samples per chunk along time
   int deflate_level = 1;           // 0 = no compression
+  // Set: open the existing run file at `path` instead of creating one, cut
+  // its series back to this many samples and go on appending (a continued
+  // run). vars must be the file's recorded variables.
+  std::optional<std::size_t> continue_at;
 };
 
 // Creates (truncates) the file at construction. Static content first, then
@@ -52,6 +57,9 @@ class H5Writer {
                    const std::vector<double>& w);
   void write_cell_param(const std::string& name, const std::string& units,
                         const std::string& description, const std::vector<double>& values);
+  // A per-cell dataset /<group>/<name> (e.g. "initial", "cells").
+  void write_cell_values(const std::string& group, const std::string& name, const std::string& units,
+                         const std::string& description, const std::vector<double>& values);
   void set_attr(const std::string& name, const std::string& value);
   void set_attr(const std::string& name, double value);
   void set_attr(const std::string& name, std::int64_t value);
@@ -61,13 +69,24 @@ class H5Writer {
   void append(std::size_t n, const double* time_s, const double* glucose_mM,
               const std::vector<const double*>& data);
 
-  // status: "complete", "interrupted" or "failed"; message: free text.
+  // The complete state of every cell at `step` (state[k][cell], named by
+  // `names`), after `samples` samples: /checkpoint/{a,b}, written in turn,
+  // with /checkpoint's attribute "latest" naming the last one written whole.
+  void write_state(std::uint64_t step, std::uint64_t samples, double time_s, const std::vector<std::string>& names,
+                   const std::vector<std::vector<double>>& state);
+
+  // status: "complete", "interrupted" or "failed"; message: free text. After
+  // a failed write, the series are cut back to the samples written whole;
+  // throws (after closing the file) if the status could not be recorded.
   void finish(const std::string& status, const std::string& message);
 
   std::size_t samples_written() const;
   const std::string& path() const;
 
  private:
+  void reopen(std::size_t keep);
+  void truncate_series();
+  void attach_scales();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -94,5 +113,22 @@ struct H5Run {
 // vars, when not empty, reads only those variables of /data, in that order
 // (InputError naming the recorded ones when one is missing).
 H5Run read_run(const std::string& path, bool with_data = true, const std::vector<std::string>& vars = {});
+
+// The complete state a run file holds (/checkpoint): at step `step`, after
+// `samples` samples; state[k] is the state names[k] of every cell.
+struct StoredState {
+  std::uint64_t step = 0, samples = 0;
+  double time_s = 0;
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> state;
+};
+// The last one written whole; nullopt when the file holds none (a file of an
+// older version, or a run killed before its first checkpoint).
+std::optional<StoredState> read_checkpoint(const std::string& path);
+
+// The 1-D per-cell datasets of a group of a run file (e.g. "initial",
+// "params"), in the order written; empty when the group is absent.
+std::vector<std::pair<std::string, std::vector<double>>> read_cell_group(const std::string& path,
+                                                                          const std::string& group);
 
 }  // namespace isletsim

@@ -21,6 +21,20 @@ struct RunSetup {
   RunConfig config;
   Network network;  // edge_w holds the effective weights w_ij
   EngineProblem problem;
+  // Per-cell gap-junction conductance factors g_i (coupling.weights =
+  // "per_cell"; empty otherwise): w_ij = network weight * (g_i + g_j) / 2.
+  std::vector<double> conductance_factor;
+  // What came from arrays instead of the config ("network", "params",
+  // "initial": a Python network=, params=, initial=). The file stores them
+  // (attribute external_inputs), and a re-run of the file reads them back.
+  std::vector<std::string> external;
+  // A continued run: the run file it goes on from (problem.start_step,
+  // first_sample and initial are its checkpoint's). When it is also the
+  // output, that file is extended in place; else a new file gets its
+  // samples first.
+  std::string continues;
+  // Provenance: the command line (or Python call) that made the run.
+  std::string command_line;
 };
 
 // Throws InputError for anything inconsistent (files, sizes, values).
@@ -28,6 +42,22 @@ RunSetup build_setup(const RunConfig& cfg);
 // The same with a network built elsewhere (e.g. in Python) instead of the
 // config's [network] section; nullptr = build it from the config.
 RunSetup build_setup(const RunConfig& cfg, const Network* network);
+
+// The config stored in a run file, with `sets` applied: what `islet run
+// file.h5` and Python's Config.load("file.h5") re-run (rerun_file set, so
+// that what the run took from arrays is read back from the file).
+RunConfig config_of_run_file(const std::string& path, const std::vector<std::string>& sets = {});
+
+// A run that goes on from the last complete state stored in `path` (its
+// checkpoint, or its end state) with the file's own config; `sets` may only
+// change sim.duration_s and record.checkpoint_s (anything else would not be
+// the same run: start a new one with [initial] from instead). InputError
+// when the file holds no state or the duration ends before it.
+RunSetup build_continuation(const std::string& path, const std::vector<std::string>& sets = {});
+
+// Throws InputError when `output` is one of the run's inputs (its config
+// file, the run file it re-runs or starts from, its network CSV files).
+void check_output_path(const RunSetup& s, const std::string& output);
 
 // Multiplicative factor (mean 1, coefficient of variation d.cv) for one cell,
 // from the counter-based RNG: depends only on (seed, cell, stream, sub).
@@ -61,6 +91,8 @@ struct RunFileStatic {
   std::vector<std::uint32_t> edge_i, edge_j;  // each undirected edge once
   std::vector<double> edge_w;                 // effective weights w_ij
   std::vector<CellParam> params;              // in the model's table order
+  std::vector<CellParam> initial;             // /initial/<state>: the state at the start, the model's order
+  std::vector<double> conductance_factor;     // /cells/conductance_factor (empty: not written)
   std::vector<H5Variable> vars;               // recorded variables, in the order of the samples
   std::vector<std::pair<std::string, RunAttr>> attrs;  // root attributes but status
   bool float32 = false;                       // storage type of /data/<var> (record.dtype)
@@ -74,12 +106,19 @@ RunFileStatic file_static(const RunSetup& s, unsigned threads);
 // ready for append() and finish(). Throws InputError if it can't be created.
 std::unique_ptr<H5Writer> open_run_file(const std::string& path, const RunFileStatic& f);
 
-// Runs `s` writing the HDF5 file at `path` (layout: docs/hdf5-layout.md). The
+// Runs `s` writing the HDF5 file at `path` (layout: docs/hdf5-layout.md),
+// refused (InputError) when `path` is one of its inputs or another run is
+// writing it (an exclusive lock on the file while the run goes on). The
+// complete state is saved at RunConfig::checkpoint_s and at the end. A
+// write error (a full disk) ends the run with status "failed", the reason,
+// and every sample before it in the file. `prefix`, for a continued run
+// written to a new file, holds the samples it keeps (Python's in-memory
+// result); otherwise they are read from s.continues. The
 // file carries the resolved config, seed, version and integrator; its
 // "status" attribute says whether the run completed. `also`, when given,
 // receives every block of samples after it is in the file (Python keeps them
 // in memory and calls its callback from there).
 RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptions& opt,
-                      SampleSink* also = nullptr);
+                      SampleSink* also = nullptr, const H5Run* prefix = nullptr);
 
 }  // namespace isletsim

@@ -65,9 +65,13 @@ struct IslConfig {
   Overrides sets;        // "section.key=value", applied in order (as --set)
   RunConfig resolved;
 
+  std::string rerun_file;  // loaded from a run file: its stored arrays are re-used (build_setup)
+
   void resolve() {
     resolved = parse_config(text, origin, sets);
     resolved.base_dir = base_dir;
+    resolved.rerun_file = rerun_file;
+    resolved.source_path = rerun_file;
   }
 };
 
@@ -89,6 +93,7 @@ struct IslResult : RunFileStatic {
   std::string status = "complete", message;
   std::vector<std::vector<double>> final_state;  // [state][cell]; empty when loaded
   std::uint64_t steps_done = 0;
+  std::uint64_t end_step = 0;  // the step final_state is at (absolute)
   double wall_s = 0;
   std::string path;  // the file it was loaded from or run into ("" = memory only)
 

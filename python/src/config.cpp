@@ -92,6 +92,7 @@ IslConfig config_load(const std::string& path) {
     }
     if (c.text.empty()) throw InputError("'" + path + "' holds no config attribute (not an isletsim output?)");
     c.origin = path + " (config attribute)";
+    c.rerun_file = path;
   } else {
     c.text = read_text_file(path);
     c.origin = path;

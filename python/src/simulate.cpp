@@ -135,9 +135,82 @@ struct CallbackSink : SampleSink {
   }
 };
 
+// continue_from: the run `prev` goes on under `s` (built from the new
+// config): its network and per-cell parameters, its last state, and its
+// samples before that state as the prefix of the new result.
+struct Continuation {
+  bool on = false;
+  H5Run prefix;
+  std::string in_place;  // output is prev's own file: extended in place
+};
+
+Continuation continue_setup(RunSetup& s, const IslResult& prev, const std::optional<std::string>& output) {
+  Continuation c;
+  c.on = true;
+  const std::string text = prev.attr_string("config");
+  if (text.empty()) throw py::value_error("continue_from: the result holds no config (not an isletsim run?)");
+  RunConfig before = parse_config(text, "continue_from's config");
+  RunConfig now = s.config;
+  now.duration_s = before.duration_s;
+  now.checkpoint_s = before.checkpoint_s;
+  now.output = before.output;
+  if (to_toml(now) != to_toml(before))
+    throw py::value_error(
+        "continue_from: the config differs from the continued run's in more than sim.duration_s and "
+        "record.checkpoint_s (a different run: start it from the other's end state with initial.from, or with "
+        "initial=result.final_state)");
+  // The network and per-cell parameters the run used, as it stored them.
+  EngineProblem& p = s.problem;
+  const ModelInfo& model = p.the_model();
+  if (prev.n_cells != p.n_cells || prev.edge_i.size() != s.network.n_edges())
+    throw py::value_error("continue_from: the result's network differs from the config's (" +
+                          std::to_string(prev.n_cells) + " cells, " + std::to_string(prev.edge_i.size()) + " edges)");
+  s.network.x = prev.x, s.network.y = prev.y, s.network.z = prev.z;
+  s.network.edge_i = prev.edge_i, s.network.edge_j = prev.edge_j, s.network.edge_w = prev.edge_w;
+  p.graph = build_csr(s.network);
+  for (const auto& cp : prev.params)
+    if (const auto k = find_param(model, cp.name)) p.params[*k].values = cp.values;
+  // The state to go on from: the result's end state, else its file's checkpoint.
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> state;
+  std::uint64_t step = 0, samples = 0;
+  if (!prev.final_state.empty()) {
+    for (const auto& st : model.states) names.push_back(st.name);
+    state = prev.final_state;
+    step = prev.end_step;
+    samples = prev.n_samples;
+  } else if (!prev.path.empty()) {
+    auto ck = read_checkpoint(prev.path);
+    if (!ck) throw py::value_error("continue_from: '" + prev.path + "' holds no saved state to continue from");
+    names = ck->names, state = ck->state, step = ck->step, samples = ck->samples;
+  } else {
+    throw py::value_error("continue_from: the result holds no end state");
+  }
+  if (prev.n_samples < samples)
+    throw py::value_error("continue_from: the result holds fewer samples than its saved state needs");
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (const auto idx = find_state(model, names[k])) p.initial[*idx].values = state[k];
+  p.start_step = step;
+  p.first_sample = samples;
+  if (p.n_steps < step)
+    throw py::value_error("continue_from: sim.duration_s ends before the result's end (t = " +
+                          std::to_string(static_cast<double>(step) * p.dt_ms * 1e-3) + " s)");
+  check_problem(p);
+  s.continues = prev.path.empty() ? std::string("(a result in memory)") : prev.path;
+  std::error_code ec;
+  if (output && !prev.path.empty() && std::filesystem::equivalent(*output, prev.path, ec)) c.in_place = prev.path;
+  c.prefix.n_cells = prev.n_cells;
+  c.prefix.n_samples = samples;
+  c.prefix.time.assign(prev.time.begin(), prev.time.begin() + static_cast<std::ptrdiff_t>(samples));
+  c.prefix.glucose.assign(prev.glucose.begin(), prev.glucose.begin() + static_cast<std::ptrdiff_t>(samples));
+  for (const auto& d : prev.data)
+    c.prefix.data.emplace_back(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(samples * prev.n_cells));
+  return c;
+}
+
 py::object simulate(const IslConfig& cfg, const Network* network, std::optional<int> threads,
                     std::optional<std::string> output, py::object params_in, py::object initial_in,
-                    py::object callback, std::optional<double> callback_interval_s) {
+                    py::object callback, std::optional<double> callback_interval_s, py::object continue_from) {
   RunConfig rc = cfg.resolved;
   if (output) rc.output = *output;
   unsigned nt;
@@ -185,6 +258,8 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     }
   };
 
+  const IslResult* prev = continue_from.is_none() ? nullptr : &continue_from.cast<const IslResult&>();
+  Continuation cont;
   CallbackSink cb;
   cb.callback = callback;
   cb.stop = &stop;
@@ -192,10 +267,18 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
   {
     py::gil_scoped_release nogil;
     RunSetup s = build_setup(rc, network);
+    const auto mark = [&](const char* what) {
+      if (std::find(s.external.begin(), s.external.end(), what) == s.external.end()) s.external.push_back(what);
+    };
+    if (network) mark("network");
+    if (!per_param.empty()) mark("params");
+    if (!per_initial.empty()) mark("initial");
+    s.command_line = "isletsim.simulate (Python)";
     if (!per_param.empty() || !per_initial.empty()) {
       apply_per_cell(s.problem.params, s.problem.initial, per_param, per_initial, s.problem.n_cells);
       check_problem(s.problem);
     }
+    if (prev) cont = continue_setup(s, *prev, output);
     if (callback_interval_s) {
       // Samples per block handed to the sink = per callback call.
       const double sample_s = static_cast<double>(s.problem.record_every) * s.problem.dt_ms * 1e-3;
@@ -218,7 +301,10 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     }
     if (output) {
       try {
-        rr = run_to_file(s, *output, opt, sink);
+        if (cont.on && !cont.in_place.empty())
+          rr = run_to_file(s, *output, opt, sink);  // prev's own file: extended in place
+        else
+          rr = run_to_file(s, *output, opt, sink, cont.on ? &cont.prefix : nullptr);
       } catch (const InputError& e) {
         rethrow_input(e, {std::filesystem::path(*output).parent_path().string()});
       }
@@ -230,6 +316,13 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     res.glucose = std::move(memory.glucose_mM);
     res.data = std::move(memory.data);
     res.data.resize(res.vars.size());
+    if (cont.on) {  // the continued run's samples first
+      res.time.insert(res.time.begin(), cont.prefix.time.begin(), cont.prefix.time.end());
+      res.glucose.insert(res.glucose.begin(), cont.prefix.glucose.begin(), cont.prefix.glucose.end());
+      for (std::size_t v = 0; v < res.data.size() && v < cont.prefix.data.size(); ++v)
+        res.data[v].insert(res.data[v].begin(), cont.prefix.data[v].begin(), cont.prefix.data[v].end());
+    }
+    res.end_step = s.problem.start_step + rr.steps_done;
     res.n_samples = res.time.size();
     // A Result run into a file holds what the file holds (what isl.load reads
     // back): float32 storage rounds the samples, as HDF5's conversion does.
@@ -266,7 +359,7 @@ void bind_simulate(py::module_& m) {
   m.def("simulate", &simulate, py::arg("config"), py::arg("network") = nullptr, py::arg("threads") = py::none(),
         py::arg("output") = py::none(), py::kw_only(), py::arg("params") = py::none(),
         py::arg("initial") = py::none(), py::arg("callback") = py::none(),
-        py::arg("callback_interval_s") = py::none(),
+        py::arg("callback_interval_s") = py::none(), py::arg("continue_from") = py::none(),
         R"doc(Run a simulation; returns a Result.
 
 config: a Config. network: a Network to use instead of the config's [network]
@@ -290,6 +383,14 @@ with the GIL held on the engine's writer thread while the simulation goes on
 (the engine waits for it only when the next block is ready). If it returns True
 the run stops (status 'interrupted'); if it raises, the run stops within a block
 and the exception propagates with .result holding the data so far.
+
+continue_from: a Result (of simulate, or isletsim.load of a run file) to go on
+from: config must be that run's config with a longer sim.duration_s (and
+record.checkpoint_s may differ). The run starts from the result's end state (a
+loaded file: its last saved state), with its network and per-cell parameters,
+and the returned Result holds the samples of both, the same bits as one run of
+the whole duration. With output= it writes them all to that file (output =
+the result's own file: extended in place).
 
 The GIL is released while it runs. Ctrl-C stops it at the next sample and raises
 KeyboardInterrupt with .result holding the data so far; a failed run (non-finite

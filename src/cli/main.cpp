@@ -95,21 +95,36 @@ void print_profile(const RunResult& r, const RunSetup& s) {
 // stored in an earlier run's HDF5 output (which reproduces that run).
 RunConfig resolve_config(const std::string& path, const std::vector<std::string>& sets) {
   if (path.empty()) return parse_config("", "<built-in default>", sets);
-  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0) {
-    const std::string text = read_run(path, false).attr("config");
-    if (text.empty()) throw InputError("'" + path + "' holds no config attribute (not an isletsim output?)");
-    RunConfig c = parse_config(text, path + " (config attribute)", sets);
-    c.base_dir = std::filesystem::path(path).parent_path().string();
-    return c;
-  }
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0) return config_of_run_file(path, sets);
   return load_config(path, sets);
 }
 
+// The command line as typed, for the run file's provenance.
+std::string command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.find_first_of(" \t'\"") != std::string::npos) a = "'" + a + "'";
+    out += (i ? " " : "") + a;
+  }
+  return out;
+}
+
 int cmd_run(const std::string& config_path, const std::vector<std::string>& sets, std::string output, int threads,
-            bool quiet, bool profile) {
-  RunConfig cfg = resolve_config(config_path, sets);
-  if (!output.empty()) cfg.output = output;
-  const RunSetup s = build_setup(cfg);
+            bool quiet, bool profile, const std::string& continue_path, const std::string& cmdline) {
+  RunSetup s;
+  if (!continue_path.empty()) {
+    if (!config_path.empty())
+      throw InputError("islet run --continue FILE takes no config as well (got '" + config_path +
+                       "'): the run goes on with the config stored in FILE");
+    s = build_continuation(continue_path, sets);
+    if (output.empty()) output = continue_path;  // the file is extended in place
+  } else {
+    s = build_setup(resolve_config(config_path, sets));
+  }
+  if (!output.empty()) s.config.output = output;
+  s.command_line = cmdline;
+  const RunConfig& cfg = s.config;
   RunOptions opt;
   opt.threads = choose_threads(threads, quiet);
   opt.profile = profile;
@@ -117,6 +132,7 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   ProgressLine progress(cfg.dt_ms, !quiet && env::stderr_is_tty());
   opt.progress = [&](const Progress& p) { progress.update(p); };
   const RunResult r = run_to_file(s, cfg.output, opt);
+  const std::uint64_t samples_in_file = s.problem.first_sample + r.samples;
   progress.done();
   const double sim_s = static_cast<double>(r.steps_done) * cfg.dt_ms * 1e-3;
   const char* status = r.status == RunResult::Status::complete ? "complete" : r.status == RunResult::Status::interrupted ? "INTERRUPTED" : "FAILED";
@@ -129,7 +145,7 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   if (profile) print_profile(r, s);
   if (r.status != RunResult::Status::complete) {
     fmt::print(stderr, "islet: {}; {} holds the {} samples recorded before that (status attribute '{}')\n", r.message,
-               cfg.output, r.samples, r.status == RunResult::Status::interrupted ? "interrupted" : "failed");
+               cfg.output, samples_in_file, r.status == RunResult::Status::interrupted ? "interrupted" : "failed");
     return r.status == RunResult::Status::interrupted ? 130 : 1;
   }
   return 0;
@@ -276,6 +292,10 @@ int main(int argc, char** argv) {
   run->add_flag("-q,--quiet", quiet, "no progress line and no warnings");
   run->add_flag("--profile", profile, "print where the time went");
   run->add_flag("--print-config", print_config, "print the resolved config as TOML and exit");
+  std::string continue_path;
+  run->add_option("--continue", continue_path,
+                  "go on from the last saved state of this run file (its checkpoint or end), extending it in place "
+                  "(or into -o); --set may change sim.duration_s and record.checkpoint_s only");
 
   auto* params = app.add_subcommand("params", "list a model's parameters, states and coupling keys");
   bool markdown = false;
@@ -357,10 +377,11 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       if (print_config) {
-        fmt::print("{}", to_toml(resolve_config(config_path, sets)));
+        fmt::print("{}", to_toml(continue_path.empty() ? resolve_config(config_path, sets)
+                                                      : build_continuation(continue_path, sets).config));
         return 0;
       }
-      return cmd_run(config_path, sets, output, threads, quiet, profile);
+      return cmd_run(config_path, sets, output, threads, quiet, profile, continue_path, command_line(argc, argv));
     }
     if (*params) return cmd_params(markdown, params_model);
     if (*models_cmd) return cmd_models();

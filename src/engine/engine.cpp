@@ -156,6 +156,7 @@ class Engine {
       b_.resize(npad_, lay_);
       acc_.resize(npad_, lay_);
     }
+    if (sink && opt.checkpoint_every > 0) ckpt_state_.assign(S_, std::vector<double>(n_));
     const std::size_t nv = p.record_vars.size();
     recording_ = sink && nv > 0;
     if (recording_) {
@@ -194,7 +195,9 @@ class Engine {
     writer_.wait_idle();
     result_.wall_s = seconds_since(t0);
     result_.samples = samples_written_;
-    if (const std::string err = writer_.error(); !err.empty() && result_.status == RunResult::Status::complete) {
+    // A write error stops the run at the next control point (seen there as a
+    // stop request): it failed, it was not interrupted.
+    if (const std::string err = writer_.error(); !err.empty() && result_.status != RunResult::Status::failed) {
       result_.status = RunResult::Status::failed;
       result_.message = "writing output failed: " + err;
     }
@@ -332,16 +335,19 @@ class Engine {
     }
   }
 
-  // Queues buffer `b` with `count` samples for the sink (called by thread 0
-  // only, after a barrier has made every thread's columns complete).
-  void submit(int b, std::size_t count) {
-    if (!recording_ || count == 0) return;
-    RecordBuffer* buf = &rec_[b];
+  // Queues samples [from, to) for the sink (called by thread 0 only, after a
+  // barrier has made every thread's columns complete). They lie in one
+  // buffer: sample k is slot k % K of buffer (k / K) % 2.
+  void submit(std::uint64_t from, std::uint64_t to) {
+    if (!recording_ || to <= from) return;
+    const std::size_t K = std::max<std::size_t>(1, p_.record_block);
+    RecordBuffer* buf = &rec_[(from / K) % 2];
+    const std::size_t off = from % K, count = to - from;
     samples_written_ += count;
-    writer_.submit([this, buf, count] {
+    writer_.submit([this, buf, off, count] {
       std::vector<const double*> ptrs;
-      for (const auto& d : buf->data) ptrs.push_back(d.data());
-      sink_->write(count, buf->time.data(), buf->glucose.data(), ptrs);
+      for (const auto& d : buf->data) ptrs.push_back(d.data() + off * n_);
+      sink_->write(count, buf->time.data() + off, buf->glucose.data() + off, ptrs);
     });
   }
 
@@ -363,14 +369,16 @@ class Engine {
     const std::uint64_t N = p_.n_steps, every = std::max<std::uint64_t>(1, p_.record_every);
     const std::size_t K = std::max<std::size_t>(1, p_.record_block);
     const std::size_t nv = p_.record_vars.size();
-    std::uint64_t k = 0;       // sample index
-    std::uint64_t handed = 0;  // samples handed to the writer (thread 0)
+    std::uint64_t k = p_.first_sample;  // sample index (sample k: step k * every)
+    std::uint64_t handed = k;           // samples handed to the writer (thread 0)
+    const std::uint64_t ckpt_every = sink_ ? opt_.checkpoint_every : 0;
     View view{&y_, &a_};
     std::uint64_t steps = 0;
     std::uint64_t controls = 0;  // control points passed
-    for (std::uint64_t s = 0;; ++s) {
-      const bool sample = recording_ && s % every == 0;
-      if (s % kControlEvery == 0 || sample || s == N) {
+    for (std::uint64_t s = p_.start_step;; ++s) {
+      const bool sample = recording_ && s % every == 0 && s / every >= k;
+      const bool ckpt = ckpt_every > 0 && s % ckpt_every == 0 && s != p_.start_step && s != N;
+      if (s % kControlEvery == 0 || sample || s == N || ckpt) {
         Timer<Prof> tm;
         // What threads report here is double-buffered by the parity of the
         // control point: a thread that has passed this barrier may run on to
@@ -403,7 +411,7 @@ class Engine {
         // loosely coupled between control points, so this must come after the
         // barrier): hand the full buffer to the writer.
         if (tid == 0 && sample && k > handed && k % K == 0) {
-          submit(static_cast<int>(((k - 1) / K) % 2), k - handed);
+          submit(handed, k);
           handed = k;
         }
         // Every thread reads the same flags after the barrier: one decision.
@@ -443,6 +451,22 @@ class Engine {
           ++k;
           tm.lap(local.recording);
         }
+        if (ckpt) {
+          // Every thread copies its cells' complete state; after the barrier
+          // thread 0 hands the samples so far, then the state, to the writer.
+          for (std::size_t v = 0; v < S_; ++v)
+            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i)
+              ckpt_state_[v][perm_[i]] = view.cur->at(i, static_cast<int>(v));
+          bar.wait(sense);
+          if (tid == 0) {
+            submit(handed, k);
+            handed = k;
+            writer_.submit([this, state = ckpt_state_, s, k] { sink_->checkpoint(s, k, state); });
+          }
+          // Nobody writes ckpt_state_ again before thread 0 has copied it:
+          // the next checkpoint comes after at least one control barrier.
+          tm.lap(local.recording);
+        }
         if (rebalance) {
           // Every thread reads the same loads (written before the barrier;
           // double-buffered like the flags) and computes the same cuts.
@@ -468,9 +492,7 @@ class Engine {
     }
     // Make every column of the last buffer complete, then hand it over.
     bar.wait(sense);
-    if (tid == 0 && recording_ && k > 0) {
-      if (k > handed) submit(static_cast<int>(((k - 1) / K) % 2), k - handed);
-    }
+    if (tid == 0 && recording_ && k > handed) submit(handed, k);
     pt = local;
     if (tid == 0) {
       result_.profile.resplits = resplits;
@@ -501,6 +523,7 @@ class Engine {
   bool recording_ = false;
   RecordBuffer rec_[2];
   std::size_t samples_written_ = 0;
+  std::vector<std::vector<double>> ckpt_state_;  // [state][cell]: the checkpoint being assembled
   std::vector<ThreadFlags> flags_[2];  // per control-point parity, per thread
   std::vector<PhaseTimes> times_;
   std::unique_ptr<SpinBarrier> barrier_ptr_;
@@ -551,6 +574,15 @@ void check_problem(const EngineProblem& p) {
       throw InputError(fmt::format("model {}: coupled variable '{}' is not one of its states", m.name, cv.state));
   for (std::size_t k = 0; k < p.params.size(); ++k) check_col(p.params[k], "parameter", m.params[k].name);
   for (std::size_t k = 0; k < p.initial.size(); ++k) check_col(p.initial[k], "initial state", m.states[k].name);
+  if (p.start_step > p.n_steps)
+    throw InputError(fmt::format("the run starts at step {}, after its end (step {})", p.start_step, p.n_steps));
+  {
+    const std::uint64_t every = std::max<std::uint64_t>(1, p.record_every);
+    if (p.first_sample > p.start_step / every + 1 ||
+        (p.first_sample < p.start_step / every + 1 && p.first_sample * every < p.start_step))
+      throw InputError(fmt::format("first sample {} does not follow step {} (a sample every {} steps)",
+                                   p.first_sample, p.start_step, every));
+  }
   for (int v : p.record_vars)
     if (v < 0 || v >= static_cast<int>(m.states.size()))
       throw InputError(fmt::format("record variable index {} out of range", v));

@@ -39,6 +39,10 @@ std::atomic<bool>* install_stop_handlers() {
   sa.sa_flags = SA_RESTART;  // blocking I/O resumes; the engine polls the flag
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A file-size limit (ulimit -f) reached while writing: the write fails
+  // (EFBIG) and the run ends "failed" with its data intact, as on a full
+  // disk, instead of the process being killed mid-write.
+  signal(SIGXFSZ, SIG_IGN);
   return &g_stop;
 }
 

@@ -283,6 +283,11 @@ class Reader {
       const auto names = is_state ? state_names(m) : param_names(m);
       for (auto&& [k, v] : t) {
         const std::string name(k.str()), full = sec + "." + name;
+        if (is_state && name == "from") {
+          c.initial_from = string(v, full);
+          if (c.initial_from.empty()) fail(v, full, "expected the path of a run file (.h5)");
+          continue;
+        }
         if ((is_state ? find_state(m, name) : find_param(m, name)) == std::nullopt) {
           std::string other;
           if (!is_state)
@@ -318,6 +323,7 @@ class Reader {
            {{"vars", [&](auto& v, auto& k) { c.record_vars = state_list(v, k); }},
             {"interval_ms", [&](auto& v, auto& k) { c.record_interval_ms = positive(v, k); }},
             {"file", [&](auto& v, auto& k) { c.output = string(v, k); }},
+            {"checkpoint_s", [&](auto& v, auto& k) { c.checkpoint_s = non_negative(v, k); }},
             {"dtype", [&](auto& v, auto& k) { c.record_dtype = pick(v, k, {RecordType::float32, RecordType::float64}); }}});
     }
   }
@@ -543,6 +549,7 @@ RunConfig load_config(const std::string& path, const Overrides& sets) {
   ss << in.rdbuf();
   RunConfig c = parse_config(ss.str(), path, sets);
   c.base_dir = std::filesystem::path(path).parent_path().string();
+  c.source_path = path;
   return c;
 }
 
@@ -590,6 +597,7 @@ std::string to_toml(const RunConfig& c) {
       if (!het.contains(n)) het.insert(n, dist(Distribution(d.dist, 0.0)));
   }
   for (const auto& [n, v] : c.initial) init.insert(n, v);
+  if (!c.initial_from.empty()) init.insert("from", c.initial_from);
   toml::array events;
   for (const auto& e : c.events)
     events.push_back(toml::table{{"t_s", e.t_s}, {"G", e.G_mM}, {"ramp_s", e.ramp_s}, {"tau_s", e.tau_s}});
@@ -600,7 +608,10 @@ std::string to_toml(const RunConfig& c) {
   toml::table sim{{"duration_s", c.duration_s}, {"integrator", to_string(c.integrator)},
                   {"seed", static_cast<std::int64_t>(c.seed)}};
   if (c.dt_ms != dt_default) sim.insert("dt_ms", c.dt_ms);
-  toml::table record{{"interval_ms", c.record_interval_ms}, {"file", c.output}, {"dtype", to_string(c.record_dtype)}};
+  toml::table record{{"interval_ms", c.record_interval_ms},
+                     {"file", c.output},
+                     {"dtype", to_string(c.record_dtype)},
+                     {"checkpoint_s", c.checkpoint_s}};
   if (c.record_vars != model_record_vars(model)) record.insert("vars", vars);
   toml::table root{
       {"model", toml::table{{"name", c.model}}},
@@ -681,7 +692,7 @@ std::vector<std::string> config_keys() {
   for (const char* k : {"coupling.weights", "coupling.cell_conductance", "params.<name>", "heterogeneity.<name>",
                         "initial.<state>", "glucose.mode", "glucose.basal", "glucose.level", "glucose.t_step_s",
                         "glucose.tau_s", "glucose.events", "record.vars", "record.interval_ms", "record.file",
-                        "record.dtype", "analysis.<key> (docs/analysis.md)"})
+                        "record.dtype", "record.checkpoint_s", "initial.from", "analysis.<key> (docs/analysis.md)"})
     keys.emplace_back(k);
   return keys;
 }

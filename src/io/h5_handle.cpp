@@ -21,6 +21,7 @@ std::string hdf5_reason() {
         return 1;  // stop after the innermost entry
       },
       &desc);
+  H5Eclear2(H5E_DEFAULT);  // the stack is per thread: a writer thread's entries would leak
   // System errors look like "... errno = 2, error message = 'No such file ...', ...".
   const std::string key = "error message = '";
   if (const auto at = desc.find(key); at != std::string::npos) {
@@ -197,6 +198,38 @@ Handle write_fixed(const Ctx& ctx, hid_t loc, const std::string& name, hid_t fil
     ctx.ok(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf),
            "write '" + name + "'");
   return dset;
+}
+
+void overwrite_fixed(const Ctx& ctx, hid_t loc, const std::string& name, const std::vector<double>& values) {
+  if (link_exists(ctx, loc, name)) {
+    Handle dset = ctx.own(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose, "open '" + name + "'");
+    Handle space = ctx.own(H5Dget_space(dset.get()), H5Sclose, "get space of '" + name + "'");
+    if (H5Sget_simple_extent_npoints(space.get()) == static_cast<hssize_t>(values.size())) {
+      ctx.ok(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+             "write '" + name + "'");
+      return;
+    }
+  }
+  write_fixed(ctx, loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {values.size()}, values.data());
+}
+
+std::string read_string_attr(const Ctx& ctx, hid_t obj, const std::string& name) {
+  const std::string what = "attribute '" + name + "'";
+  Handle attr = ctx.own(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open " + what);
+  Handle type = ctx.own(H5Aget_type(attr.get()), H5Tclose, "get type of " + what);
+  if (H5Tget_class(type.get()) != H5T_STRING) throw InputError(what + " is not a string");
+  if (ctx.yes(H5Tis_variable_str(type.get()), "inspect " + what)) {
+    char* p = nullptr;
+    ctx.ok(H5Aread(attr.get(), type.get(), &p), "read " + what);
+    std::string value = p ? p : "";
+    H5free_memory(p);
+    return value;
+  }
+  const std::size_t size = H5Tget_size(type.get());
+  if (size == 0) ctx.fail("get size of " + what);
+  std::string buf(size, '\0');
+  ctx.ok(H5Aread(attr.get(), type.get(), buf.data()), "read " + what);
+  return buf.substr(0, buf.find('\0'));
 }
 
 void check_name(const std::string& name, const std::string& what) {

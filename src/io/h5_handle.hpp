@@ -129,6 +129,13 @@ void append_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t ol
 Handle write_fixed(const Ctx& ctx, hid_t loc, const std::string& name, hid_t file_type,
                    hid_t mem_type, const std::vector<hsize_t>& dims, const void* buf, int deflate = 0);
 
+// A 1-D float64 dataset `name` holding `values`, written in place when one of
+// that size exists (no new space: a checkpoint rewritten on a full disk).
+void overwrite_fixed(const Ctx& ctx, hid_t loc, const std::string& name, const std::vector<double>& values);
+
+// A scalar string attribute (variable or fixed length); InputError otherwise.
+std::string read_string_attr(const Ctx& ctx, hid_t obj, const std::string& name);
+
 void check_name(const std::string& name, const std::string& what);
 
 }  // namespace isletsim::h5

@@ -7,6 +7,7 @@
 #include "isletsim/h5io.hpp"
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 
 #include <algorithm>
 #include <charconv>
@@ -17,6 +18,7 @@
 
 #include "isletsim/error.hpp"
 
+#include "io/file_lock.hpp"
 #include "io/h5_handle.hpp"
 
 namespace isletsim {
@@ -35,6 +37,7 @@ constexpr hsize_t kMinSeriesChunk = 1024;    // samples per chunk of /time, /glu
 struct H5Writer::Impl {
   H5WriterOptions opt;
   Ctx ctx;
+  io::OutputLock lock;  // held until the file is closed (declared first: released last)
   // Declaration order = reverse closing order: the file is closed last.
   Handle file, data_group, time, glucose;
   std::vector<Handle> vars;
@@ -76,6 +79,13 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
   if (opt.deflate_level > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0)
     throw std::runtime_error(where + ": this HDF5 library has no deflate filter");
 
+  // Locked before anything is created or truncated: a second writer of the
+  // same file fails here and leaves the first one's file alone.
+  m.lock = io::OutputLock(opt.path);
+  if (opt.continue_at) {
+    reopen(*opt.continue_at);
+    return;
+  }
   {
     Handle fapl = file_access_plist(ctx);
     Handle fcpl = ctx.plist(H5P_FILE_CREATE, "file creation");
@@ -108,7 +118,85 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
                                        chunk_rows, opt.deflate_level));
     describe(ctx, m.vars.back().get(), var.units, var.description);
   }
+  attach_scales();
   ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
+}
+
+// An existing run file, to go on writing it: its series cut back to `keep`
+// samples (those before the state the run continues from).
+void H5Writer::reopen(std::size_t keep) {
+  Impl& m = *impl_;
+  const Ctx& ctx = m.ctx;
+  const H5WriterOptions& opt = m.opt;
+  {
+    Handle fapl = file_access_plist(ctx);
+    const hid_t f = H5Fopen(opt.path.c_str(), H5F_ACC_RDWR, fapl.get());
+    if (f < 0) throw InputError("cannot open '" + opt.path + "' to continue it: " + hdf5_reason());
+    m.file = Handle(f, H5Fclose);
+  }
+  const hid_t root = m.file.get();
+  const auto open = [&](hid_t loc, const std::string& name) {
+    if (!link_exists(ctx, loc, name))
+      throw InputError("'" + opt.path + "' has no dataset '" + name + "' (not a run file of this config?)");
+    return ctx.own(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose, "open '" + name + "'");
+  };
+  m.time = open(root, "time");
+  m.glucose = open(root, "glucose");
+  m.data_group = ctx.own(H5Gopen2(root, "data", H5P_DEFAULT), H5Gclose, "open '/data'");
+  for (const H5Variable& var : opt.vars) m.vars.push_back(open(m.data_group.get(), var.name));
+  const auto rows = [&](hid_t d) {
+    Handle sp = ctx.own(H5Dget_space(d), H5Sclose, "get a dataspace");
+    hsize_t dims[2] = {0, 0};
+    if (H5Sget_simple_extent_dims(sp.get(), dims, nullptr) < 0) ctx.fail("get a dataset's shape");
+    return static_cast<std::size_t>(dims[0]);
+  };
+  if (rows(m.time.get()) < keep)
+    throw InputError("'" + opt.path + "' holds " + std::to_string(rows(m.time.get())) + " samples, fewer than the " +
+                     std::to_string(keep) + " its checkpoint needs");
+  m.samples = keep;
+  truncate_series();
+  write_string_attr(ctx, root, "status", "running");
+  write_string_attr(ctx, root, "status_message", "");
+  write_number_attr(ctx, root, "n_samples", static_cast<std::int64_t>(m.samples));
+  ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
+}
+
+// Every series back to m.samples rows: what lies beyond (a block whose write
+// failed, samples after a checkpoint) is dropped.
+void H5Writer::truncate_series() {
+  Impl& m = *impl_;
+  const Ctx& ctx = m.ctx;
+  const auto cut = [&](hid_t d, const std::string& name, bool two_d) {
+    hsize_t dims[2] = {static_cast<hsize_t>(m.samples), static_cast<hsize_t>(m.opt.n_cells)};
+    (void)two_d;
+    ctx.ok(H5Dset_extent(d, dims), "cut '" + name + "' back to " + std::to_string(m.samples) + " samples");
+  };
+  for (std::size_t v = 0; v < m.vars.size(); ++v) cut(m.vars[v].get(), "/data/" + m.opt.vars[v].name, true);
+  cut(m.glucose.get(), "/glucose", false);
+  cut(m.time.get(), "/time", false);
+}
+
+// Dimension scales: /time labels the first axis of /data/<var> and
+// /glucose, and /cell (the cell ids 0..n-1) the second, so that netCDF
+// tools and xarray see named axes.
+void H5Writer::attach_scales() {
+  Impl& m = *impl_;
+  const Ctx& ctx = m.ctx;
+  const hid_t root = m.file.get();
+  std::vector<std::uint32_t> ids(m.opt.n_cells);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::uint32_t>(i);
+  Handle cell = write_fixed(ctx, root, "cell", H5T_STD_U32LE, H5T_NATIVE_UINT32, {ids.size()}, ids.data(),
+                            m.opt.deflate_level);
+  write_string_attr(ctx, cell.get(), "description", "cell id (the index along the cell axis of /data/<var>)");
+  ctx.ok(H5DSset_scale(m.time.get(), "time"), "make '/time' a dimension scale");
+  ctx.ok(H5DSset_scale(cell.get(), "cell"), "make '/cell' a dimension scale");
+  ctx.ok(H5DSattach_scale(m.glucose.get(), m.time.get(), 0), "attach '/time' to '/glucose'");
+  for (std::size_t v = 0; v < m.vars.size(); ++v) {
+    ctx.ok(H5DSattach_scale(m.vars[v].get(), m.time.get(), 0), "attach '/time' to a /data variable");
+    ctx.ok(H5DSattach_scale(m.vars[v].get(), cell.get(), 1), "attach '/cell' to a /data variable");
+    ctx.ok(H5DSset_label(m.vars[v].get(), 0, "time"), "label the time axis");
+    ctx.ok(H5DSset_label(m.vars[v].get(), 1, "cell"), "label the cell axis");
+  }
 }
 
 H5Writer::~H5Writer() {
@@ -166,6 +254,21 @@ void H5Writer::write_cell_param(const std::string& name, const std::string& unit
   describe(m.ctx, ds.get(), units, description);
 }
 
+void H5Writer::write_cell_values(const std::string& group, const std::string& name, const std::string& units,
+                                 const std::string& description, const std::vector<double>& values) {
+  Impl& m = *impl_;
+  m.require_open();
+  check_name(group, "group");
+  check_name(name, "dataset");
+  if (values.size() != m.opt.n_cells)
+    throw std::invalid_argument("H5Writer::write_cell_values('" + name + "'): need " +
+                                std::to_string(m.opt.n_cells) + " values");
+  Handle g = open_or_create_group(m.ctx, m.file.get(), group);
+  Handle ds = write_fixed(m.ctx, g.get(), name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {values.size()},
+                          values.data(), m.opt.deflate_level);
+  describe(m.ctx, ds.get(), units, description);
+}
+
 void H5Writer::set_attr(const std::string& name, const std::string& value) {
   impl_->require_open();
   write_string_attr(impl_->ctx, impl_->file.get(), name, value);
@@ -191,8 +294,13 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
     throw std::invalid_argument("H5Writer::append: got " + std::to_string(data.size()) +
                                 " data pointers for " + std::to_string(m.vars.size()) +
                                 " variables");
+  silence_hdf5();  // HDF5's error printing is per thread: this may be the writer thread
   const Ctx& ctx = m.ctx;
   const hsize_t cells = m.opt.n_cells;
+  // Room for the block (uncompressed, the most it can take) before HDF5
+  // writes any of it: a full disk stops the run here with the file intact.
+  m.lock.reserve(static_cast<std::uint64_t>(n) * (cells * (m.opt.float32 ? 4 : 8) + 16) * m.vars.size() + 65536,
+                 m.opt.path);
   // Data first and /time last: a reader (or a crash) never sees a time
   // without its data.
   for (std::size_t v = 0; v < m.vars.size(); ++v) {
@@ -214,26 +322,74 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
   }
   append_rows(ctx, m.glucose.get(), "/glucose", m.samples, n, 0, H5T_NATIVE_DOUBLE, glucose_mM);
   append_rows(ctx, m.time.get(), "/time", m.samples, n, 0, H5T_NATIVE_DOUBLE, time_s);
-  m.samples += n;
-  write_number_attr(ctx, m.file.get(), "n_samples", static_cast<std::int64_t>(m.samples));
+  write_number_attr(ctx, m.file.get(), "n_samples", static_cast<std::int64_t>(m.samples + n));
   ctx.ok(H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL), "flush");
+  // Counted only once on disk: after a failure, finish() cuts the series
+  // back to what was written whole.
+  m.samples += n;
+}
+
+void H5Writer::write_state(std::uint64_t step, std::uint64_t samples, double time_s,
+                           const std::vector<std::string>& names, const std::vector<std::vector<double>>& state) {
+  Impl& m = *impl_;
+  m.require_open();
+  silence_hdf5();
+  const Ctx& ctx = m.ctx;
+  if (names.size() != state.size()) throw std::invalid_argument("H5Writer::write_state: names and state differ");
+  m.lock.reserve(static_cast<std::uint64_t>(state.size()) * m.opt.n_cells * 8 + 65536, m.opt.path);
+  const hid_t root = m.file.get();
+  Handle group = open_or_create_group(ctx, root, "checkpoint");
+  // Two slots, written in turn; "latest" names the last one written whole,
+  // and is set only after it is on disk, so a crash while one is written
+  // leaves the other one valid.
+  std::string latest;
+  if (H5Aexists(group.get(), "latest") > 0) latest = read_string_attr(ctx, group.get(), "latest");
+  const std::string slot = latest == "a" ? "b" : "a";
+  Handle g = open_or_create_group(ctx, group.get(), slot);
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    if (state[k].size() != m.opt.n_cells)
+      throw std::invalid_argument("H5Writer::write_state: state '" + names[k] + "' has the wrong size");
+    overwrite_fixed(ctx, g.get(), names[k], state[k]);
+  }
+  write_number_attr(ctx, g.get(), "step", static_cast<std::int64_t>(step));
+  write_number_attr(ctx, g.get(), "samples", static_cast<std::int64_t>(samples));
+  write_number_attr(ctx, g.get(), "time_s", time_s);
+  ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
+  write_string_attr(ctx, group.get(), "latest", slot);
+  ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
 }
 
 void H5Writer::finish(const std::string& status, const std::string& message) {
   Impl& m = *impl_;
   m.require_open();
+  silence_hdf5();
   m.finished = true;
   const Ctx& ctx = m.ctx;
   const hid_t root = m.file.get();
-  write_string_attr(ctx, root, "status", status);
-  write_string_attr(ctx, root, "status_message", message);
-  write_number_attr(ctx, root, "n_samples", static_cast<std::int64_t>(m.samples));
-  ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
-  for (Handle& v : m.vars) ctx.ok(v.close(), "close a /data dataset");
-  ctx.ok(m.glucose.close(), "close '/glucose'");
-  ctx.ok(m.time.close(), "close '/time'");
-  ctx.ok(m.data_group.close(), "close '/data'");
-  ctx.ok(m.file.close(), "close file");
+  // Best effort after a write error (a full disk): every step is tried, and
+  // the first failure is reported once the file is closed. Cutting the
+  // series back is a change in place (no new space), so it succeeds where
+  // the data could not be written: every row up to len(time) is real data.
+  std::string first_error;
+  const auto attempt = [&](auto&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      if (first_error.empty()) first_error = e.what();
+    }
+  };
+  attempt([&] { truncate_series(); });
+  attempt([&] { write_number_attr(ctx, root, "n_samples", static_cast<std::int64_t>(m.samples)); });
+  attempt([&] { write_string_attr(ctx, root, "status_message", message); });
+  attempt([&] { write_string_attr(ctx, root, "status", status); });
+  attempt([&] { ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush"); });
+  for (Handle& v : m.vars) attempt([&] { ctx.ok(v.close(), "close a /data dataset"); });
+  attempt([&] { ctx.ok(m.glucose.close(), "close '/glucose'"); });
+  attempt([&] { ctx.ok(m.time.close(), "close '/time'"); });
+  attempt([&] { ctx.ok(m.data_group.close(), "close '/data'"); });
+  attempt([&] { ctx.ok(m.file.close(), "close file"); });
+  m.lock.release();
+  if (!first_error.empty()) throw std::runtime_error(first_error);
 }
 
 std::size_t H5Writer::samples_written() const { return impl_->samples; }

@@ -5,10 +5,12 @@
 #include <cmath>
 #include <filesystem>
 #include <optional>
+#include <algorithm>
 
 #include <fmt/format.h>
 
 #include "isletsim/error.hpp"
+#include "isletsim/h5io.hpp"
 #include "core/fastmath.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/simulation.hpp"
@@ -64,6 +66,44 @@ Network make_network(const RunConfig& c) {
   return make_sphere(o);
 }
 
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t b = 0;
+  while (b < text.size()) {
+    const std::size_t e = std::min(text.find(',', b), text.size());
+    if (e > b) out.push_back(text.substr(b, e - b));
+    b = e + 1;
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// The network a run file stores: positions, edges and the effective
+// weights (the per-cell conductance factors already applied).
+Network stored_network(const H5Run& f) {
+  Network net;
+  net.x = f.x, net.y = f.y, net.z = f.z;
+  net.edge_i = f.edge_i, net.edge_j = f.edge_j, net.edge_w = f.edge_w;
+  return net;
+}
+
+// Per-cell values of `group` of `file` into the matching columns.
+void stored_columns(const std::string& file, const std::string& group, const ModelInfo& model, bool states,
+                    std::size_t n, std::vector<Column>& cols) {
+  for (auto& [name, values] : read_cell_group(file, group)) {
+    const auto k = states ? find_state(model, name) : find_param(model, name);
+    if (!k)
+      throw InputError(fmt::format("'{}': /{}/{} is not a {} of model {}", file, group, name,
+                                   states ? "state" : "parameter", model.name));
+    if (values.size() != n)
+      throw InputError(fmt::format("'{}': /{}/{} has {} values for {} cells", file, group, name, values.size(), n));
+    cols[*k].values = std::move(values);
+  }
+}
+
 }  // namespace
 
 RunSetup build_setup(const RunConfig& cfg) { return build_setup(cfg, nullptr); }
@@ -71,7 +111,14 @@ RunSetup build_setup(const RunConfig& cfg) { return build_setup(cfg, nullptr); }
 RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   RunSetup s;
   s.config = cfg;
-  s.network = network ? *network : make_network(cfg);
+  // Re-running a run file: what that run took from arrays instead of its
+  // config (a Python network=, params=, initial=) is read back from it.
+  std::vector<std::string> stored;
+  if (!cfg.rerun_file.empty()) stored = split_list(read_run(cfg.rerun_file, false).attr("external_inputs"));
+  const bool stored_net = !network && contains(stored, "network");
+  if (stored_net) s.network = stored_network(read_run(cfg.rerun_file, false));
+  else s.network = network ? *network : make_network(cfg);
+  s.external = stored;
   Network& net = s.network;
   const std::size_t n = net.n_cells();
   if (n == 0) throw InputError("the network has no cells");
@@ -79,11 +126,14 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
 
   // Coupling weights: w_ij = network weight, times (g_i + g_j)/2 with a
   // per-cell conductance factor g (field notes: Gamma(4,4)-shaped, SD ~50%).
+  // A stored network holds these effective weights already.
   if (cfg.weights == WeightMode::per_cell) {
     std::vector<double> g(n);
     for (std::size_t i = 0; i < n; ++i)
       g[i] = draw_factor(cfg.cell_conductance, cfg.seed, i, static_cast<std::uint32_t>(RngStream::coupling), 0);
-    for (std::size_t e = 0; e < net.n_edges(); ++e) net.edge_w[e] *= 0.5 * (g[net.edge_i[e]] + g[net.edge_j[e]]);
+    if (!stored_net)
+      for (std::size_t e = 0; e < net.n_edges(); ++e) net.edge_w[e] *= 0.5 * (g[net.edge_i[e]] + g[net.edge_j[e]]);
+    s.conductance_factor = std::move(g);
   }
 
   const ModelInfo& model = find_model(cfg.model);
@@ -127,7 +177,35 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
                                      static_cast<std::uint32_t>(k));
     col.values = std::move(v);
   }
-  for (const auto& [name, v] : cfg.initial) p.initial[index(find_state(model, name), "initial", name)].uniform = v;
+  // [initial] from: the end state of another run (same model and cells),
+  // then the config's single values over it.
+  if (!cfg.initial_from.empty()) {
+    const std::string from = resolve(cfg, cfg.initial_from);
+    const auto st = read_checkpoint(from);
+    if (!st)
+      throw InputError(fmt::format("initial.from: '{}' holds no saved state (a file of an older version, or a run "
+                                   "stopped before its first checkpoint)",
+                                   from));
+    const H5Run other = read_run(from, false);
+    if (other.attr("model") != model.name)
+      throw InputError(fmt::format("initial.from: '{}' is a run of model {}, this run's model is {}", from,
+                                   other.attr("model"), model.name));
+    for (std::size_t k = 0; k < st->names.size(); ++k) {
+      const auto idx = find_state(model, st->names[k]);
+      if (!idx) throw InputError(fmt::format("initial.from: '{}' state '{}' is not a state of {}", from, st->names[k], model.name));
+      if (st->state[k].size() != n)
+        throw InputError(fmt::format("initial.from: '{}' holds {} cells, this network has {}", from,
+                                     st->state[k].size(), n));
+      p.initial[*idx].values = st->state[k];
+    }
+  }
+  for (const auto& [name, v] : cfg.initial) {
+    Column& col = p.initial[index(find_state(model, name), "initial", name)];
+    col.uniform = v;
+    col.values.clear();
+  }
+  if (contains(stored, "params")) stored_columns(cfg.rerun_file, "params", model, false, n, p.params);
+  if (contains(stored, "initial")) stored_columns(cfg.rerun_file, "initial", model, true, n, p.initial);
 
   p.glucose = cfg.glucose();
   p.integrator = cfg.integrator;
@@ -138,6 +216,89 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   p.record_block = record_block_for(n, p.record_vars.size());
   check_problem(p);
   return s;
+}
+
+RunConfig config_of_run_file(const std::string& path, const std::vector<std::string>& sets) {
+  const std::string text = read_run(path, false).attr("config");
+  if (text.empty()) throw InputError("'" + path + "' holds no config attribute (not an isletsim output?)");
+  RunConfig c = parse_config(text, path + " (config attribute)", sets);
+  c.base_dir = std::filesystem::path(path).parent_path().string();
+  c.source_path = path;
+  c.rerun_file = path;
+  return c;
+}
+
+RunSetup build_continuation(const std::string& path, const std::vector<std::string>& sets) {
+  for (const std::string& set : sets) {
+    const std::string key = set.substr(0, set.find('='));
+    if (key != "sim.duration_s" && key != "record.checkpoint_s")
+      throw InputError(fmt::format("--set {}: a continued run may change only sim.duration_s and "
+                                   "record.checkpoint_s (anything else is a different run: start one from this "
+                                   "file's end state with [initial] from = \"{}\")",
+                                   key, path));
+  }
+  RunConfig cfg = config_of_run_file(path, sets);
+  const auto st = read_checkpoint(path);
+  if (!st)
+    throw InputError(fmt::format("'{}' holds no saved state to continue from (a file of an older version, or a run "
+                                 "stopped before its first checkpoint): run it again",
+                                 path));
+  RunSetup s = build_setup(cfg);
+  EngineProblem& p = s.problem;
+  const ModelInfo& model = p.the_model();
+  for (std::size_t k = 0; k < st->names.size(); ++k) {
+    const auto idx = find_state(model, st->names[k]);
+    if (!idx || st->state[k].size() != p.n_cells)
+      throw InputError(fmt::format("'{}': the saved state '{}' does not fit the run's model {} and {} cells", path,
+                                   st->names[k], model.name, p.n_cells));
+    p.initial[*idx].values = st->state[k];
+  }
+  if (st->names.size() != model.states.size())
+    throw InputError(fmt::format("'{}': the saved state has {} variables, model {} has {}", path, st->names.size(),
+                                 model.name, model.states.size()));
+  p.start_step = st->step;
+  p.first_sample = st->samples;
+  if (p.n_steps < p.start_step)
+    throw InputError(fmt::format("sim.duration_s = {} s ends before the saved state at t = {} s", cfg.duration_s,
+                                 st->time_s));
+  s.continues = path;
+  check_problem(p);
+  return s;
+}
+
+namespace {
+
+bool same_file(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return false;
+  std::error_code ec;
+  if (std::filesystem::equivalent(a, b, ec)) return true;
+  const auto ca = std::filesystem::weakly_canonical(a, ec);
+  if (ec) return false;
+  const auto cb = std::filesystem::weakly_canonical(b, ec);
+  return !ec && ca == cb;
+}
+
+}  // namespace
+
+void check_output_path(const RunSetup& s, const std::string& output) {
+  const RunConfig& c = s.config;
+  const auto refuse = [&](const std::string& what, const std::string& in) {
+    if (same_file(output, in))
+      throw InputError(fmt::format("the output '{}' is {} ('{}'): a run never overwrites its own input; "
+                                   "choose another output with -o / record.file",
+                                   output, what, in));
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(output, ec))
+    throw InputError(fmt::format("the output '{}' is a directory; expected a file name such as run.h5", output));
+  // A continued run writes the file it continues (in place), by design.
+  if (!same_file(c.rerun_file, s.continues)) refuse("the run file it re-runs", c.rerun_file);
+  if (!same_file(c.source_path, s.continues)) refuse("the config file", c.source_path);
+  if (!c.initial_from.empty()) refuse("the run it starts from (initial.from)", resolve(c, c.initial_from));
+  if (c.network == NetworkKind::csv) {
+    refuse("its cells file", resolve(c, c.cells_csv));
+    refuse("its edges file", resolve(c, c.edges_csv));
+  }
 }
 
 }  // namespace isletsim
