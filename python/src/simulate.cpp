@@ -137,7 +137,7 @@ struct CallbackSink : SampleSink {
 
 py::object simulate(const IslConfig& cfg, const Network* network, std::optional<int> threads,
                     std::optional<std::string> output, py::object params_in, py::object initial_in,
-                    py::object callback, std::optional<double> callback_interval_s) {
+                    py::object callback, std::optional<double> callback_interval_s, py::object progress) {
   RunConfig rc = cfg.resolved;
   if (output) rc.output = *output;
   unsigned nt;
@@ -167,9 +167,12 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
   opt.stop = &stop;
   using Clock = std::chrono::steady_clock;
   auto last_check = Clock::now();
+  if (!progress.is_none() && !PyCallable_Check(progress.ptr()))
+    throw py::type_error("progress must be callable: f(step, n_steps)");
   // Called by the engine's thread 0 (the calling thread) about every 1000
-  // steps: at most every 50 ms, take the GIL and run Python's signal handlers.
-  opt.progress = [&](const Progress&) {
+  // steps: at most every 50 ms, take the GIL, run Python's signal handlers and
+  // call progress(step, n_steps) (an exception from it stops the run and propagates).
+  opt.progress = [&](const Progress& p) {
     if (stop.load(std::memory_order_relaxed)) return;
     const auto now = Clock::now();
     if (now - last_check < std::chrono::milliseconds(50)) return;
@@ -179,6 +182,14 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
       if (PyErr_CheckSignals() != 0) {
         fetch_into(pending);
         stop.store(true);
+      } else if (!progress.is_none()) {
+        try {
+          progress(p.step, p.n_steps);
+        } catch (py::error_already_set& e) {
+          e.restore();
+          fetch_into(pending);
+          stop.store(true);
+        }
       }
     } catch (...) {
       stop.store(true);
@@ -266,7 +277,7 @@ void bind_simulate(py::module_& m) {
   m.def("simulate", &simulate, py::arg("config"), py::arg("network") = nullptr, py::arg("threads") = py::none(),
         py::arg("output") = py::none(), py::kw_only(), py::arg("params") = py::none(),
         py::arg("initial") = py::none(), py::arg("callback") = py::none(),
-        py::arg("callback_interval_s") = py::none(),
+        py::arg("callback_interval_s") = py::none(), py::arg("progress") = py::none(),
         R"doc(Run a simulation; returns a Result.
 
 config: a Config. network: a Network to use instead of the config's [network]
@@ -290,6 +301,9 @@ with the GIL held on the engine's writer thread while the simulation goes on
 (the engine waits for it only when the next block is ready). If it returns True
 the run stops (status 'interrupted'); if it raises, the run stops within a block
 and the exception propagates with .result holding the data so far.
+
+progress: f(step, n_steps) called about every 1000 steps (at most every 50 ms)
+with the GIL held; an exception from it stops the run and propagates.
 
 The GIL is released while it runs. Ctrl-C stops it at the next sample and raises
 KeyboardInterrupt with .result holding the data so far; a failed run (non-finite
