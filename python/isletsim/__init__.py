@@ -251,6 +251,7 @@ def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sam
 
 
 SweepTable.__module__ = "isletsim"
+SweepTable._repr_html_ = _jupyter.sweep_html
 
 
 def __getattr__(name):

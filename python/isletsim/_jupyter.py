@@ -49,7 +49,7 @@ def _make_bar(progress, config, desc: str = "isletsim"):
     if not _progress_wanted(progress):
         return None
     try:
-        return _Bar(config.duration_s, desc)
+        return _Bar(getattr(config, "duration_s", 0.0), desc)
     except ImportError:
         if progress:
             raise ImportError("simulate(progress=True) needs tqdm (Debian: python3-tqdm)") from None
@@ -229,10 +229,15 @@ def config_html(self) -> str:
         network = f"lattice {net.get('nx')} x {net.get('ny')} x {net.get('nz')}"
     else:
         network = f"{kind}: {net.get('cells', '')}, {net.get('edges', '')}"
-    if glu.get("mode") == "constant":
+    mode = glu.get("mode", "?")
+    if mode == "constant":
         glucose = f"constant {_g(glu.get('level'))} mM"
+    elif mode == "step":
+        glucose = f"step {_g(glu.get('basal'))} -> {_g(glu.get('level'))} mM at {_g(glu.get('t_step_s'))} s"
+    elif mode == "protocol":
+        glucose = f"protocol from {_g(glu.get('basal'))} mM, {len(glu.get('events', []))} event(s)"
     else:
-        glucose = f"{glu.get('mode', '?')}, basal {_g(glu.get('basal', '?'))} mM, {len(glu.get('events', []))} event(s)"
+        glucose = str(mode)
     rows = [("model", d.get("model", {}).get("name", "?")), ("network", network),
             ("duration", f"{_g(self.duration_s)} s"),
             ("integrator", f"{sim.get('integrator', '?')}, dt {_g(self.dt_ms)} ms"),
@@ -266,3 +271,16 @@ def analysis_html(self) -> str:
         if k in m:
             rows.append((k, f"{m[k]:.4g}"))
     return _table("isletsim.Analysis", rows)
+
+
+def sweep_html(self) -> str:
+    c = self.counts
+    head = _table("isletsim.SweepTable", [
+        ("tasks", f"{self.n_tasks}: {c['ok']} ok, {c['failed']} failed, {c['skipped']} skipped, "
+                  f"{c['interrupted']} interrupted"),
+        ("swept", ", ".join(self.keys_swept)), ("folder", self.out_dir)])
+    try:
+        import pandas as pd
+    except ImportError:
+        return head
+    return head + pd.DataFrame({k: v for k, v in self.items() if k not in ("file", "message")})._repr_html_()

@@ -106,8 +106,6 @@ struct IslResult : RunFileStatic {
 
   bool in_memory(std::size_t v) const { return !lazy || (v < loaded.size() && loaded[v]); }
   void ensure(std::size_t v);       // reads variable v now if it is not in memory yet
-  // Variable v as float64 (a copy when it is float32).
-  std::vector<double> as_double(std::size_t v);
 
   std::vector<std::string> var_names() const;
   std::size_t var_index(const std::string& name) const;  // py::key_error when not recorded

@@ -65,12 +65,6 @@ void IslResult::ensure(std::size_t v) {
   loaded[v] = 1;
 }
 
-std::vector<double> IslResult::as_double(std::size_t v) {
-  ensure(v);
-  if (!as_float32) return data[v];
-  return std::vector<double>(data32[v].begin(), data32[v].end());
-}
-
 namespace {
 
 IslResult from_h5(H5Run&& run, const std::string& path) {
@@ -165,23 +159,28 @@ py::array var_view(py::object self, std::size_t v) {
   return r.as_float32 ? view(r.data32[v], shape, self) : view(r.data[v], shape, self);
 }
 
-// Rows with t >= from_s of variable `var`, as float64, for the C++ measures.
+// Rows with t >= from_s of variable `var`, as float64 for the C++ measures:
+// {data, rows, from} with the measure taken over rows [from, rows).
 struct Float64Rows {
-  std::vector<double> copy;  // when the samples are float32
+  std::vector<double> copy;  // float32 samples: rows t >= from_s converted (then from = 0)
   const double* data = nullptr;
-  std::size_t from = 0;
+  std::size_t rows = 0, from = 0;
 };
 Float64Rows float64_rows(IslResult& r, const std::string& var, double from_s) {
   const std::size_t v = r.var_index(var);
+  r.ensure(v);
   Float64Rows out;
+  const auto from = static_cast<std::size_t>(std::lower_bound(r.time.begin(), r.time.end(), from_s) - r.time.begin());
   if (r.as_float32) {
-    out.copy = r.as_double(v);
+    const auto& d = r.data32[v];
+    out.copy.assign(d.begin() + static_cast<std::ptrdiff_t>(from * r.n_cells), d.end());
     out.data = out.copy.data();
+    out.rows = r.n_samples - from;
   } else {
-    r.ensure(v);
     out.data = r.data[v].data();
+    out.rows = r.n_samples;
+    out.from = from;
   }
-  out.from = static_cast<std::size_t>(std::lower_bound(r.time.begin(), r.time.end(), from_s) - r.time.begin());
   return out;
 }
 
@@ -330,7 +329,7 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
           [](py::object self, const std::string& var, double from_s) {
             auto& r = self.cast<IslResult&>();
             const Float64Rows x = float64_rows(r, var, from_s);
-            return analysis::mean_pairwise_correlation({x.data, r.n_samples, r.n_cells}, x.from);
+            return analysis::mean_pairwise_correlation({x.data, x.rows, r.n_cells}, x.from);
           },
           py::arg("var") = "c", py::arg("from_s") = 0.0,
           "Synchrony index: mean pairwise Pearson correlation of `var` over samples with t >= from_s.")
@@ -339,7 +338,7 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
           [](py::object self, const std::string& var, double from_s) {
             auto& r = self.cast<IslResult&>();
             const Float64Rows x = float64_rows(r, var, from_s);
-            const auto d = analysis::duty_cycle({x.data, r.n_samples, r.n_cells}, x.from);
+            const auto d = analysis::duty_cycle({x.data, x.rows, r.n_cells}, x.from);
             return py::array_t<double>(d.size(), d.data());
           },
           py::arg("var") = "c", py::arg("from_s") = 0.0,
@@ -347,8 +346,8 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
       .def(
           "save",
           [](IslResult& r, const std::string& path) {
+            for (std::size_t v = 0; v < r.vars.size(); ++v) r.ensure(v);  // with the GIL: no two threads read
             py::gil_scoped_release nogil;
-            for (std::size_t v = 0; v < r.vars.size(); ++v) r.ensure(v);
             save_result(r, path);
           },
           py::arg("path"),

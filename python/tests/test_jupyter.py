@@ -182,6 +182,8 @@ def test_load_keeps_the_stored_dtype_and_is_lazy(run_file, full):
     # the C++ measures see the same values whatever the dtype
     assert res.synchrony("c", from_s=0.2) == full.synchrony("c", from_s=0.2)
     assert np.array_equal(res.duty_cycle("V"), full.duty_cycle("V"))
+    assert np.array_equal(res.duty_cycle("c", from_s=0.3), full.duty_cycle("c", from_s=0.3))
+    assert res.synchrony("V") == full.synchrony("V")
     eager = isl.load(run_file, lazy=False)
     assert eager.in_memory == ["c", "V", "ADP"] and eager["V"].dtype == np.float32
 
@@ -358,12 +360,15 @@ def test_to_pandas(full):
 # ---------------------------------------------------------------- progress
 
 
-PROGRESS_CFG = SMALL.replace("duration_s = 1.0", "duration_s = 30.0").replace("interval_ms = 5", "interval_ms = 100")
+# 125 cells, 30 s: long enough (~1 s) for the engine's progress callback, called at most every 50 ms.
+PROGRESS_CFG = (SMALL.replace("duration_s = 1.0", "duration_s = 30.0").replace("interval_ms = 5", "interval_ms = 100")
+                .replace("nx = 3\nny = 3\nnz = 3", "nx = 5\nny = 5\nnz = 5"))
 
 
 def test_progress_hook_reports_steps():
     pytest.importorskip("tqdm")
     cfg = isl.Config.from_toml(PROGRESS_CFG)
+    assert cfg.as_dict()["network"]["nx"] == 5
     seen = []
     res = isl._isletsim.simulate(cfg, None, 1, None, progress=lambda s, n: seen.append((s, n)))
     assert res.status == "complete"
@@ -425,6 +430,7 @@ def test_html_summaries(run_file):
     h = isl.Network.lattice(2, 3, 4)._repr_html_()
     assert "24</td>" in h and "mean degree" in h
     assert "&lt;" in isl.Config.from_toml(SMALL, origin="<x>")._repr_html_()  # escaped
+    assert "step 2 -&gt; 11 mM at 180 s" in isl.Config.default()._repr_html_()
     t = np.arange(400) / 10.0
     rng = np.random.default_rng(0)
     trace = np.sin(2 * np.pi * t / 8)[:, None] + 0.3 * rng.random((400, 6))
@@ -432,6 +438,16 @@ def test_html_summaries(run_file):
     h = a._repr_html_()
     assert "isletsim.Analysis" in h and "6 x 400" in h
     assert "Result" in repr(res) and "<isletsim.Config" in repr(cfg)
+
+
+def test_sweep_table_html(tmp_path):
+    cfg = isl.Config.from_toml(SMALL).set("sim.duration_s", 0.2)
+    tab = isl.sweep(cfg, grid={"coupling.gV": [0, 60]}, out_dir=tmp_path / "s", executor="serial", threads=1)
+    h = tab._repr_html_()
+    assert "2: 2 ok, 0 failed" in h and "coupling.gV" in h and str(tmp_path / "s") in h
+    pytest.importorskip("pandas")
+    assert h.count("</tr>") == 3 + 1 + 2  # the summary rows, then pandas' column header and one row per task
+    assert "synchrony" in h and "message" not in h
 
 
 # ---------------------------------------------------------------- docs/python.md

@@ -140,8 +140,8 @@ void read_cells(const Ctx& ctx, const Dataset& d, const std::string& full, hsize
     read_slab(ctx, d, full, first + r, n, c0, width, mem_type, buf.data());
     for (hsize_t i = 0; i < n; ++i) {
       T* row = out.data() + (r + i) * n_sel;
-      const T* src = buf.data() + i * width - c0;
-      for (std::size_t k = 0; k < n_sel; ++k) row[k] = src[cells[k]];
+      const T* src = buf.data() + i * width;
+      for (std::size_t k = 0; k < n_sel; ++k) row[k] = src[cells[k] - c0];
     }
   }
 }
