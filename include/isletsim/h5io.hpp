@@ -14,6 +14,7 @@
 //                         plus "status" ("running", "complete", "interrupted", "failed")
 //                         and "status_message"
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -104,6 +105,8 @@ struct H5Run {
   std::vector<std::pair<std::string, std::vector<double>>> params;
   std::vector<std::pair<std::string, std::string>> string_attrs;
   std::vector<std::pair<std::string, double>> number_attrs;
+  std::size_t first_sample = 0;     // read_run with an H5Select: the file's index of time[0]
+  std::vector<std::size_t> cells;  // read_run with an H5Select: the file's index of each cell read
   std::string attr(const std::string& name) const;  // "" when absent
   const std::vector<double>& var(const std::string& name) const;  // throws InputError
 };
@@ -130,5 +133,32 @@ std::optional<StoredState> read_checkpoint(const std::string& path);
 // "params"), in the order written; empty when the group is absent.
 std::vector<std::pair<std::string, std::vector<double>>> read_cell_group(const std::string& path,
                                                                           const std::string& group);
+
+// A part of a run file: the samples with t0 <= time < t1 (s) and some cells.
+struct H5Select {
+  double t0 = -std::numeric_limits<double>::infinity();
+  double t1 = std::numeric_limits<double>::infinity();
+  bool all_cells = true;
+  std::vector<std::size_t> cells;  // when !all_cells: the file's cell indices, each once, in any order
+};
+
+// read_run for the part `sel` of a file: /time, /glucose, /data/<var> (when
+// with_data), /cells/position and /params/<name> hold the selected samples and
+// cells only (reading only those rows and, for /data, column blocks; never the
+// whole series); /network keeps the edges between selected cells, renumbered
+// to positions in sel.cells. run.first_sample and run.cells say what was
+// read. InputError naming `cells` for an index out of range or given twice.
+H5Run read_run(const std::string& path, const H5Select& sel, bool with_data = true,
+               const std::vector<std::string>& vars = {});
+
+// One recorded variable's samples [first, first + count) of the cells `cells`
+// (the file's indices, any order; all_cells: every cell), sample-major, as
+// float64 or float32 (HDF5 converts from the stored type). Reads only those
+// rows, and for a cell list only the columns from its smallest to its largest
+// index, a block of chunks at a time. InputError when the file does not have them.
+void read_var(const std::string& path, const std::string& var, std::size_t first, std::size_t count,
+              bool all_cells, const std::vector<std::size_t>& cells, std::vector<double>& out);
+void read_var(const std::string& path, const std::string& var, std::size_t first, std::size_t count,
+              bool all_cells, const std::vector<std::size_t>& cells, std::vector<float>& out);
 
 }  // namespace isletsim

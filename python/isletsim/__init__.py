@@ -9,6 +9,8 @@ The C++ engine of the ``islet`` tool, from Python::
     res = isl.simulate(cfg, network=net, threads=2)
     t, c = res.time, res["c"]                            # s; (samples, cells) uM, float64
     res.save("run.h5"); again = isl.load("run.h5")       # the same files as `islet run`
+    part = isl.load("run.h5", vars="c", window=(30, None), cells=slice(0, 50))  # reads only that
+    ds = res.to_xarray(); df = res.to_pandas("c")        # xarray.Dataset (time, cell); DataFrame time x cell
 
     res = isl.simulate(cfg, network=net, params={"gKATP": g},   # per-cell arrays (final values)
                        initial={"V": v0}, callback=f)           # f(t, data) per block of samples
@@ -34,11 +36,11 @@ from ._isletsim import (  # noqa: F401
     config_keys,
     core_report,
     detect_cores,
-    load,
-    simulate,
 )
-from . import _isletsim
+from . import _isletsim, _jupyter, _signatures
 from . import analysis, plot  # noqa: F401  (isl.analysis.duty_cycle(res), isl.plot.raster(res))
+from ._jupyter import simulate  # noqa: F401
+from ._load import load  # noqa: F401
 from .analysis import Analysis, analyze, load_analysis  # noqa: F401
 
 __all__ = [
@@ -48,6 +50,18 @@ __all__ = [
 
 for _cls in (Config, Network, Result, InputError, SimulationError):
     _cls.__module__ = "isletsim"  # isletsim.Config, not isletsim._isletsim.Config, in reprs and help()
+
+# Signatures inspect reads (Jupyter's f?, help(), IDEs) for the compiled methods and functions.
+for _cls in (Config, Network, Result):
+    _signatures.wrap_class(_cls)
+_signatures.wrap_functions(globals(), ["config_keys", "core_report", "detect_cores"])
+
+Result.to_xarray = _jupyter.to_xarray
+Result.to_pandas = _jupyter.to_pandas
+Result._repr_html_ = _jupyter.result_html
+Config._repr_html_ = _jupyter.config_html
+Network._repr_html_ = _jupyter.network_html
+Analysis._repr_html_ = _jupyter.analysis_html
 
 Param = _namedtuple("Param", ["name", "unit", "default", "description"])
 Param.__doc__ = "A model parameter: name, unit, default value, description."
@@ -237,6 +251,7 @@ def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sam
 
 
 SweepTable.__module__ = "isletsim"
+SweepTable._repr_html_ = _jupyter.sweep_html
 
 
 def __getattr__(name):

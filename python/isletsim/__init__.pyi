@@ -72,6 +72,8 @@ class Config:
         dist 'normal' (truncated > 0), 'lognormal' or 'gamma'; cv = 0 removes it. Returns self."""
     def to_toml(self) -> str:
         """The resolved config, every key explicit (`islet run --print-config`)."""
+    def _repr_html_(self) -> str:
+        """Jupyter's summary table: model, network, duration, integrator/dt, glucose, recorded vars, seed."""
     def as_dict(self) -> dict[str, Any]:
         """The resolved config as nested dicts."""
     def get(self, key: str) -> Any:
@@ -132,6 +134,7 @@ class Network:
     @property
     def cell_params(self) -> dict[str, npt.NDArray[np.float64]]:
         """Per-cell parameter columns from cells.csv."""
+    def _repr_html_(self) -> str: ...
 
 class Result:
     """A finished (or stopped) run: the content of its HDF5 output, in memory."""
@@ -145,8 +148,21 @@ class Result:
     def vars(self) -> list[str]: ...
     def keys(self) -> list[str]: ...
     def __contains__(self, var: str) -> bool: ...
-    def __getitem__(self, var: str) -> npt.NDArray[np.float64]:
-        """(samples, cells) float64, C-contiguous, read-only view (c in uM, V in mV, ...). KeyError if absent."""
+    def __getitem__(self, var: str) -> npt.NDArray[np.floating]:
+        """(samples, cells), C-contiguous, read-only view (c in uM, V in mV, ...): float64, or float32 when
+        loaded so (load(dtype=None) of a float32 file). A lazily loaded Result reads it now. KeyError if absent."""
+    @property
+    def dtype(self) -> np.dtype:
+        """dtype of res[var]: float64 or float32."""
+    @property
+    def cells(self) -> npt.NDArray[np.int64]:
+        """The run's index of each cell held (0..n-1 unless loaded with cells=)."""
+    @property
+    def first_sample(self) -> int:
+        """The run's index of the first sample held (0 unless loaded with window=)."""
+    @property
+    def in_memory(self) -> list[str]:
+        """Variables whose samples are in memory (a lazily loaded Result reads each on first use)."""
     def __len__(self) -> int: ...
     @property
     def n_samples(self) -> int: ...
@@ -188,7 +204,13 @@ class Result:
     def duty_cycle(self, var: str = "c", from_s: float = 0.0) -> npt.NDArray[np.float64]:
         """Per-cell fraction of samples above half the cell's own amplitude."""
     def save(self, path: str) -> None:
-        """Write the HDF5 file `islet run` writes (docs/hdf5-layout.md)."""
+        """Write the HDF5 file `islet run` writes (docs/hdf5-layout.md). ValueError for a cells= selection."""
+    def to_xarray(self, vars: Optional[Union[str, Sequence[str]]] = None, params: bool = False) -> Any:
+        """xarray.Dataset: dims (time, cell); coords time (s), cell, x/y/z (um); each variable with units;
+        glucose (mM) along time; params=True adds per-cell parameters; root attributes as attrs."""
+    def to_pandas(self, var: str = "c", form: str = "wide") -> Any:
+        """pandas.DataFrame: "wide" time x cell (index time, columns cell), or "long" (time, cell, var) rows."""
+    def _repr_html_(self) -> str: ...
 
 ArrayLike = npt.ArrayLike
 
@@ -198,8 +220,10 @@ def simulate(config: Config, network: Optional[Network] = None, threads: Optiona
              initial: Optional[Mapping[str, ArrayLike]] = None,
              callback: Optional[Callable[[npt.NDArray[np.float64], dict[str, npt.NDArray[np.float64]]],
                                          Optional[bool]]] = None,
-             callback_interval_s: Optional[float] = None) -> Result:
-    """Run; releases the GIL. threads None = detect_cores(). output: also write the HDF5 file.
+             callback_interval_s: Optional[float] = None,
+             progress: Optional[bool] = None,
+             continue_from: Optional[Result] = None) -> Result:
+    """Run; releases the GIL. continue_from: go on from that result's end state (same run, longer). threads None = detect_cores(). output: also write the HDF5 file.
 
     params / initial: {name: (n_cells,) array}: per-cell parameter values / initial states,
     the final values (they replace the config's global value, cells.csv column and
@@ -209,6 +233,8 @@ def simulate(config: Config, network: Optional[Network] = None, threads: Optiona
     the engine's block), t (n,) s, data {var: (n, n_cells)}, float64 copies; GIL held, on the
     engine's writer thread. Return True to stop the run; an exception stops it and propagates
     with .result.
+    progress: a tqdm.auto bar in simulated seconds; None = on when stderr is a terminal or in a
+    Jupyter kernel, off otherwise.
     Ctrl-C raises KeyboardInterrupt with .result (data so far); a blow-up raises SimulationError."""
 
 class SweepTable(dict[str, np.ndarray]):
@@ -239,5 +265,10 @@ def sweep(config: Config, grid: Optional[Mapping[str, Sequence[Any]]] = None,
     threads: cores in all (None = detect_cores()). Releases the GIL; Ctrl-C raises
     KeyboardInterrupt with .result (the table so far; resume=True continues)."""
 
-def load(path: str) -> Result:
-    """Read an isletsim HDF5 output (from `islet run` or Result.save)."""
+def load(path: Union[str, PathLike[str]], vars: Optional[Union[str, Sequence[str]]] = None,
+         window: Optional[tuple[Optional[float], Optional[float]]] = None,
+         cells: Optional[Union[slice, Sequence[int], npt.ArrayLike]] = None, *,
+         dtype: Optional[npt.DTypeLike] = None, lazy: bool = True) -> Result:
+    """Read an isletsim HDF5 output (from `islet run` or Result.save), only the part asked for:
+    vars (names), window (t0, t1) s with t0 <= t < t1, cells (slice, indices or boolean mask).
+    dtype None keeps the stored type (float32 by default); lazy reads each variable on first use."""

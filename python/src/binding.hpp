@@ -97,6 +97,21 @@ struct IslResult : RunFileStatic {
   double wall_s = 0;
   std::string path;  // the file it was loaded from or run into ("" = memory only)
 
+  // isl.load(path, vars=, window=, cells=, dtype=, lazy=): a part of a file,
+  // its samples read on first use. A result of simulate() has all its data
+  // in `data` (lazy false).
+  bool lazy = false;                // data[v] / data32[v] read from `path` on first use
+  std::vector<char> loaded;         // lazy: per variable, read yet
+  bool as_float32 = false;          // the samples are float32 (in data32) instead of float64 (in data)
+  std::vector<std::vector<float>> data32;
+  std::size_t first_sample = 0;     // the file's index of time[0]
+  bool all_cells = true;            // every cell of the file, in its order
+  std::vector<std::size_t> cells;   // the file's index of each cell (empty when simulated)
+  std::string file_stamp;           // lazy: the file's size and time when loaded ("" = not checked)
+
+  bool in_memory(std::size_t v) const { return !lazy || (v < loaded.size() && loaded[v]); }
+  void ensure(std::size_t v);       // reads variable v now if it is not in memory yet
+
   std::vector<std::string> var_names() const;
   std::size_t var_index(const std::string& name) const;  // py::key_error when not recorded
   std::string attr_string(const std::string& name) const;  // "" when absent or not a string

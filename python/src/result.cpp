@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,6 +38,31 @@ std::string IslResult::attr_string(const std::string& name) const {
     if (k == name)
       if (auto s = std::get_if<std::string>(&v)) return *s;
   return "";
+}
+
+namespace {
+
+// The size and modification time of `path`: a lazily loaded result reads
+// from the file it was loaded from, not from another written there since.
+std::string stamp_of(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return "?";
+  const auto time = std::filesystem::last_write_time(path, ec);
+  if (ec) return "?";
+  return std::to_string(size) + "@" + std::to_string(time.time_since_epoch().count());
+}
+
+}  // namespace
+
+void IslResult::ensure(std::size_t v) {
+  if (in_memory(v)) return;
+  if (!file_stamp.empty() && stamp_of(path) != file_stamp)
+    throw std::runtime_error("'" + path + "' changed since this Result was loaded from it: load it again (or " +
+                             "load with lazy=False to read everything at once)");
+  if (as_float32) read_var(path, vars[v].name, first_sample, n_samples, all_cells, cells, data32[v]);
+  else read_var(path, vars[v].name, first_sample, n_samples, all_cells, cells, data[v]);
+  loaded[v] = 1;
 }
 
 namespace {
@@ -77,30 +104,127 @@ IslResult from_h5(H5Run&& run, const std::string& path) {
   r.float32 = run.float32;  // stored again as it was
   r.chunk_samples = record_block_for(r.n_cells, r.vars.size());  // as run_to_file chunks a run of this size
   r.path = path;
+  r.first_sample = run.first_sample;
+  r.cells = std::move(run.cells);
+  r.data.resize(r.vars.size());
   return r;
 }
 
 void save_result(const IslResult& r, const std::string& path) {
+  if (!r.all_cells)
+    throw py::value_error("Result.save: this Result holds only some cells of '" + r.path +
+                          "' (load(..., cells=...)), which its stored config does not describe; save a Result "
+                          "with every cell");
   std::unique_ptr<H5Writer> w;
   try {
     w = open_run_file(path, r);
   } catch (const InputError& e) {
     rethrow_input(e, {std::filesystem::path(path).parent_path().string()});
   }
-  if (r.n_samples > 0) {
+  if (r.n_samples > 0 && !r.as_float32) {
     std::vector<const double*> d;
     for (const auto& v : r.data) d.push_back(v.data());
     w->append(r.n_samples, r.time.data(), r.glucose.data(), d);
+  } else if (r.n_samples > 0) {  // float32 samples: converted a block of chunk_samples at a time
+    const std::size_t block = std::max<std::size_t>(1, r.chunk_samples), n = r.n_cells;
+    std::vector<std::vector<double>> buf(r.data32.size());
+    std::vector<const double*> d(r.data32.size());
+    for (std::size_t s0 = 0; s0 < r.n_samples; s0 += block) {
+      const std::size_t k = std::min(block, r.n_samples - s0);
+      for (std::size_t v = 0; v < buf.size(); ++v) {
+        buf[v].assign(r.data32[v].begin() + static_cast<std::ptrdiff_t>(s0 * n),
+                      r.data32[v].begin() + static_cast<std::ptrdiff_t>((s0 + k) * n));
+        d[v] = buf[v].data();
+      }
+      w->append(k, r.time.data() + s0, r.glucose.data() + s0, d);
+    }
   }
   w->finish(r.status, r.message);
 }
 
 // A read-only NumPy view of `v` (shape `shape`) that keeps `owner` alive.
-py::array view(const std::vector<double>& v, std::vector<py::ssize_t> shape, py::handle owner) {
-  static const double empty = 0;
-  py::array a(py::dtype::of<double>(), shape, {}, v.empty() ? &empty : v.data(), owner);
+template <class T>
+py::array view(const std::vector<T>& v, std::vector<py::ssize_t> shape, py::handle owner) {
+  static const T empty = 0;
+  py::array a(py::dtype::of<T>(), shape, {}, v.empty() ? &empty : v.data(), owner);
   a.attr("flags").attr("writeable") = false;
   return a;
+}
+
+// Variable v of r (read now when it is lazy) as a read-only view.
+py::array var_view(py::object self, std::size_t v) {
+  auto& r = self.cast<IslResult&>();
+  r.ensure(v);
+  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(r.n_samples), static_cast<py::ssize_t>(r.n_cells)};
+  return r.as_float32 ? view(r.data32[v], shape, self) : view(r.data[v], shape, self);
+}
+
+// Rows with t >= from_s of variable `var`, as float64 for the C++ measures:
+// {data, rows, from} with the measure taken over rows [from, rows).
+struct Float64Rows {
+  std::vector<double> copy;  // float32 samples: rows t >= from_s converted (then from = 0)
+  const double* data = nullptr;
+  std::size_t rows = 0, from = 0;
+};
+Float64Rows float64_rows(IslResult& r, const std::string& var, double from_s) {
+  const std::size_t v = r.var_index(var);
+  r.ensure(v);
+  Float64Rows out;
+  const auto from = static_cast<std::size_t>(std::lower_bound(r.time.begin(), r.time.end(), from_s) - r.time.begin());
+  if (r.as_float32) {
+    const auto& d = r.data32[v];
+    out.copy.assign(d.begin() + static_cast<std::ptrdiff_t>(from * r.n_cells), d.end());
+    out.data = out.copy.data();
+    out.rows = r.n_samples - from;
+  } else {
+    out.data = r.data[v].data();
+    out.rows = r.n_samples;
+    out.from = from;
+  }
+  return out;
+}
+
+// isl.load's C++ half (isletsim.load, in __init__.py, turns its arguments into these).
+IslResult load_part(const std::string& path, std::optional<std::vector<std::string>> vars, double t0, double t1,
+                    std::optional<std::vector<std::size_t>> cells, std::optional<bool> float32, bool lazy) {
+  H5Select sel;
+  sel.t0 = t0, sel.t1 = t1;
+  if (cells) sel.all_cells = false, sel.cells = std::move(*cells);
+  H5Run run;
+  {
+    py::gil_scoped_release nogil;
+    try {
+      run = read_run(path, sel, false);
+    } catch (const InputError& e) {
+      rethrow_input(e, {path});
+    }
+  }
+  if (vars) {  // only these, in this order (KeyError naming the recorded ones)
+    for (const auto& v : *vars)
+      if (std::find(run.var_names.begin(), run.var_names.end(), v) == run.var_names.end()) {
+        std::string have;
+        for (const auto& x : run.var_names) have += (have.empty() ? "" : ", ") + x;
+        throw py::key_error("vars: '" + path + "' has no variable '" + v + "'" + did_you_mean(v, run.var_names) +
+                            " (recorded: " + (have.empty() ? "none" : have) + ")");
+      }
+    run.var_names = *vars;
+  }
+  const bool stored32 = run.float32;
+  IslResult r = from_h5(std::move(run), path);
+  r.all_cells = !cells.has_value();
+  r.as_float32 = float32.value_or(stored32);
+  r.lazy = true;
+  r.loaded.assign(r.vars.size(), 0);
+  r.data.assign(r.vars.size(), {});
+  r.data32.assign(r.vars.size(), {});
+  if (lazy) {
+    // A file still being written grows, but the samples loaded stay as they are.
+    if (r.status != "running") r.file_stamp = stamp_of(path);
+  } else {
+    py::gil_scoped_release nogil;
+    for (std::size_t v = 0; v < r.vars.size(); ++v) r.ensure(v);
+  }
+  return r;
 }
 
 }  // namespace
@@ -133,13 +257,11 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
       .def(
           "__getitem__",
           [](py::object self, const std::string& name) {
-            auto& r = self.cast<IslResult&>();
-            const std::size_t v = r.var_index(name);
-            return view(r.data[v], {static_cast<py::ssize_t>(r.n_samples), static_cast<py::ssize_t>(r.n_cells)}, self);
+            return var_view(self, self.cast<IslResult&>().var_index(name));
           },
           py::arg("var"),
-          "Recorded variable `var` (e.g. 'c' in uM, 'V' in mV): (samples, cells) float64 C-contiguous,\n"
-          "read-only view sharing memory with the result. KeyError if not recorded.")
+          "Recorded variable `var` (e.g. 'c' in uM, 'V' in mV): (samples, cells) C-contiguous read-only\n"
+          "view sharing memory with the result; float64 (float32 when loaded so). KeyError if not recorded.")
       .def_property_readonly("n_samples", [](const IslResult& r) { return r.n_samples; })
       .def_property_readonly("n_cells", [](const IslResult& r) { return r.n_cells; })
       .def_property_readonly("status", [](const IslResult& r) { return r.status; },
@@ -206,10 +328,8 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
           "synchrony",
           [](py::object self, const std::string& var, double from_s) {
             auto& r = self.cast<IslResult&>();
-            const std::size_t v = r.var_index(var);
-            const auto from = static_cast<std::size_t>(
-                std::lower_bound(r.time.begin(), r.time.end(), from_s) - r.time.begin());
-            return analysis::mean_pairwise_correlation({r.data[v].data(), r.n_samples, r.n_cells}, from);
+            const Float64Rows x = float64_rows(r, var, from_s);
+            return analysis::mean_pairwise_correlation({x.data, x.rows, r.n_cells}, x.from);
           },
           py::arg("var") = "c", py::arg("from_s") = 0.0,
           "Synchrony index: mean pairwise Pearson correlation of `var` over samples with t >= from_s.")
@@ -217,23 +337,46 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
           "duty_cycle",
           [](py::object self, const std::string& var, double from_s) {
             auto& r = self.cast<IslResult&>();
-            const std::size_t v = r.var_index(var);
-            const auto from = static_cast<std::size_t>(
-                std::lower_bound(r.time.begin(), r.time.end(), from_s) - r.time.begin());
-            const auto d = analysis::duty_cycle({r.data[v].data(), r.n_samples, r.n_cells}, from);
+            const Float64Rows x = float64_rows(r, var, from_s);
+            const auto d = analysis::duty_cycle({x.data, x.rows, r.n_cells}, x.from);
             return py::array_t<double>(d.size(), d.data());
           },
           py::arg("var") = "c", py::arg("from_s") = 0.0,
           "Fraction of samples (t >= from_s) each cell is active (above half its own amplitude), (cells,).")
       .def(
           "save",
-          [](const IslResult& r, const std::string& path) {
+          [](IslResult& r, const std::string& path) {
+            for (std::size_t v = 0; v < r.vars.size(); ++v) r.ensure(v);  // with the GIL: no two threads read
             py::gil_scoped_release nogil;
             save_result(r, path);
           },
           py::arg("path"),
           "Write the HDF5 file `islet run` writes for this run (docs/hdf5-layout.md); record.dtype of the\n"
           "config decides float32/float64 storage.")
+      .def_property_readonly(
+          "cells",
+          [](const IslResult& r) {
+            py::array_t<std::int64_t> a(static_cast<py::ssize_t>(r.n_cells));
+            for (std::size_t c = 0; c < r.n_cells; ++c)
+              a.mutable_data()[c] = static_cast<std::int64_t>(c < r.cells.size() ? r.cells[c] : c);
+            return a;
+          },
+          "The index of each cell in the run (the file's column), (cells,) int64: 0..n-1 unless loaded\n"
+          "with cells=.")
+      .def_property_readonly("first_sample", [](const IslResult& r) { return r.first_sample; },
+                             "The run's index of the first sample held (0 unless loaded with window=).")
+      .def_property_readonly(
+          "dtype", [](const IslResult& r) { return r.as_float32 ? py::dtype::of<float>() : py::dtype::of<double>(); },
+          "NumPy dtype of res[var]: float64, or float32 when loaded so (load(dtype=None) of a float32 file).")
+      .def_property_readonly(
+          "in_memory",
+          [](const IslResult& r) {
+            std::vector<std::string> names;
+            for (std::size_t v = 0; v < r.vars.size(); ++v)
+              if (r.in_memory(v)) names.push_back(r.vars[v].name);
+            return names;
+          },
+          "Variables whose samples are in memory (a lazily loaded Result reads each on first use).")
       .def("__len__", [](const IslResult& r) { return r.n_samples; })
       .def("__repr__", [](const IslResult& r) {
         std::string vars;
@@ -245,21 +388,23 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
                (r.path.empty() ? std::string() : ", " + r.path) + ">";
       });
 
+  m.def("_load", &load_part, py::arg("path"), py::arg("vars"), py::arg("t0"), py::arg("t1"), py::arg("cells"),
+        py::arg("float32"), py::arg("lazy"), "Reads (part of) a run file (use isletsim.load).");
   m.def(
-      "load",
+      "_file_shape",
       [](const std::string& path) {
         H5Run run;
         {
           py::gil_scoped_release nogil;
           try {
-            run = read_run(path);
+            run = read_run(path, false);
           } catch (const InputError& e) {
             rethrow_input(e, {path});
           }
         }
-        return from_h5(std::move(run), path);
+        return py::make_tuple(run.n_samples, run.n_cells);
       },
-      py::arg("path"), "Read an isletsim HDF5 output (from `islet run` or Result.save) into a Result.");
+      py::arg("path"), "(samples, cells) of a run file.");
 }
 
 }  // namespace isletsim::binding

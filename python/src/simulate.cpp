@@ -147,6 +147,8 @@ struct Continuation {
 Continuation continue_setup(RunSetup& s, const IslResult& prev, const std::optional<std::string>& output) {
   Continuation c;
   c.on = true;
+  if (!prev.all_cells || prev.first_sample != 0)
+    throw py::value_error("continue_from: the result is a part of its file (window= or cells=); load it whole");
   const std::string text = prev.attr_string("config");
   if (text.empty()) throw py::value_error("continue_from: the result holds no config (not an isletsim run?)");
   RunConfig before = parse_config(text, "continue_from's config");
@@ -199,6 +201,17 @@ Continuation continue_setup(RunSetup& s, const IslResult& prev, const std::optio
   s.continues = prev.path.empty() ? std::string("(a result in memory)") : prev.path;
   std::error_code ec;
   if (output && !prev.path.empty() && std::filesystem::equivalent(*output, prev.path, ec)) c.in_place = prev.path;
+  if (!prev.path.empty()) {  // the samples as the file holds them (a loaded result may not hold them all)
+    if (!c.in_place.empty()) return c;
+    c.prefix = read_run(prev.path, true, prev.var_names());
+    if (c.prefix.n_samples < samples)
+      throw py::value_error("continue_from: '" + prev.path + "' holds fewer samples than its saved state needs");
+    c.prefix.n_samples = samples;
+    c.prefix.time.resize(samples);
+    c.prefix.glucose.resize(samples);
+    for (auto& d : c.prefix.data) d.resize(samples * prev.n_cells);
+    return c;
+  }
   c.prefix.n_cells = prev.n_cells;
   c.prefix.n_samples = samples;
   c.prefix.time.assign(prev.time.begin(), prev.time.begin() + static_cast<std::ptrdiff_t>(samples));
@@ -210,7 +223,8 @@ Continuation continue_setup(RunSetup& s, const IslResult& prev, const std::optio
 
 py::object simulate(const IslConfig& cfg, const Network* network, std::optional<int> threads,
                     std::optional<std::string> output, py::object params_in, py::object initial_in,
-                    py::object callback, std::optional<double> callback_interval_s, py::object continue_from) {
+                    py::object callback, std::optional<double> callback_interval_s, py::object progress,
+                    py::object continue_from) {
   RunConfig rc = cfg.resolved;
   if (output) rc.output = *output;
   unsigned nt;
@@ -240,9 +254,12 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
   opt.stop = &stop;
   using Clock = std::chrono::steady_clock;
   auto last_check = Clock::now();
+  if (!progress.is_none() && !PyCallable_Check(progress.ptr()))
+    throw py::type_error("progress must be callable: f(step, n_steps)");
   // Called by the engine's thread 0 (the calling thread) about every 1000
-  // steps: at most every 50 ms, take the GIL and run Python's signal handlers.
-  opt.progress = [&](const Progress&) {
+  // steps: at most every 50 ms, take the GIL, run Python's signal handlers and
+  // call progress(step, n_steps) (an exception from it stops the run and propagates).
+  opt.progress = [&](const Progress& p) {
     if (stop.load(std::memory_order_relaxed)) return;
     const auto now = Clock::now();
     if (now - last_check < std::chrono::milliseconds(50)) return;
@@ -252,6 +269,14 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
       if (PyErr_CheckSignals() != 0) {
         fetch_into(pending);
         stop.store(true);
+      } else if (!progress.is_none()) {
+        try {
+          progress(p.step, p.n_steps);
+        } catch (py::error_already_set& e) {
+          e.restore();
+          fetch_into(pending);
+          stop.store(true);
+        }
       }
     } catch (...) {
       stop.store(true);
@@ -359,7 +384,8 @@ void bind_simulate(py::module_& m) {
   m.def("simulate", &simulate, py::arg("config"), py::arg("network") = nullptr, py::arg("threads") = py::none(),
         py::arg("output") = py::none(), py::kw_only(), py::arg("params") = py::none(),
         py::arg("initial") = py::none(), py::arg("callback") = py::none(),
-        py::arg("callback_interval_s") = py::none(), py::arg("continue_from") = py::none(),
+        py::arg("callback_interval_s") = py::none(), py::arg("progress") = py::none(),
+        py::arg("continue_from") = py::none(),
         R"doc(Run a simulation; returns a Result.
 
 config: a Config. network: a Network to use instead of the config's [network]
@@ -391,6 +417,9 @@ loaded file: its last saved state), with its network and per-cell parameters,
 and the returned Result holds the samples of both, the same bits as one run of
 the whole duration. With output= it writes them all to that file (output =
 the result's own file: extended in place).
+
+progress: f(step, n_steps) called about every 1000 steps (at most every 50 ms)
+with the GIL held; an exception from it stops the run and propagates.
 
 The GIL is released while it runs. Ctrl-C stops it at the next sample and raises
 KeyboardInterrupt with .result holding the data so far; a failed run (non-finite

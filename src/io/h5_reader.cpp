@@ -80,6 +80,84 @@ std::vector<T> read_all(const Ctx& ctx, const Dataset& d, const std::string& ful
   return read_rows<T>(ctx, d, full, d.dims[0], mem_type);
 }
 
+// Rows [first, first + count) of a rank-1 dataset, converted to T.
+template <class T>
+std::vector<T> read_range(const Ctx& ctx, const Dataset& d, const std::string& full, hsize_t first, hsize_t count,
+                          hid_t mem_type) {
+  std::vector<T> out(count);
+  if (count == 0) return out;
+  Handle file_space = ctx.own(H5Dget_space(d.id.get()), H5Sclose, "get space of '" + full + "'");
+  ctx.ok(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &count, nullptr),
+         "select rows of '" + full + "'");
+  Handle mem_space = ctx.space({count});
+  ctx.ok(H5Dread(d.id.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, out.data()),
+         "read '" + full + "'");
+  return out;
+}
+
+// Rows [first, first + count) x columns [c0, c0 + width) of a rank-2 dataset into buf (count x width).
+template <class T>
+void read_slab(const Ctx& ctx, const Dataset& d, const std::string& full, hsize_t first, hsize_t count, hsize_t c0,
+               hsize_t width, hid_t mem_type, T* buf) {
+  Handle file_space = ctx.own(H5Dget_space(d.id.get()), H5Sclose, "get space of '" + full + "'");
+  const hsize_t start[2] = {first, c0}, size[2] = {count, width};
+  ctx.ok(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr),
+         "select samples of '" + full + "'");
+  Handle mem_space = ctx.space({count, width});
+  ctx.ok(H5Dread(d.id.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, buf), "read '" + full + "'");
+}
+
+// Samples [first, first + count) of the cells `cells` (all: every column) of
+// /data/<var> `d`, sample-major. A contiguous increasing run of cells is one
+// hyperslab read straight into `out`; any other list is read in blocks of
+// whole chunks of rows, bounded by its smallest and largest index, and
+// gathered, so the memory used is the result plus one block (~4 MiB).
+template <class T>
+void read_cells(const Ctx& ctx, const Dataset& d, const std::string& full, hsize_t first, hsize_t count,
+                bool all, const std::vector<std::size_t>& cells, hid_t mem_type, std::vector<T>& out) {
+  const hsize_t n_cols = d.dims[1];
+  const std::size_t n_sel = all ? static_cast<std::size_t>(n_cols) : cells.size();
+  out.assign(static_cast<std::size_t>(count) * n_sel, T{});
+  if (count == 0 || n_sel == 0) return;
+  if (all) return read_slab(ctx, d, full, first, count, 0, n_cols, mem_type, out.data());
+  const auto [lo, hi] = std::minmax_element(cells.begin(), cells.end());
+  const hsize_t c0 = *lo, width = *hi - *lo + 1;
+  bool contiguous = width == n_sel;
+  for (std::size_t k = 1; contiguous && k < n_sel; ++k) contiguous = cells[k] == cells[k - 1] + 1;
+  if (contiguous) return read_slab(ctx, d, full, first, count, c0, width, mem_type, out.data());
+  hsize_t chunk_rows = 64;
+  {
+    Handle plist = ctx.own(H5Dget_create_plist(d.id.get()), H5Pclose, "get creation properties of '" + full + "'");
+    hsize_t chunk[2] = {0, 0};
+    if (H5Pget_layout(plist.get()) == H5D_CHUNKED && H5Pget_chunk(plist.get(), 2, chunk) == 2 && chunk[0] > 0)
+      chunk_rows = chunk[0];
+  }
+  const hsize_t want = std::max<hsize_t>(1, (hsize_t{4} << 20) / (width * sizeof(T)));
+  const hsize_t block = std::max<hsize_t>(chunk_rows, want / chunk_rows * chunk_rows);
+  std::vector<T> buf(static_cast<std::size_t>(std::min(block, count) * width));
+  for (hsize_t r = 0; r < count; r += block) {
+    const hsize_t n = std::min(block, count - r);
+    read_slab(ctx, d, full, first + r, n, c0, width, mem_type, buf.data());
+    for (hsize_t i = 0; i < n; ++i) {
+      T* row = out.data() + (r + i) * n_sel;
+      const T* src = buf.data() + i * width;
+      for (std::size_t k = 0; k < n_sel; ++k) row[k] = src[cells[k] - c0];
+    }
+  }
+}
+
+// InputError unless every index of `cells` is below n_cells and appears once.
+void check_cells(const std::string& path, const std::vector<std::size_t>& cells, std::size_t n_cells) {
+  std::vector<char> seen(n_cells, 0);
+  for (std::size_t c : cells) {
+    if (c >= n_cells)
+      throw InputError("cells: index " + std::to_string(c) + " is out of range: '" + path + "' has " +
+                       std::to_string(n_cells) + " cells (0.." + std::to_string(n_cells == 0 ? 0 : n_cells - 1) +
+                       ")");
+    if (seen[c]++) throw InputError("cells: index " + std::to_string(c) + " appears twice (each cell at most once)");
+  }
+}
+
 // Names of the links in group loc, in creation order where the group tracks
 // it, else in name order.
 std::vector<std::string> link_names(const Ctx& ctx, hid_t loc, const std::string& full) {
@@ -153,37 +231,54 @@ void read_root_attrs(const Ctx& ctx, hid_t root, H5Run& run) {
   }
 }
 
-}  // namespace
 
-H5Run read_run(const std::string& path, bool with_data, const std::vector<std::string>& vars) {
+Handle open_run(const Ctx& ctx) {
   silence_hdf5();
-  const Ctx ctx{path};
+  const std::string& path = ctx.path;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) not_a_run(path, "no such file");
   if (std::filesystem::is_directory(path, ec)) not_a_run(path, "it is a directory");
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 < 0) not_a_run(path, hdf5_reason());
   if (is_hdf5 == 0) not_a_run(path, "not an HDF5 file");
-  Handle file;
-  {
-    Handle fapl = file_access_plist(ctx);
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
-    if (f < 0) not_a_run(path, hdf5_reason());
-    file = Handle(f, H5Fclose);
-  }
+  Handle fapl = file_access_plist(ctx);
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
+  if (f < 0) not_a_run(path, hdf5_reason());
+  return Handle(f, H5Fclose);
+}
+
+// read_run, whole (sel == nullptr) or a part.
+H5Run read_impl(const std::string& path, bool with_data, const std::vector<std::string>& vars,
+                const H5Select* sel) {
+  const Ctx ctx{path};
+  Handle file = open_run(ctx);
   const hid_t root = file.get();
 
   H5Run run;
   // Readers take len(time) as the number of complete samples: the writer
   // extends /time last, so every other series is at least this long.
   const Dataset time = open_dataset(ctx, root, "time", "/time", 1);
-  const hsize_t n = time.dims[0];
+  hsize_t n = time.dims[0];
+  hsize_t first = 0;
+  if (sel) {
+    // The window's rows: t0 <= t < t1 (time increases).
+    std::vector<double> t = read_all<double>(ctx, time, "/time", H5T_NATIVE_DOUBLE);
+    const auto b = std::lower_bound(t.begin(), t.end(), sel->t0);
+    const auto e = std::max(b, std::lower_bound(t.begin(), t.end(), sel->t1));
+    first = static_cast<hsize_t>(b - t.begin());
+    run.time.assign(b, e);
+    run.first_sample = first;
+  } else if (with_data) {
+    run.time = read_all<double>(ctx, time, "/time", H5T_NATIVE_DOUBLE);
+  }
+  const hsize_t n_file = n;
+  if (sel) n = run.time.size();
   run.n_samples = n;
-  if (with_data) run.time = read_all<double>(ctx, time, "/time", H5T_NATIVE_DOUBLE);
   const Dataset glucose = open_dataset(ctx, root, "glucose", "/glucose", 1);
-  if (glucose.dims[0] < n)
+  if (glucose.dims[0] < n_file)
     not_a_run(path, "'/glucose' has fewer samples than '/time'");
-  if (with_data) run.glucose = read_rows<double>(ctx, glucose, "/glucose", n, H5T_NATIVE_DOUBLE);
+  if (sel) run.glucose = read_range<double>(ctx, glucose, "/glucose", first, n, H5T_NATIVE_DOUBLE);
+  else if (with_data) run.glucose = read_rows<double>(ctx, glucose, "/glucose", n, H5T_NATIVE_DOUBLE);
 
   if (!link_exists(ctx, root, "data")) not_a_run(path, "missing group '/data'");
   Handle data = ctx.own(H5Gopen2(root, "data", H5P_DEFAULT), H5Gclose, "open group '/data'");
@@ -199,10 +294,12 @@ H5Run read_run(const std::string& path, bool with_data, const std::vector<std::s
       }
     run.var_names = vars;
   }
+  std::vector<Dataset> series;
   for (const std::string& name : run.var_names) {
     const std::string full = "/data/" + name;
-    const Dataset d = open_dataset(ctx, data.get(), name, full, 2);
-    if (d.dims[0] < n) not_a_run(path, "'" + full + "' has fewer samples than '/time'");
+    series.push_back(open_dataset(ctx, data.get(), name, full, 2));
+    const Dataset& d = series.back();
+    if (d.dims[0] < n_file) not_a_run(path, "'" + full + "' has fewer samples than '/time'");
     if (&name != &run.var_names.front() && d.dims[1] != run.n_cells)
       not_a_run(path, "'" + full + "' has " + std::to_string(d.dims[1]) + " cells, '/data/" +
                           run.var_names.front() + "' " + std::to_string(run.n_cells));
@@ -211,13 +308,44 @@ H5Run read_run(const std::string& path, bool with_data, const std::vector<std::s
       Handle type = ctx.own(H5Dget_type(d.id.get()), H5Tclose, "get type of '" + full + "'");
       run.float32 = H5Tget_class(type.get()) == H5T_FLOAT && H5Tget_size(type.get()) == sizeof(float);
     }
-    if (with_data) run.data.push_back(read_rows<double>(ctx, d, full, n, H5T_NATIVE_DOUBLE));
+    if (with_data && !sel) run.data.push_back(read_rows<double>(ctx, d, full, n, H5T_NATIVE_DOUBLE));
   }
 
   read_root_attrs(ctx, root, run);
   if (run.var_names.empty())
     for (const auto& [name, v] : run.number_attrs)
       if (name == "n_cells") run.n_cells = static_cast<std::size_t>(v);
+
+  // The cells read: all, or sel->cells; keep[c] = position of file cell c in them (-1: not read).
+  const std::size_t n_file_cells = run.n_cells;
+  std::vector<std::ptrdiff_t> keep;
+  const bool all = !sel || sel->all_cells;
+  if (sel) {
+    if (all) {
+      run.cells.resize(n_file_cells);
+      for (std::size_t c = 0; c < n_file_cells; ++c) run.cells[c] = c;
+    } else {
+      check_cells(path, sel->cells, n_file_cells);
+      run.cells = sel->cells;
+      keep.assign(n_file_cells, -1);
+      for (std::size_t k = 0; k < run.cells.size(); ++k) keep[run.cells[k]] = static_cast<std::ptrdiff_t>(k);
+      run.n_cells = run.cells.size();
+    }
+    if (with_data)
+      for (std::size_t v = 0; v < series.size(); ++v) {
+        run.data.emplace_back();
+        read_cells(ctx, series[v], "/data/" + run.var_names[v], first, n, all, run.cells, H5T_NATIVE_DOUBLE,
+                   run.data.back());
+      }
+  }
+  // A per-cell series of the file, cut to the cells read.
+  const auto cut = [&](std::vector<double>&& v) {
+    if (all) return std::move(v);
+    std::vector<double> out;
+    out.reserve(run.cells.size());
+    for (std::size_t c : run.cells) out.push_back(c < v.size() ? v[c] : std::numeric_limits<double>::quiet_NaN());
+    return out;
+  };
 
   if (link_exists(ctx, root, "cells/position")) {
     const Dataset pos = open_dataset(ctx, root, "cells/position", "/cells/position", 2);
@@ -228,6 +356,7 @@ H5Run read_run(const std::string& path, bool with_data, const std::vector<std::s
       run.y.push_back(xyz[3 * c + 1]);
       run.z.push_back(xyz[3 * c + 2]);
     }
+    run.x = cut(std::move(run.x)), run.y = cut(std::move(run.y)), run.z = cut(std::move(run.z));
   }
 
   if (link_exists(ctx, root, "network/edges")) {
@@ -242,6 +371,16 @@ H5Run read_run(const std::string& path, bool with_data, const std::vector<std::s
     if (w.dims[0] != edges.dims[0])
       not_a_run(path, "'/network/weight' and '/network/edges' differ in length");
     run.edge_w = read_all<double>(ctx, w, "/network/weight", H5T_NATIVE_DOUBLE);
+    if (!all) {  // the edges between cells read, numbered as run.cells
+      std::size_t m = 0;
+      for (std::size_t e = 0; e < run.edge_i.size(); ++e) {
+        const std::uint32_t i = run.edge_i[e], j = run.edge_j[e];
+        if (i >= keep.size() || j >= keep.size() || keep[i] < 0 || keep[j] < 0) continue;
+        run.edge_i[m] = static_cast<std::uint32_t>(keep[i]), run.edge_j[m] = static_cast<std::uint32_t>(keep[j]);
+        run.edge_w[m++] = run.edge_w[e];
+      }
+      run.edge_i.resize(m), run.edge_j.resize(m), run.edge_w.resize(m);
+    }
   }
 
   if (link_exists(ctx, root, "params")) {
@@ -249,10 +388,45 @@ H5Run read_run(const std::string& path, bool with_data, const std::vector<std::s
     for (const std::string& name : link_names(ctx, params.get(), "/params")) {
       const std::string full = "/params/" + name;
       const Dataset d = open_dataset(ctx, params.get(), name, full, 1);
-      run.params.emplace_back(name, read_all<double>(ctx, d, full, H5T_NATIVE_DOUBLE));
+      run.params.emplace_back(name, cut(read_all<double>(ctx, d, full, H5T_NATIVE_DOUBLE)));
     }
   }
   return run;
+}
+
+template <class T>
+void read_var_as(const std::string& path, const std::string& var, std::size_t first, std::size_t count,
+                 bool all_cells, const std::vector<std::size_t>& cells, hid_t mem_type, std::vector<T>& out) {
+  const Ctx ctx{path};
+  Handle file = open_run(ctx);
+  const std::string full = "/data/" + var;
+  if (!link_exists(ctx, file.get(), "data/" + var)) not_a_run(path, "missing dataset '" + full + "'");
+  const Dataset d = open_dataset(ctx, file.get(), "data/" + var, full, 2);
+  if (first + count > d.dims[0])
+    throw InputError("'" + path + "': '" + full + "' has " + std::to_string(d.dims[0]) + " samples, fewer than " +
+                     std::to_string(first + count));
+  if (!all_cells) check_cells(path, cells, d.dims[1]);
+  read_cells(ctx, d, full, first, count, all_cells, cells, mem_type, out);
+}
+
+}  // namespace
+
+H5Run read_run(const std::string& path, bool with_data, const std::vector<std::string>& vars) {
+  return read_impl(path, with_data, vars, nullptr);
+}
+
+H5Run read_run(const std::string& path, const H5Select& sel, bool with_data, const std::vector<std::string>& vars) {
+  return read_impl(path, with_data, vars, &sel);
+}
+
+void read_var(const std::string& path, const std::string& var, std::size_t first, std::size_t count, bool all_cells,
+              const std::vector<std::size_t>& cells, std::vector<double>& out) {
+  read_var_as(path, var, first, count, all_cells, cells, H5T_NATIVE_DOUBLE, out);
+}
+
+void read_var(const std::string& path, const std::string& var, std::size_t first, std::size_t count, bool all_cells,
+              const std::vector<std::size_t>& cells, std::vector<float>& out) {
+  read_var_as(path, var, first, count, all_cells, cells, H5T_NATIVE_FLOAT, out);
 }
 
 std::string H5Run::attr(const std::string& name) const {
