@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "isletsim/domains.hpp"
 #include "isletsim/error.hpp"
 #include "core/fastmath.hpp"
 #include "isletsim/rng.hpp"
@@ -136,6 +137,7 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   p.record_every = static_cast<std::uint64_t>(std::llround(cfg.record_interval_ms / cfg.dt_ms));
   for (const auto& v : cfg.record_vars) p.record_vars.push_back(index(find_state(model, v), "record.vars", v));
   p.record_block = record_block_for(n, p.record_vars.size());
+  check_param_domains(p, cfg, net, network != nullptr);
   check_problem(p);
   return s;
 }

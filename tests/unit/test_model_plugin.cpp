@@ -141,3 +141,18 @@ TEST(ModelPlugin, WrongKeysNameTheModel) {
   // Registering twice, or a model with a coupled state it lacks, is refused.
   EXPECT_THROW(register_model(toy_fhn::kModel), InputError);
 }
+
+// The toy's parameter domains are checked like a built-in model's.
+TEST(ModelPlugin, ToyModelDomainsAreChecked) {
+  const ModelInfo& m = toy();
+  EXPECT_EQ(m.params[toy_fhn::tau].domain, Domain::positive);
+  EXPECT_EQ(m.params[toy_fhn::eps].domain, Domain::nonnegative);
+  try {
+    parse_config("[model]\nname = \"fhn_toy\"\n[params]\ntau = 0\n", "toy.toml");
+    ADD_FAILURE() << "tau = 0 accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("toy.toml:4:7: params.tau: 0 is not allowed: expected a number > 0"),
+              std::string::npos)
+        << e.what();
+  }
+}
