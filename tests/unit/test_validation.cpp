@@ -354,8 +354,11 @@ TEST(Domains, ModelDocsTablesShowTheCodesDomains) {
     ASSERT_TRUE(in) << name;
     std::string line;
     std::size_t rows = 0;
+    bool tables = false;  // in "## State variables" or "## Parameters"
     while (std::getline(in, line)) {
-      if (line.rfind("| `", 0) != 0) continue;
+      if (line.rfind("## ", 0) == 0)
+        tables = line.rfind("## State variables", 0) == 0 || line.rfind("## Parameters", 0) == 0;
+      if (!tables || line.rfind("| `", 0) != 0) continue;
       std::vector<std::string> f;
       std::stringstream ss(line.substr(1));
       std::string cell;
