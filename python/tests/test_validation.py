@@ -87,3 +87,11 @@ def test_cells_csv_columns_are_checked(tmp_path):
     cfg = isl.Config.load(str(tmp_path / "run.toml"))
     with pytest.raises(isl.InputError, match=r"cells.csv: column 'gCa': cell 1: gCa = -3 is not allowed"):
         isl.simulate(cfg)
+
+
+def test_sweep_thread_counts_are_refused(tmp_path):
+    cfg = small()
+    with pytest.raises(isl.InputError, match=r"threads_per_task=100000: too many threads \(at most 1024"):
+        isl.sweep(cfg, grid={"coupling.gV": [0, 60]}, out_dir=str(tmp_path / "a"), threads_per_task=100000)
+    with pytest.raises(isl.InputError, match=r"threads=100000: too many threads"):
+        isl.sweep(cfg, grid={"coupling.gV": [0, 60]}, out_dir=str(tmp_path / "b"), threads=100000)
