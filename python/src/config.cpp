@@ -77,7 +77,7 @@ std::string toml_value_at(py::handle v, bool top, int depth) {
   if (py::hasattr(v, "__index__")) return py::str(py::int_(py::reinterpret_borrow<py::object>(v))).cast<std::string>();
   if (py::hasattr(v, "__float__"))
     return toml_value_at(py::float_(py::reinterpret_borrow<py::object>(v)), top, depth);  // NumPy scalars
-  throw py::type_error("Config.set: cannot use a value of type " +
+  throw py::type_error("cannot use a value of type " +
                        py::str(py::type::handle_of(v).attr("__name__")).cast<std::string>() +
                        " (use a number, bool, str, list or dict)");
 }
@@ -131,6 +131,8 @@ void config_set(IslConfig& c, const std::string& key, py::handle value) {
     text = toml_value(value, true);
   } catch (const InputError& e) {
     throw InputError("Config.set('" + key + "'): " + e.what());
+  } catch (const py::type_error& e) {
+    throw py::type_error("Config.set('" + key + "'): " + e.what());
   }
   c.sets.push_back(key + "=" + text);
   try {

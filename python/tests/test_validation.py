@@ -95,3 +95,8 @@ def test_sweep_thread_counts_are_refused(tmp_path):
         isl.sweep(cfg, grid={"coupling.gV": [0, 60]}, out_dir=str(tmp_path / "a"), threads_per_task=100000)
     with pytest.raises(isl.InputError, match=r"threads=100000: too many threads"):
         isl.sweep(cfg, grid={"coupling.gV": [0, 60]}, out_dir=str(tmp_path / "b"), threads=100000)
+
+
+def test_bad_value_type_names_the_key():
+    with pytest.raises(TypeError, match=r"Config.set\('coupling.gV'\): cannot use a value of type object"):
+        small().set("coupling.gV", object())

@@ -3,6 +3,7 @@
 // system: config checking, network, heterogeneity, glucose protocol, the
 // engine on several threads, the HDF5 file, the analysis.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -64,7 +65,9 @@ TEST(ModelPlugin, ToyModelRunsThroughTheWholeSystem) {
   EXPECT_EQ(cfg.model, "fhn_toy");
   EXPECT_EQ(cfg.record_vars, std::vector<std::string>{"v"});  // the model's default: its spike state
   EXPECT_EQ(cfg.coupling_value("g"), 0.1);
-  const std::string out = (std::filesystem::temp_directory_path() / "isletsim_toy_fhn.h5").string();
+  // Per process: test runs of several build trees may overlap (a shared name collided).
+  const std::string out =
+      (std::filesystem::temp_directory_path() / ("isletsim_toy_fhn_" + std::to_string(::getpid()) + ".h5")).string();
   const RunSetup s = build_setup(cfg);
   EXPECT_EQ(s.problem.params.size(), 6u);
   EXPECT_TRUE(s.problem.params[toy_fhn::I].per_cell());  // heterogeneity on the toy's own parameter
