@@ -13,6 +13,19 @@
 
 namespace isletsim {
 
+// Ranges the config checker enforces besides each key's sign (docs/config.md,
+// "Ranges"); a value beyond them is refused with the key and the range.
+// Cells: about 1 KB of memory each (states, integrator stages, parameters,
+// edges), so 10^8 cells need ~100 GB; ids are 32-bit (network.hpp).
+inline constexpr std::uint64_t kMaxConfigCells = 100'000'000;
+// Steps (sim.duration_s / sim.dt_ms) and steps per sample: at most 2^53, the
+// largest count a double (the step times) holds exactly.
+inline constexpr double kMaxSteps = 9007199254740992.0;
+// Glucose, mM: 1 M is beyond any experiment (physiological: 0-30 mM).
+inline constexpr double kMaxGlucose_mM = 1000;
+// Heterogeneity and coupling-conductance coefficients of variation: cv <= 10.
+inline constexpr double kMaxCv = 10;
+
 // The config's choices. The names the TOML uses are to_string's; *_from_string
 // throws InputError listing them.
 enum class DistKind { normal, lognormal, gamma };
@@ -100,6 +113,9 @@ RunConfig default_config();
 // `--set key=value` overrides, applied in order on top of the file.
 using Overrides = std::vector<std::string>;
 
+// InputError "'path' is a directory; expected a TOML config file or an isletsim
+// .h5 file" when `path` is a directory (which would read as an empty config).
+void check_not_directory(const std::string& path);
 RunConfig load_config(const std::string& path, const Overrides& sets = {});
 RunConfig parse_config(const std::string& toml_text, const std::string& origin, const Overrides& sets = {});
 

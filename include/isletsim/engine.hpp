@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,10 @@ struct EngineProblem {
   // Sample k is taken at step k * record_every; samples before first_sample
   // are not taken (a continued run already has them).
   std::uint64_t first_sample = 0;
+  // A state with |x| above this counts as a blow-up, like a NaN or inf: the
+  // largest float32 when samples are stored as float32 (where a larger value
+  // would become inf in the file), else infinity.
+  double finite_limit = std::numeric_limits<double>::infinity();
 
   const ModelInfo& the_model() const { return model ? *model : default_model(); }
   // A problem of `m` with every parameter and initial state at its table value.

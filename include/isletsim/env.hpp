@@ -39,6 +39,19 @@ CoreReport detect_cores(const CoreProbe& probe = {});
 // "-", detail), then "usable cores: N (limited by X)". Ends with a newline.
 std::string format_core_report(const CoreReport& report);
 
+// The most threads (or workers) one run may be given: 1024. Above that
+// OpenMP runtimes fail to create the team (libgomp crashes at ~30000 with
+// the default 8 MiB thread stacks), and no single node has that many cores
+// (the largest today: 512 hardware threads). A fixed number rather than a
+// multiple of the cores detected: a command line that works on one machine
+// works on every machine (more threads than cores is legal: they share).
+inline constexpr unsigned long long kMaxThreads = 1024;
+
+// InputError "<option> <requested>: too many threads (at most 1024; ...)"
+// when requested > kMaxThreads; `option` names where the number came from
+// ("-j", "threads="). 0 and 1..1024 pass.
+void check_thread_count(unsigned long long requested, const std::string& option = "-j");
+
 // Installs SIGINT/SIGTERM handlers that set the returned flag (a second
 // signal restores the default action, so a second Ctrl-C kills at once).
 std::atomic<bool>* install_stop_handlers();

@@ -10,11 +10,31 @@
 
 namespace isletsim {
 
+// The values a parameter or state variable may take (besides being finite).
+// Each model's tables give one for every entry; a run's values (global,
+// per cell, after heterogeneity, initial states) are checked against it
+// before the run starts (check_domain).
+enum class Domain {
+  any,          // any finite number (potentials, offsets)
+  nonzero,      // != 0 (slopes that divide: Boltzmann k of either sign)
+  nonnegative,  // >= 0 (conductances, rates, permeabilities, concentrations)
+  positive,     // > 0 (capacitances, time constants, volumes, constants that divide or enter a log)
+  fraction,     // in (0, 1] (free fractions of a total)
+  probability,  // in [0, 1] (gating variables, state occupancies)
+};
+
+// "a number > 0", "a number in [0, 1]", ...: what `d` expects, for messages.
+const char* describe(Domain d);
+// ">= 0", "(0, 1]", "any", ...: short form, for tables.
+const char* short_name(Domain d);
+bool in_domain(Domain d, double v);
+
 struct ParamInfo {
   const char* name;
   const char* unit;
   double default_value;
   const char* description;
+  Domain domain = Domain::any;
 };
 
 struct StateInfo {
@@ -22,7 +42,15 @@ struct StateInfo {
   const char* unit;
   double initial;
   const char* description;
+  Domain domain = Domain::any;  // of initial values ([initial])
 };
+
+// InputError "<where>: cell <i>: <name> = <v> is not allowed: expected <domain>
+// (<description>, <unit>)" for the first value outside the parameter's (or
+// state's) domain. `values`: one per cell (cell i = index i) when per_cell,
+// else one value for every cell (the message names no cell).
+void check_domain(const ParamInfo& p, std::span<const double> values, const std::string& where, bool per_cell = true);
+void check_domain(const StateInfo& s, std::span<const double> values, const std::string& where, bool per_cell = true);
 
 // How the engine couples a state variable between neighbouring cells i, j
 // (weights w_ij of the network, coefficient g from [coupling]):

@@ -1,5 +1,6 @@
 // isletsim.Config: a run's TOML with the CLI's --set overrides, resolved on
 // every change with the CLI's parser (same checks, same messages).
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +27,23 @@ std::string toml_quote(const std::string& s) {
   return q + "\"";
 }
 
-std::string toml_value(py::handle v, bool top) {
+namespace {
+
+// Lists and dicts nested deeper than this are refused (TOML values this deep
+// mean nothing in a config; a list that contains itself would recurse forever).
+constexpr int kMaxNesting = 32;
+
+bool is_bare_key(const std::string& k) {
+  if (k.empty()) return false;
+  for (char ch : k)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-')) return false;
+  return true;
+}
+
+std::string toml_value_at(py::handle v, bool top, int depth) {
+  if (depth > kMaxNesting)
+    throw InputError("lists or dicts nested more than " + std::to_string(kMaxNesting) +
+                     " levels deep (or a list or dict that contains itself)");
   if (PyBool_Check(v.ptr())) return v.ptr() == Py_True ? "true" : "false";
   if (PyLong_Check(v.ptr())) return py::str(v).cast<std::string>();
   if (PyFloat_Check(v.ptr())) {
@@ -41,7 +58,7 @@ std::string toml_value(py::handle v, bool top) {
     std::string s = "[";
     bool first = true;
     for (auto item : v) {
-      s += (first ? "" : ", ") + toml_value(item, false);
+      s += (first ? "" : ", ") + toml_value_at(item, false, depth + 1);
       first = false;
     }
     return s + "]";
@@ -50,18 +67,24 @@ std::string toml_value(py::handle v, bool top) {
     std::string s = "{";
     bool first = true;
     for (auto [k, item] : v.cast<py::dict>()) {
-      s += (first ? "" : ", ") + py::str(k).cast<std::string>() + " = " + toml_value(item, false);
+      const std::string key = py::str(k).cast<std::string>();
+      s += (first ? "" : ", ") + (is_bare_key(key) ? key : toml_quote(key)) + " = " +
+           toml_value_at(item, false, depth + 1);
       first = false;
     }
     return s + "}";
   }
   if (py::hasattr(v, "__index__")) return py::str(py::int_(py::reinterpret_borrow<py::object>(v))).cast<std::string>();
   if (py::hasattr(v, "__float__"))
-    return toml_value(py::float_(py::reinterpret_borrow<py::object>(v)), top);  // NumPy scalars
-  throw py::type_error("Config.set: cannot use a value of type " +
+    return toml_value_at(py::float_(py::reinterpret_borrow<py::object>(v)), top, depth);  // NumPy scalars
+  throw py::type_error("cannot use a value of type " +
                        py::str(py::type::handle_of(v).attr("__name__")).cast<std::string>() +
                        " (use a number, bool, str, list or dict)");
 }
+
+}  // namespace
+
+std::string toml_value(py::handle v, bool top) { return toml_value_at(v, top, 0); }
 
 namespace {
 
@@ -83,6 +106,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 IslConfig config_load(const std::string& path) {
+  check_not_directory(path);
   IslConfig c;
   if (ends_with(path, ".h5")) {  // an earlier output: its config attribute (as `islet run old.h5`)
     try {
@@ -103,7 +127,15 @@ IslConfig config_load(const std::string& path) {
 }
 
 void config_set(IslConfig& c, const std::string& key, py::handle value) {
-  c.sets.push_back(key + "=" + toml_value(value, true));
+  std::string text;
+  try {
+    text = toml_value(value, true);
+  } catch (const InputError& e) {
+    throw InputError("Config.set('" + key + "'): " + e.what());
+  } catch (const py::type_error& e) {
+    throw py::type_error("Config.set('" + key + "'): " + e.what());
+  }
+  c.sets.push_back(key + "=" + text);
   try {
     c.resolve();
   } catch (...) {

@@ -73,6 +73,7 @@ std::vector<PerCell> per_cell_arrays(py::object dict, bool params, const ModelIn
       if (!std::isfinite(pc.values[i]))
         throw py::value_error(pc.what + ": value " + py::repr(py::float_(pc.values[i])).cast<std::string>() +
                               " at cell " + std::to_string(i) + " is not finite");
+    params ? check_domain(m.params[pc.index], pc.values, pc.what) : check_domain(m.states[pc.index], pc.values, pc.what);
     out.push_back(std::move(pc));
   }
   return out;
@@ -230,6 +231,7 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
   unsigned nt;
   if (threads) {
     if (*threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(*threads));
+    env::check_thread_count(static_cast<unsigned>(*threads), "threads=");
     nt = static_cast<unsigned>(*threads);
   } else {
     nt = env::detect_cores().cores;

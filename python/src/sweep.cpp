@@ -61,6 +61,8 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
   if (threads && *threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(*threads));
   if (threads_per_task < 1)
     throw py::value_error("threads_per_task must be at least 1, got " + std::to_string(threads_per_task));
+  env::check_thread_count(static_cast<unsigned>(threads_per_task), "threads_per_task=");
+  if (threads) env::check_thread_count(static_cast<unsigned>(*threads), "threads=");
   const std::string base_toml = to_toml(cfg.resolved);
   // The sweep file `islet sweep` would read: out_dir, the axes, then the
   // base config as an inline [base] table (for checking every value).

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "isletsim/analysis_io.hpp"
+#include "isletsim/config.hpp"
 #include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
@@ -158,6 +159,7 @@ int analyze_one(const AnalyzeArgs& a) {
   // Options: the run's stored [analysis] (or --config's), then --set, then flags.
   std::string text, origin = "<defaults>";
   if (!a.config.empty()) {
+    check_not_directory(a.config);
     std::ifstream f(a.config);
     if (!f) throw InputError("cannot open config file '" + a.config + "'");
     std::stringstream ss;

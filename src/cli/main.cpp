@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -60,6 +61,7 @@ class ProgressLine {
 unsigned choose_threads(int requested, bool quiet) {
   const env::CoreReport rep = env::detect_cores();
   if (requested <= 0) return rep.cores;
+  env::check_thread_count(static_cast<unsigned>(requested), "-j");
   if (static_cast<unsigned>(requested) > rep.cores && !quiet)
     fmt::print(stderr, "islet: warning: -j {} exceeds the {} usable core(s) detected (limited by {}); "
                "lock-step threads will share cores\n", requested, rep.cores, rep.limited_by);
@@ -154,19 +156,24 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
 int cmd_params(bool markdown, const std::string& model_name) {
   const ModelInfo& m = find_model(model_name);
   if (markdown) {
-    fmt::print("| name | unit | default | meaning |\n|---|---|---|---|\n");
-    for (const auto& p : m.params) fmt::print("| {} | {} | {:g} | {} |\n", p.name, p.unit, p.default_value, p.description);
-    fmt::print("\nState variables (initial values; set with [initial]):\n\n| name | unit | initial | meaning |\n|---|---|---|---|\n");
-    for (const auto& s : m.states) fmt::print("| {} | {} | {:g} | {} |\n", s.name, s.unit, s.initial, s.description);
+    fmt::print("| name | unit | default | domain | meaning |\n|---|---|---|---|---|\n");
+    for (const auto& p : m.params)
+      fmt::print("| {} | {} | {:g} | {} | {} |\n", p.name, p.unit, p.default_value, short_name(p.domain), p.description);
+    fmt::print("\nState variables (initial values; set with [initial]):\n\n| name | unit | initial | domain | meaning |\n"
+               "|---|---|---|---|---|\n");
+    for (const auto& s : m.states)
+      fmt::print("| {} | {} | {:g} | {} | {} |\n", s.name, s.unit, s.initial, short_name(s.domain), s.description);
     fmt::print("\nCoupling ([coupling] keys):\n\n| key | unit | default | meaning |\n|---|---|---|---|\n");
     for (const auto& c : m.coupled) fmt::print("| {} | {} | {:g} | {} |\n", c.key, c.unit, c.default_value, c.description);
     return 0;
   }
   fmt::print("{} ({}; doi:{})\n\n", m.title, m.name, m.doi);
-  fmt::print("{:<10} {:<12} {:>12}  {}\n", "name", "unit", "default", "meaning");
-  for (const auto& p : m.params) fmt::print("{:<10} {:<12} {:>12g}  {}\n", p.name, p.unit, p.default_value, p.description);
+  fmt::print("{:<10} {:<12} {:>12}  {:<6}  {}\n", "name", "unit", "default", "domain", "meaning");
+  for (const auto& p : m.params)
+    fmt::print("{:<10} {:<12} {:>12g}  {:<6}  {}\n", p.name, p.unit, p.default_value, short_name(p.domain), p.description);
   fmt::print("\nstate variables:\n");
-  for (const auto& s : m.states) fmt::print("{:<10} {:<12} {:>12g}  {}\n", s.name, s.unit, s.initial, s.description);
+  for (const auto& s : m.states)
+    fmt::print("{:<10} {:<12} {:>12g}  {:<6}  {}\n", s.name, s.unit, s.initial, short_name(s.domain), s.description);
   fmt::print("\ncoupling ([coupling] keys):\n");
   for (const auto& c : m.coupled) fmt::print("{:<10} {:<12} {:>12g}  {}\n", c.key, c.unit, c.default_value, c.description);
   return 0;
@@ -369,12 +376,30 @@ int main(int argc, char** argv) {
   an->add_option("-j,--cores", aa.cores, "cores to use (default: the usable cores, see `islet info`)");
   an->add_option("--executor", aa.executor, "sweep directories: auto, serial, threads or mpi");
 
+  // Exit codes: 0 ok, 1 the run failed (or a runtime error), 2 bad input or
+  // a bad command line, 130 interrupted. CLI11's own codes (105, 106, 109,
+  // ...) become 2; --help and --version stay 0.
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
+    // Thread and core counts: 0 (or unset) = the usable cores; never negative,
+    // at most env::kMaxThreads.
+    const auto check_count = [](const CLI::App* cmd, int v, const char* opt) {
+      if (!*cmd) return;
+      if (v < 0)
+        throw InputError(fmt::format("{} {}: expected a number >= 1 (or 0: the usable cores, see `islet info`)", opt, v));
+      env::check_thread_count(static_cast<unsigned>(v), opt);
+    };
+    check_count(run, threads, "-j");
+    check_count(sw, sweep_cores, "-j/--cores");
+    check_count(sw, threads_per_task, "--threads-per-task");
+    check_count(an, aa.cores, "-j/--cores");
+#ifdef ISLET_HAVE_GAUSS
+    check_count(bif, bif_cores, "-j/--cores");
+#endif
     if (*run) {
       if (print_config) {
         fmt::print("{}", to_toml(continue_path.empty() ? resolve_config(config_path, sets)
@@ -397,6 +422,14 @@ int main(int argc, char** argv) {
   } catch (const InputError& e) {
     if (!g_quiet_errors) fmt::print(stderr, "islet: error: {}\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    // Sizes are checked when the input is read (docs/config.md): what is left
+    // is a run bigger than this machine's memory, or its limit.
+    if (!g_quiet_errors)
+      fmt::print(stderr, "islet: error: out of memory: an allocation failed (the run needs more memory than this "
+                         "process may use; `ulimit -v` and cgroup limits count). Use fewer cells, fewer recorded "
+                         "variables or a longer record.interval_ms\n");
+    return 1;
   } catch (const std::exception& e) {
     if (!g_quiet_errors) fmt::print(stderr, "islet: error: {}\n", e.what());
     return 1;

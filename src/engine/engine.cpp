@@ -326,7 +326,7 @@ class Engine {
     for (int k = 0; k < static_cast<int>(S_); ++k) {
       for (std::size_t i = lo; i < end; ++i) {
         const double x = y.at(i, k);
-        if (!std::isfinite(x) && perm_[i] < f.bad_cell) {
+        if (!(std::abs(x) <= p_.finite_limit) && perm_[i] < f.bad_cell) {
           f.bad_cell = perm_[i];
           f.bad_var = k;
           f.bad_value = x;

@@ -2,6 +2,7 @@
 // cgroup CPU quota (v2 and v1), OpenMP variables and batch-scheduler
 // allocations. See "How many cores may a run use" in the field notes.
 #include "isletsim/env.hpp"
+#include "isletsim/error.hpp"
 
 #include <sched.h>
 #include <unistd.h>
@@ -323,6 +324,14 @@ CoreReport detect_cores(const CoreProbe& probe) {
     }
   }
   return report;
+}
+
+void check_thread_count(unsigned long long requested, const std::string& option) {
+  if (requested <= kMaxThreads) return;
+  const bool assign = !option.empty() && option.back() == '=';  // "threads=100000", "-j 100000"
+  throw InputError(option + (assign ? "" : " ") + std::to_string(requested) + ": too many threads (at most " +
+                   std::to_string(kMaxThreads) + "; this process may use " + std::to_string(detect_cores().cores) +
+                   " core(s), see `islet info`)");
 }
 
 std::string format_core_report(const CoreReport& report) {

@@ -178,6 +178,32 @@ class Reader {
     if (d < 0) fail(n, key, fmt::format("{} is not allowed: expected a number >= 0", d));
     return d;
   }
+  double cv(const toml::node& n, const std::string& key) const {
+    const double d = non_negative(n, key);
+    if (d > kMaxCv) fail(n, key, fmt::format("cv = {} is not allowed: expected a coefficient of variation in [0, {}]", d, kMaxCv));
+    return d;
+  }
+  double glucose(const toml::node& n, const std::string& key) const {
+    const double d = non_negative(n, key);
+    if (d > kMaxGlucose_mM)
+      fail(n, key, fmt::format("{} mM is not allowed: expected a glucose level in [0, {}] mM", d, kMaxGlucose_mM));
+    return d;
+  }
+  // A number of cells (or one lattice dimension): 1..kMaxConfigCells.
+  std::uint64_t cells(const toml::node& n, const std::string& key) const {
+    const std::uint64_t i = count(n, key);
+    if (i > kMaxConfigCells)
+      fail(n, key, fmt::format("{} is not allowed: expected 1..{} cells (each needs about 1 KB of memory)", i,
+                               kMaxConfigCells));
+    return i;
+  }
+  std::uint64_t seed(const toml::node& n, const std::string& key) const {
+    const auto i = n.value<std::int64_t>();
+    if (!n.is_integer() || !i || *i < 0)
+      fail(n, key, std::string("expected an integer 0..9223372036854775807 (2^63 - 1), got ") +
+                       (n.is_integer() ? fmt::format("{}", *i) : type_name(n)));
+    return static_cast<std::uint64_t>(*i);
+  }
   std::uint64_t count(const toml::node& n, const std::string& key) const {
     const auto i = n.value<std::int64_t>();
     if (!n.is_integer() || !i) fail(n, key, std::string("expected an integer, got ") + type_name(n));
@@ -188,6 +214,11 @@ class Reader {
     if (!n.is_string()) fail(n, key, std::string("expected a string, got ") + type_name(n));
     return *n.value<std::string>();
   }
+  std::string path(const toml::node& n, const std::string& key) const {
+    std::string s = string(n, key);
+    if (s.empty()) fail(n, key, "expected a file name, got an empty string");
+    return s;
+  }
   std::string choice(const toml::node& n, const std::string& key, const std::vector<std::string>& options) const {
     std::string s = string(n, key);
     if (std::find(options.begin(), options.end(), s) == options.end())
@@ -197,7 +228,7 @@ class Reader {
   Distribution distribution(const toml::node& n, const std::string& key) const {
     Distribution d;
     if (n.is_number()) {  // shorthand: name = 0.1 means {cv = 0.1}
-      d.cv = non_negative(n, key);
+      d.cv = cv(n, key);
       return d;
     }
     const auto* t = n.as_table();
@@ -205,7 +236,7 @@ class Reader {
     for (auto&& [k, v] : *t) {
       const std::string sub(k.str());
       if (sub == "cv")
-        d.cv = non_negative(v, key + ".cv");
+        d.cv = cv(v, key + ".cv");
       else if (sub == "dist")
         d.dist = pick(v, key + ".dist", {DistKind::normal, DistKind::lognormal, DistKind::gamma});
       else
@@ -238,11 +269,7 @@ class Reader {
            {{"duration_s", [&](auto& v, auto& k) { c.duration_s = positive(v, k); }},
             {"integrator", [&](auto& v, auto& k) { c.integrator = pick(v, k, {Integrator::rk4, Integrator::euler}); }},
             {"dt_ms", [&](auto& v, auto& k) { c.dt_ms = positive(v, k); }},
-            {"seed", [&](auto& v, auto& k) {
-               const auto i = v.template value<std::int64_t>();
-               if (!v.is_integer() || !i || *i < 0) fail(v, k, "expected an integer >= 0");
-               c.seed = static_cast<std::uint64_t>(*i);
-             }}});
+            {"seed", [&](auto& v, auto& k) { c.seed = seed(v, k); }}});
       dt_given_ = dt_given_ || t.contains("dt_ms");
       integrator_given_ = integrator_given_ || t.contains("integrator");
     } else if (sec == "network") {
@@ -250,16 +277,26 @@ class Reader {
            {{"kind", [&](auto& v, auto& k) {
               c.network = pick(v, k, {NetworkKind::sphere, NetworkKind::lattice, NetworkKind::csv});
             }},
-            {"n_cells", [&](auto& v, auto& k) { c.n_cells = count(v, k); }},
+            {"n_cells", [&](auto& v, auto& k) { c.n_cells = cells(v, k); }},
             {"cell_diameter_um", [&](auto& v, auto& k) { c.cell_diameter_um = positive(v, k); }},
-            {"contact_factor", [&](auto& v, auto& k) { c.contact_factor = positive(v, k); }},
-            {"oversample", [&](auto& v, auto& k) { c.oversample = positive(v, k); }},
-            {"nx", [&](auto& v, auto& k) { c.nx = count(v, k); }},
-            {"ny", [&](auto& v, auto& k) { c.ny = count(v, k); }},
-            {"nz", [&](auto& v, auto& k) { c.nz = count(v, k); }},
+            {"contact_factor", [&](auto& v, auto& k) {
+               c.contact_factor = positive(v, k);
+               if (!(c.contact_factor > 1))
+                 fail(v, k, fmt::format("{} is not allowed: expected a number > 1 (cells are at least one diameter "
+                                        "apart, so a smaller factor couples nothing)", c.contact_factor));
+             }},
+            {"oversample", [&](auto& v, auto& k) {
+               c.oversample = positive(v, k);
+               if (!(c.oversample >= 1) || c.oversample > 1000)
+                 fail(v, k, fmt::format("{} is not allowed: expected a number in [1, 1000] (oversample x n_cells "
+                                        "spheres are packed)", c.oversample));
+             }},
+            {"nx", [&](auto& v, auto& k) { c.nx = cells(v, k); }},
+            {"ny", [&](auto& v, auto& k) { c.ny = cells(v, k); }},
+            {"nz", [&](auto& v, auto& k) { c.nz = cells(v, k); }},
             {"spacing_um", [&](auto& v, auto& k) { c.spacing_um = positive(v, k); }},
-            {"cells", [&](auto& v, auto& k) { c.cells_csv = string(v, k); }},
-            {"edges", [&](auto& v, auto& k) { c.edges_csv = string(v, k); }}});
+            {"cells", [&](auto& v, auto& k) { c.cells_csv = path(v, k); }},
+            {"edges", [&](auto& v, auto& k) { c.edges_csv = path(v, k); }}});
     } else if (sec == "coupling") {
       std::map<std::string, Setter> setters{
           {"weights", [&](auto& v, auto& k) { c.weights = pick(v, k, {WeightMode::network, WeightMode::per_cell}); }},
@@ -300,10 +337,21 @@ class Reader {
                    (is_state ? "; states of " + std::string(m.name) + " are " + join(names)
                              : "; `islet params --model " + std::string(m.name) + "` lists them"));
         }
-        if (sec == "heterogeneity")
+        if (sec == "heterogeneity") {
           set(c.heterogeneity, name, distribution(v, full));
-        else
-          set(is_state ? c.initial : c.params, name, number(v, full));
+        } else {
+          const double x = number(v, full);
+          const auto check = [&](const auto& info) {
+            if (!in_domain(info.domain, x))
+              fail(v, full, fmt::format("{} is not allowed: expected {} ({}, {})", x, describe(info.domain),
+                                        info.description, info.unit));
+          };
+          if (is_state)
+            check(m.states[*find_state(m, name)]);
+          else
+            check(m.params[*find_param(m, name)]);
+          set(is_state ? c.initial : c.params, name, x);
+        }
       }
     } else if (sec == "glucose") {
       keys(sec, t,
@@ -311,8 +359,8 @@ class Reader {
               c.glucose_mode = pick(v, k, {GlucoseMode::constant, GlucoseMode::step, GlucoseMode::protocol,
                                            GlucoseMode::fixed_jgk});
             }},
-            {"basal", [&](auto& v, auto& k) { c.basal_mM = non_negative(v, k); }},
-            {"level", [&](auto& v, auto& k) { c.level_mM = non_negative(v, k); }},
+            {"basal", [&](auto& v, auto& k) { c.basal_mM = glucose(v, k); }},
+            {"level", [&](auto& v, auto& k) { c.level_mM = glucose(v, k); }},
             {"t_step_s", [&](auto& v, auto& k) { c.t_step_s = non_negative(v, k); }},
             {"tau_s", [&](auto& v, auto& k) { c.tau_s = non_negative(v, k); }},
             {"events", [&](auto& v, auto& k) { c.events = events(v, k); }}});
@@ -322,7 +370,10 @@ class Reader {
       keys(sec, t,
            {{"vars", [&](auto& v, auto& k) { c.record_vars = state_list(v, k); }},
             {"interval_ms", [&](auto& v, auto& k) { c.record_interval_ms = positive(v, k); }},
-            {"file", [&](auto& v, auto& k) { c.output = string(v, k); }},
+            {"file", [&](auto& v, auto& k) {
+               c.output = string(v, k);
+               if (c.output.empty()) fail(v, k, "expected an output file name, got an empty string");
+             }},
             {"checkpoint_s", [&](auto& v, auto& k) { c.checkpoint_s = non_negative(v, k); }},
             {"dtype", [&](auto& v, auto& k) { c.record_dtype = pick(v, k, {RecordType::float32, RecordType::float64}); }}});
     }
@@ -407,11 +458,7 @@ class Reader {
              if (i > 1000) fail(v, k, fmt::format("{} is not allowed: expected 1..1000", i));
              o.n_random = static_cast<int>(i);
            }},
-          {"seed", [&](auto& v, auto& k) {
-             const auto i = v.template value<std::int64_t>();
-             if (!v.is_integer() || !i || *i < 0) fail(v, k, "expected an integer >= 0");
-             o.seed = static_cast<std::uint64_t>(*i);
-           }},
+          {"seed", [&](auto& v, auto& k) { o.seed = seed(v, k); }},
           {"distance_bin_um", [&](auto& v, auto& k) { o.distance_bin_um = positive(v, k); }},
           {"wave_dt_s", [&](auto& v, auto& k) { o.wave_dt_s = positive(v, k); }},
           {"wave_dist_um", [&](auto& v, auto& k) { o.wave_dist_um = positive(v, k); }},
@@ -460,7 +507,7 @@ class Reader {
       for (auto&& [name, v] : *t) {
         const std::string s(name.str());
         if (s == "t_s") ev.t_s = non_negative(v, k + ".t_s"), has_t = true;
-        else if (s == "G") ev.G_mM = non_negative(v, k + ".G"), has_g = true;
+        else if (s == "G") ev.G_mM = glucose(v, k + ".G"), has_g = true;
         else if (s == "ramp_s") ev.ramp_s = non_negative(v, k + ".ramp_s");
         else if (s == "tau_s") ev.tau_s = non_negative(v, k + ".tau_s");
         else fail(v, k + "." + s, "unknown key" + did_you_mean(s, {"t_s", "G", "ramp_s", "tau_s"}) + "; expected t_s, G, ramp_s, tau_s");
@@ -508,18 +555,38 @@ void apply_override(toml::table& root, const std::string& set) {
   parsed.get("v")->visit([&](auto&& x) { t->insert_or_assign(name, x); });
 }
 
-void check_consistency(const RunConfig& c, const std::string& origin) {
+void check_consistency(const RunConfig& c, const std::string& origin,
+                       const std::vector<std::pair<std::string, std::string>>& overrides) {
   const auto err = [&](const std::string& key, const std::string& what) {
+    for (auto it = overrides.rbegin(); it != overrides.rend(); ++it)  // the last --set of this key wins
+      if (it->first == key) throw InputError(fmt::format("--set {}: {}: {}", it->second, key, what));
     throw InputError(fmt::format("{}: {}: {}", origin, key, what));
   };
   if (c.network == NetworkKind::csv && (c.cells_csv.empty() || c.edges_csv.empty()))
     err("network", "kind = \"csv\" needs both network.cells and network.edges");
   if (c.glucose_mode == GlucoseMode::protocol && c.events.empty())
     err("glucose.events", "mode = \"protocol\" needs a list of events [{t_s = ..., G = ...}, ...]");
+  if (c.network == NetworkKind::lattice) {
+    const double cells = static_cast<double>(c.nx) * static_cast<double>(c.ny) * static_cast<double>(c.nz);
+    if (cells > static_cast<double>(kMaxConfigCells))
+      err("network.nx", fmt::format("a lattice of nx x ny x nz = {} x {} x {} = {:.0f} cells is not allowed: expected "
+                                    "at most {} cells (each needs about 1 KB of memory)",
+                                    c.nx, c.ny, c.nz, cells, kMaxConfigCells));
+  }
+  if (c.network == NetworkKind::sphere && c.oversample > 0 &&
+      std::ceil(c.oversample * static_cast<double>(c.n_cells)) > static_cast<double>(kMaxConfigCells))
+    err("network.oversample", fmt::format("oversample x n_cells = {} x {} spheres is not allowed: expected at most {}",
+                                          c.oversample, c.n_cells, kMaxConfigCells));
   const double ratio = c.record_interval_ms / c.dt_ms;
   if (ratio < 1.0 - 1e-9 || std::abs(ratio - std::round(ratio)) > 1e-6 * ratio)
     err("record.interval_ms", fmt::format("{} ms must be a whole multiple of sim.dt_ms = {} ms", c.record_interval_ms, c.dt_ms));
+  if (ratio > kMaxSteps)
+    err("record.interval_ms", fmt::format("{} ms is {:.3g} steps of sim.dt_ms = {} ms: expected at most 2^53 steps "
+                                          "per sample", c.record_interval_ms, ratio, c.dt_ms));
   const double steps = c.duration_s * 1e3 / c.dt_ms;
+  if (steps > kMaxSteps)
+    err("sim.duration_s", fmt::format("{} s is {:.3g} steps of sim.dt_ms = {} ms: expected at most 2^53 "
+                                      "(9.0e15) steps", c.duration_s, steps, c.dt_ms));
   if (std::abs(steps - std::round(steps)) > 1e-6 * steps)
     err("sim.duration_s", fmt::format("{} s is not a whole number of steps of {} ms", c.duration_s, c.dt_ms));
 }
@@ -538,11 +605,19 @@ RunConfig parse_config(const std::string& text, const std::string& origin, const
     const ModelInfo& m = find_model(c.model);
     c.dt_ms = c.integrator == Integrator::euler ? m.dt_ms_euler : m.dt_ms_rk4;
   }
-  check_consistency(c, origin);
+  check_consistency(c, origin, r.overrides_);
   return c;
 }
 
+void check_not_directory(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError("'" + path + "' is a directory; expected a TOML config file or an isletsim .h5 file");
+}
+
 RunConfig load_config(const std::string& path, const Overrides& sets) {
+  // A directory opens as an empty stream on Linux: it would run the built-in default.
+  check_not_directory(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("cannot open config file '" + path + "'");
   std::stringstream ss;

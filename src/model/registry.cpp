@@ -54,6 +54,12 @@ void register_model(const ModelInfo& m) {
   if (!find_state(m, m.spike_state)) bad(std::string("spike state '") + m.spike_state + "' is not a state");
   if (*m.calcium && !find_state(m, m.calcium)) bad(std::string("calcium state '") + m.calcium + "' is not a state");
   if (!(m.dt_ms_rk4 > 0) || !(m.dt_ms_euler > 0)) bad("default time steps must be > 0");
+  for (const auto& p : m.params)
+    if (!in_domain(p.domain, p.default_value))
+      bad(std::string("the default of parameter '") + p.name + "' is outside its domain (" + describe(p.domain) + ")");
+  for (const auto& x : m.states)
+    if (!in_domain(x.domain, x.initial))
+      bad(std::string("the initial value of state '") + x.name + "' is outside its domain (" + describe(x.domain) + ")");
   registry().push_back(&m);
 }
 

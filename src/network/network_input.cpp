@@ -154,17 +154,24 @@ std::string join(const Strings& v, std::string_view sep = ",") {
 }
 
 // std::from_chars over the whole field, after one optional leading '+'.
+// *out_of_range (when given) tells a well-formed number too large for T.
 template <class T>
-bool parse_whole(std::string_view text, T& value) {
+bool parse_whole(std::string_view text, T& value, bool* out_of_range = nullptr) {
   if (text.size() > 1 && text.front() == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
   const auto res = std::from_chars(text.data(), text.data() + text.size(), value);
-  return res.ec == std::errc() && res.ptr == text.data() + text.size();
+  const bool whole = res.ptr == text.data() + text.size();
+  if (out_of_range) *out_of_range = whole && res.ec == std::errc::result_out_of_range;
+  return res.ec == std::errc() && whole;
 }
 
 double parse_real(const CsvFile& f, std::string_view column, std::string_view text) {
   double v = 0.0;
+  bool range = false;
   if (text.empty()) f.fail(std::string(column) + " is empty (expected a number)");
-  if (!parse_whole(text, v)) f.fail(std::string(column) + " '" + std::string(text) + "' is not a number");
+  if (!parse_whole(text, v, &range))
+    f.fail(std::string(column) + " '" + std::string(text) +
+           (range ? "' is out of range for a double (expected 0 or a magnitude in 2.2e-308..1.8e308)"
+                  : "' is not a number"));
   return v;
 }
 
@@ -177,10 +184,12 @@ double parse_finite(const CsvFile& f, std::string_view column, std::string_view 
 
 std::uint64_t parse_id(const CsvFile& f, std::string_view column, std::string_view text) {
   std::uint64_t v = 0;
+  bool range = false;
   if (text.empty()) f.fail(std::string(column) + " is empty (expected a cell id)");
-  if (!parse_whole(text, v))
+  if (!parse_whole(text, v, &range))
     f.fail(std::string(column) + " '" + std::string(text) +
-           "' is not a cell id (expected an integer 0, 1, 2, ...)");
+           (range ? "' is too large for a cell id (ids are 0.." + std::to_string(kMaxCells - 1) + ")"
+                  : "' is not a cell id (expected an integer 0, 1, 2, ...)"));
   return v;
 }
 

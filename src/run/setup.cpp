@@ -4,11 +4,13 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <algorithm>
 
 #include <fmt/format.h>
 
+#include "isletsim/domains.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 #include "core/fastmath.hpp"
@@ -114,7 +116,15 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   // Re-running a run file: what that run took from arrays instead of its
   // config (a Python network=, params=, initial=) is read back from it.
   std::vector<std::string> stored;
-  if (!cfg.rerun_file.empty()) stored = split_list(read_run(cfg.rerun_file, false).attr("external_inputs"));
+  if (!cfg.rerun_file.empty()) {
+    stored = split_list(read_run(cfg.rerun_file, false).attr("external_inputs"));
+    // A network read from CSV files comes back from the run file too (with
+    // the parameter columns those files gave): the file is the whole record
+    // of the run, wherever it has been moved since.
+    if (cfg.network == NetworkKind::csv)
+      for (const char* part : {"network", "params"})
+        if (!contains(stored, part)) stored.push_back(part);
+  }
   const bool stored_net = !network && contains(stored, "network");
   if (stored_net) s.network = stored_network(read_run(cfg.rerun_file, false));
   else s.network = network ? *network : make_network(cfg);
@@ -214,6 +224,8 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   p.record_every = static_cast<std::uint64_t>(std::llround(cfg.record_interval_ms / cfg.dt_ms));
   for (const auto& v : cfg.record_vars) p.record_vars.push_back(index(find_state(model, v), "record.vars", v));
   p.record_block = record_block_for(n, p.record_vars.size());
+  if (cfg.record_dtype == RecordType::float32) p.finite_limit = std::numeric_limits<float>::max();
+  check_param_domains(p, cfg, net, network != nullptr);
   check_problem(p);
   return s;
 }

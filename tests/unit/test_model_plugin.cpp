@@ -65,8 +65,9 @@ TEST(ModelPlugin, ToyModelRunsThroughTheWholeSystem) {
   EXPECT_EQ(cfg.model, "fhn_toy");
   EXPECT_EQ(cfg.record_vars, std::vector<std::string>{"v"});  // the model's default: its spike state
   EXPECT_EQ(cfg.coupling_value("g"), 0.1);
-  const std::string out = (std::filesystem::temp_directory_path() /
-                           ("isletsim_toy_fhn_" + std::to_string(::getpid()) + ".h5")).string();
+  // Per process: test runs of several build trees may overlap (a shared name collided).
+  const std::string out =
+      (std::filesystem::temp_directory_path() / ("isletsim_toy_fhn_" + std::to_string(::getpid()) + ".h5")).string();
   const RunSetup s = build_setup(cfg);
   EXPECT_EQ(s.problem.params.size(), 6u);
   EXPECT_TRUE(s.problem.params[toy_fhn::I].per_cell());  // heterogeneity on the toy's own parameter
@@ -142,4 +143,19 @@ TEST(ModelPlugin, WrongKeysNameTheModel) {
   EXPECT_NE(err("[model]\nname = \"fhn_tyo\"\n").find("did you mean 'fhn_toy'"), std::string::npos);
   // Registering twice, or a model with a coupled state it lacks, is refused.
   EXPECT_THROW(register_model(toy_fhn::kModel), InputError);
+}
+
+// The toy's parameter domains are checked like a built-in model's.
+TEST(ModelPlugin, ToyModelDomainsAreChecked) {
+  const ModelInfo& m = toy();
+  EXPECT_EQ(m.params[toy_fhn::tau].domain, Domain::positive);
+  EXPECT_EQ(m.params[toy_fhn::eps].domain, Domain::nonnegative);
+  try {
+    parse_config("[model]\nname = \"fhn_toy\"\n[params]\ntau = 0\n", "toy.toml");
+    ADD_FAILURE() << "tau = 0 accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("toy.toml:4:7: params.tau: 0 is not allowed: expected a number > 0"),
+              std::string::npos)
+        << e.what();
+  }
 }

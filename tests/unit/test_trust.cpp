@@ -340,3 +340,18 @@ TEST_F(Trust, FileHoldsProvenanceInitialStateAndNamedAxes) {
   ASSERT_EQ(g.size(), 1u);
   EXPECT_EQ(g[0].first, "conductance_factor");
 }
+
+// A value beyond float32's range would be stored as inf in a float32 file:
+// it is a blow-up there (status "failed"), not a finite "complete" run.
+TEST_F(Trust, ValueBeyondFloat32RangeIsABlowUpWhenRecordingFloat32) {
+  const std::string args = " -q -j 1 --set sim.duration_s=0.01 --set network.n_cells=5 --set initial.G6P=1e39 "
+                           "--set record.vars='[\"G6P\"]' -o ";
+  auto r = islet("run" + args + path("f32.h5") + " --set record.dtype=float32");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("blew up"), std::string::npos) << r.out;
+  const H5Run f = read_run(path("f32.h5"));
+  EXPECT_EQ(f.attr("status"), "failed");
+  for (double x : f.data[0]) EXPECT_TRUE(std::isfinite(x));
+  r = islet("run" + args + path("f64.h5") + " --set record.dtype=float64");
+  EXPECT_EQ(r.code, 0) << r.out;
+}

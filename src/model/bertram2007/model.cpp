@@ -9,12 +9,12 @@
 namespace isletsim::bertram2007 {
 
 namespace {
-#define X(name, unit, value, doc) ParamInfo{#name, unit, value, doc},
+#define X(name, unit, value, domain, doc) ParamInfo{#name, unit, value, doc, Domain::domain},
 constexpr ParamInfo kParams[] = {
 #include "model/bertram2007/params.inc"
 };
 #undef X
-#define X(name, unit, value, doc) StateInfo{#name, unit, value, doc},
+#define X(name, unit, value, domain, doc) StateInfo{#name, unit, value, doc, Domain::domain},
 constexpr StateInfo kStates[] = {
 #include "model/bertram2007/states.inc"
 };

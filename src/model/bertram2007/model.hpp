@@ -4,7 +4,7 @@
 
 namespace isletsim::bertram2007 {
 
-#define X(name, unit, value, doc) name,
+#define X(name, ...) name,
 enum Param : int {
 #include "model/bertram2007/params.inc"
   kNumParams

@@ -8,12 +8,12 @@
 namespace isletsim::cha2011 {
 
 namespace {
-#define X(name, unit, value, doc) StateInfo{#name, unit, value, doc},
+#define X(name, unit, value, domain, doc) StateInfo{#name, unit, value, doc, Domain::domain},
 constexpr StateInfo kStates[] = {
 #include "model/cha2011/states.inc"
 };
 #undef X
-#define X(name, unit, value, doc) ParamInfo{#name, unit, value, doc},
+#define X(name, unit, value, domain, doc) ParamInfo{#name, unit, value, doc, Domain::domain},
 constexpr ParamInfo kParams[] = {
 #include "model/cha2011/params.inc"
 };

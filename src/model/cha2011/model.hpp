@@ -6,7 +6,7 @@
 
 namespace isletsim::cha2011 {
 
-#define X(name, unit, value, doc) name,
+#define X(name, ...) name,
 enum State : int {
 #include "model/cha2011/states.inc"
   kNumStates

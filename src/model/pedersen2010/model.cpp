@@ -12,10 +12,10 @@ namespace isletsim::pedersen2010 {
 model_abi::StageTable stage_table(model_abi::Isa isa);  // kernel.cpp
 
 namespace {
-#define ISLET_PEDERSEN2010_STATE(name, unit, value, doc) StateInfo{#name, unit, value, doc},
+#define ISLET_PEDERSEN2010_STATE(name, unit, value, domain, doc) StateInfo{#name, unit, value, doc, Domain::domain},
 constexpr StateInfo kStates[] = {ISLET_PEDERSEN2010_STATES(ISLET_PEDERSEN2010_STATE)};
 #undef ISLET_PEDERSEN2010_STATE
-#define ISLET_PEDERSEN2010_PARAM(name, unit, value, doc) ParamInfo{#name, unit, value, doc},
+#define ISLET_PEDERSEN2010_PARAM(name, unit, value, domain, doc) ParamInfo{#name, unit, value, doc, Domain::domain},
 constexpr ParamInfo kParams[] = {ISLET_PEDERSEN2010_PARAMS(ISLET_PEDERSEN2010_PARAM)};
 #undef ISLET_PEDERSEN2010_PARAM
 static_assert(std::size(kStates) == kNumStates);

@@ -41,14 +41,15 @@ inline void derive(const double* P, double* D) { D[0] = 1.0 / P[tau]; }
 inline double stimulus(double G_mM) { return G_mM; }
 
 // The resting state at I = 0.2: v - v^3/3 - w + I = 0, v + a - b w = 0.
-constexpr isletsim::StateInfo kStates[] = {{"v", "1", -1.0655, "fast (voltage-like) variable"},
-                                           {"w", "1", -0.45688, "slow recovery variable"}};
-constexpr isletsim::ParamInfo kParamTable[] = {{"a", "1", 0.7, "recovery offset"},
-                                               {"b", "1", 0.8, "recovery slope"},
-                                               {"eps", "1", 0.08, "time-scale ratio"},
-                                               {"I", "1", 0.2, "drive without glucose"},
-                                               {"kG", "1/mM", 0.03, "drive per mM glucose"},
-                                               {"tau", "ms", 20.0, "time unit"}};
+using isletsim::Domain;
+constexpr isletsim::StateInfo kStates[] = {{"v", "1", -1.0655, "fast (voltage-like) variable", Domain::any},
+                                           {"w", "1", -0.45688, "slow recovery variable", Domain::any}};
+constexpr isletsim::ParamInfo kParamTable[] = {{"a", "1", 0.7, "recovery offset", Domain::any},
+                                               {"b", "1", 0.8, "recovery slope", Domain::any},
+                                               {"eps", "1", 0.08, "time-scale ratio", Domain::nonnegative},
+                                               {"I", "1", 0.2, "drive without glucose", Domain::any},
+                                               {"kG", "1/mM", 0.03, "drive per mM glucose", Domain::any},
+                                               {"tau", "ms", 20.0, "time unit", Domain::positive}};
 constexpr isletsim::CoupledVarInfo kCoupled[] = {
     {"v", "g", "1", 1.0, isletsim::CouplingForm::current, 0.05, "diffusive coupling of v"}};
 inline const isletsim::model_abi::Kernel kKernel{kDerived, derive, nullptr, stage_table};
