@@ -154,7 +154,7 @@ RunConfig task_config(const SweepSpec& spec, std::size_t i);
 inline constexpr const char* kTaskHashAttr = "task_hash";
 std::string config_hash(const RunConfig& cfg, const Network* network = nullptr);
 std::string task_hash(const SweepSpec& spec, std::size_t i);
-std::string stored_task_hash(const std::string& file);  // "" when it has none (or is unreadable)
+std::string stored_task_hash(const std::string& file);                   // "" when it has none (or is unreadable)
 void store_task_hash(const std::string& file, const std::string& hash);  // throws std::runtime_error
 
 // --resume of a task whose final file and "ok" row exist: "" when its stored
@@ -195,8 +195,8 @@ struct IsletMetrics {
   double from_s = NAN, to_s = NAN;  // the window: times of its first and last samples
   double coherence = NAN;           // SD of the mean trace / RMS SD of the cells
 };
-IsletMetrics islet_metrics(const std::vector<double>& time_s, const double* c, std::size_t samples,
-                           std::size_t cells, double from_s = NAN, double to_s = NAN);
+IsletMetrics islet_metrics(const std::vector<double>& time_s, const double* c, std::size_t samples, std::size_t cells,
+                           double from_s = NAN, double to_s = NAN);
 
 // ---------------------------------------------------------------- running a sweep
 

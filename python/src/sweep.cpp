@@ -167,9 +167,9 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
 }  // namespace
 
 void bind_sweep(py::module_& m) {
-  m.def("_sweep", &sweep_run, py::arg("config"), py::arg("grid"), py::arg("zip"), py::arg("sample"),
-        py::arg("out_dir"), py::arg("executor"), py::arg("threads"), py::arg("threads_per_task"),
-        py::arg("resume"), py::arg("progress"), py::arg("network") = nullptr, "Runs a sweep (use isletsim.sweep).");
+  m.def("_sweep", &sweep_run, py::arg("config"), py::arg("grid"), py::arg("zip"), py::arg("sample"), py::arg("out_dir"),
+        py::arg("executor"), py::arg("threads"), py::arg("threads_per_task"), py::arg("resume"), py::arg("progress"),
+        py::arg("network") = nullptr, "Runs a sweep (use isletsim.sweep).");
 }
 
 }  // namespace isletsim::binding

@@ -98,9 +98,8 @@ double RunConfig::coupling_value(const std::string& key) const {
 
 namespace {
 
-const std::vector<std::string> kSections = {"model", "sim", "network", "coupling", "params",
-                                            "heterogeneity", "initial", "glucose", "record", "analysis",
-                                            "summary"};
+const std::vector<std::string> kSections = {"model",   "sim",     "network", "coupling", "params", "heterogeneity",
+                                            "initial", "glucose", "record",  "analysis", "summary"};
 
 std::string where(const std::string& origin, const toml::node& n) {
   const auto& src = n.source();

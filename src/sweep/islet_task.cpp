@@ -14,8 +14,8 @@
 
 namespace isletsim::sweep {
 
-IsletMetrics islet_metrics(const std::vector<double>& time_s, const double* c, std::size_t samples,
-                           std::size_t cells, double from_s, double to_s) {
+IsletMetrics islet_metrics(const std::vector<double>& time_s, const double* c, std::size_t samples, std::size_t cells,
+                           double from_s, double to_s) {
   IsletMetrics m;
   // The window [from, to) in samples; the default (unset) is the second half.
   std::size_t from = samples / 2, to = samples;
@@ -82,8 +82,8 @@ class IsletTask final : public Task {
   TaskResult run(const TaskContext& ctx) override {
     TaskResult r;
     const auto t0 = std::chrono::steady_clock::now();
-    r.metrics = {{"duty_cycle", NAN}, {"frequency_hz", NAN}, {"synchrony", NAN},
-                 {"window_from_s", NAN}, {"window_to_s", NAN}};
+    r.metrics = {
+        {"duty_cycle", NAN}, {"frequency_hz", NAN}, {"synchrony", NAN}, {"window_from_s", NAN}, {"window_to_s", NAN}};
     try {
       const RunConfig cfg = task_config(spec_, i_);
       const RunSetup setup = build_setup(cfg, spec_.network.get());
@@ -116,8 +116,11 @@ class IsletTask final : public Task {
         if (it != names.end()) {
           const IsletMetrics m = islet_metrics(run.time, run.data[it - names.begin()].data(), run.n_samples,
                                                run.n_cells, cfg.summary_from_s, cfg.summary_to_s);
-          r.metrics = {{"duty_cycle", m.duty_cycle}, {"frequency_hz", m.frequency_hz}, {"synchrony", m.synchrony},
-                       {"window_from_s", m.from_s}, {"window_to_s", m.to_s}};
+          r.metrics = {{"duty_cycle", m.duty_cycle},
+                       {"frequency_hz", m.frequency_hz},
+                       {"synchrony", m.synchrony},
+                       {"window_from_s", m.from_s},
+                       {"window_to_s", m.to_s}};
         }
         std::filesystem::rename(temp_, final_);  // complete: only now under its final name
       }

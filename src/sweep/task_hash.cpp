@@ -179,16 +179,18 @@ std::string resume_reason(const SweepSpec& spec, std::size_t i) {
   std::vector<std::string> diffs;
   for (const auto& [k, v] : now) {
     const auto it = before.find(k);
-    if (it == before.end()) diffs.push_back(fmt::format("{} unset -> {}", k, v));
-    else if (it->second != v) diffs.push_back(fmt::format("{} {} -> {}", k, it->second, v));
+    if (it == before.end())
+      diffs.push_back(fmt::format("{} unset -> {}", k, v));
+    else if (it->second != v)
+      diffs.push_back(fmt::format("{} {} -> {}", k, it->second, v));
   }
   for (const auto& [k, v] : before)
-    if (!now.count(k)) diffs.push_back(fmt::format("{} {} -> unset", k, v));
+    if (!now.contains(k)) diffs.push_back(fmt::format("{} {} -> unset", k, v));
   std::string what;
   if (diffs.empty()) {
-    what = spec.network ? "the network given changed" : cfg.network == NetworkKind::csv
-                                                             ? "the network files changed"
-                                                             : "its config changed";
+    what = spec.network                      ? "the network given changed"
+           : cfg.network == NetworkKind::csv ? "the network files changed"
+                                             : "its config changed";
   } else {
     const std::size_t shown = std::min<std::size_t>(diffs.size(), 4);
     for (std::size_t k = 0; k < shown; ++k) what += (k ? ", " : "") + diffs[k];

@@ -24,18 +24,20 @@ std::string inert_reason(const SweepSpec& spec, const std::string& key, const Ru
     if (c.glucose_mode == GlucoseMode::fixed_jgk || c.glucose_mode == GlucoseMode::protocol)
       return mode + " does not use it";
     if (c.glucose_mode == GlucoseMode::step && c.t_step_s >= c.duration_s)
-      return fmt::format("the glucose step (glucose.t_step_s = {} s) is not before the end of the run "
-                         "(sim.duration_s = {} s)",
-                         c.t_step_s, c.duration_s);
+      return fmt::format(
+          "the glucose step (glucose.t_step_s = {} s) is not before the end of the run "
+          "(sim.duration_s = {} s)",
+          c.t_step_s, c.duration_s);
   }
   if (key == "glucose.basal" && (c.glucose_mode == GlucoseMode::fixed_jgk || c.glucose_mode == GlucoseMode::constant))
     return mode + " does not use it";
   if (key == "glucose.t_step_s" || key == "glucose.tau_s") {
     if (c.glucose_mode != GlucoseMode::step) return mode + " does not use it (only \"step\" does)";
     if (c.t_step_s >= c.duration_s)
-      return fmt::format("the glucose step (glucose.t_step_s = {} s) is not before the end of the run "
-                         "(sim.duration_s = {} s)",
-                         c.t_step_s, c.duration_s);
+      return fmt::format(
+          "the glucose step (glucose.t_step_s = {} s) is not before the end of the run "
+          "(sim.duration_s = {} s)",
+          c.t_step_s, c.duration_s);
   }
   if (key == "glucose.events" && c.glucose_mode != GlucoseMode::protocol)
     return mode + " does not use it (only \"protocol\" does)";
@@ -44,7 +46,8 @@ std::string inert_reason(const SweepSpec& spec, const std::string& key, const Ru
     double cv = 0;
     for (const auto& [n, d] : c.heterogeneity)
       if (n == name) cv = d.cv;
-    if (cv == 0) return fmt::format("heterogeneity.{}.cv is 0: every cell gets factor 1 whatever the distribution", name);
+    if (cv == 0)
+      return fmt::format("heterogeneity.{}.cv is 0: every cell gets factor 1 whatever the distribution", name);
   }
   if (key == "sim.seed") {
     bool random = !spec.network && c.network == NetworkKind::sphere;  // the packing
@@ -77,9 +80,9 @@ std::vector<std::string> sweep_warnings(const SweepSpec& spec) {
       if (!count++) first = std::move(why);
     }
     if (count)
-      out.push_back(fmt::format("{} cannot change the results of {}: {}", key,
-                                count == n ? fmt::format("any of the {} task(s)", n) : fmt::format("{} of {} tasks", count, n),
-                                first));
+      out.push_back(fmt::format(
+          "{} cannot change the results of {}: {}", key,
+          count == n ? fmt::format("any of the {} task(s)", n) : fmt::format("{} of {} tasks", count, n), first));
   }
   // Tasks whose resolved configs are identical (record.file aside): the
   // same task hash, bit-identical results. Reported once per key whose
@@ -106,15 +109,18 @@ std::vector<std::string> sweep_warnings(const SweepSpec& spec) {
     const auto it = by_key.find(key);
     if (it == by_key.end()) continue;
     const auto [a, b] = it->second;
-    const std::size_t k = static_cast<std::size_t>(std::find(spec.keys.begin(), spec.keys.end(), key) - spec.keys.begin());
-    out.push_back(fmt::format("{}: tasks {} and {} ({} = {} and {}) resolve to identical configs (the same task hash): "
-                              "their results are bit-identical",
-                              key, a, b, key, spec.points[a][k].display, spec.points[b][k].display));
+    const std::size_t k = static_cast<std::size_t>(std::find(spec.keys.begin(), spec.keys.end(), key) -
+                                                   spec.keys.begin());
+    out.push_back(
+        fmt::format("{}: tasks {} and {} ({} = {} and {}) resolve to identical configs (the same task hash): "
+                    "their results are bit-identical",
+                    key, a, b, key, spec.points[a][k].display, spec.points[b][k].display));
   }
   if (repeats)
-    out.push_back(fmt::format("{} task(s) repeat another task's swept values (e.g. tasks {} and {}: {}): their results "
-                              "are bit-identical",
-                              repeats, first_same.first, first_same.second, describe_point(spec, first_same.first)));
+    out.push_back(
+        fmt::format("{} task(s) repeat another task's swept values (e.g. tasks {} and {}: {}): their results "
+                    "are bit-identical",
+                    repeats, first_same.first, first_same.second, describe_point(spec, first_same.first)));
   return out;
 }
 

@@ -17,14 +17,14 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "core/fastmath.hpp"
+#include "io/csv.hpp"
 #include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/simulation.hpp"
 #include "isletsim/sweep.hpp"
-#include "core/fastmath.hpp"
-#include "io/csv.hpp"
 
 using namespace isletsim;
 using namespace isletsim::sweep;
@@ -404,8 +404,8 @@ TEST(SweepSummary, WindowSelectsItsSamples) {
   const std::vector<double> t = times(400, 0.1);
   const std::size_t cells = 4;
   const std::vector<double> phase(cells, 0.0);
-  const std::vector<double> c =
-      pulses(t, cells, phase, [](std::size_t, double time) { return time < 200 ? 10.0 : 25.0; });
+  const std::vector<double> c = pulses(t, cells, phase,
+                                       [](std::size_t, double time) { return time < 200 ? 10.0 : 25.0; });
   const IsletMetrics early = islet_metrics(t, c.data(), t.size(), cells, 0, 195);
   EXPECT_DOUBLE_EQ(early.from_s, 0.0);
   EXPECT_DOUBLE_EQ(early.to_s, 195.0);
@@ -432,7 +432,8 @@ TEST(SweepSummary, ConfigKeysAreCheckedAndWrittenOnlyWhenSet) {
             std::string::npos);
   EXPECT_NE(err(sim + "[summary]\nfrom_s = 60\nto_s = 40\n").find("summary.from_s: the window [60, 40] s is empty"),
             std::string::npos);
-  EXPECT_NE(err(sim + "[summary]\nto_s = 30\n").find("summary.to_s: the window [50, 30] s is empty"), std::string::npos);
+  EXPECT_NE(err(sim + "[summary]\nto_s = 30\n").find("summary.to_s: the window [50, 30] s is empty"),
+            std::string::npos);
   EXPECT_NE(err(sim + "[summary]\nfrom_s = -1\n").find("summary.from_s"), std::string::npos);
   EXPECT_NE(err(sim + "[summary]\nfrom = 1\n").find("summary.from: unknown key (did you mean 'from_s'?)"),
             std::string::npos);
@@ -527,11 +528,13 @@ TEST(SweepResume, ChangedSweptValuesAndBaseAreRerunUnchangedTasksSkipped) {
 
   // The base changed where every task overrides it (coupling.gV is swept):
   // the resolved configs are the same, nothing runs.
-  write_file(d / "s.toml", base_with("[base.coupling]\ngV = 50\n[grid]\n\"coupling.gV\" = [0, 90]\n\"sim.seed\" = [1, 2]\n"));
+  write_file(d / "s.toml",
+             base_with("[base.coupling]\ngV = 50\n[grid]\n\"coupling.gV\" = [0, 90]\n\"sim.seed\" = [1, 2]\n"));
   EXPECT_EQ(run_noted(load_sweep((d / "s.toml").string()), out.string(), true).skipped, 4u);
 
   // The base changed for every task: all of them run again, saying what changed.
-  write_file(d / "s.toml", base_with("[base.glucose]\nlevel = 8\n[grid]\n\"coupling.gV\" = [0, 90]\n\"sim.seed\" = [1, 2]\n"));
+  write_file(d / "s.toml",
+             base_with("[base.glucose]\nlevel = 8\n[grid]\n\"coupling.gV\" = [0, 90]\n\"sim.seed\" = [1, 2]\n"));
   const SweepOutcome based = run_noted(load_sweep((d / "s.toml").string()), out.string(), true);
   EXPECT_EQ(based.skipped, 0u);
   EXPECT_EQ(based.ok, 4u);
@@ -558,7 +561,8 @@ TEST(SweepResume, FilesWithoutHashAndOldTablesAreRerunAndTheCliSaysWhy) {
     for (std::size_t c = 0; c < f.size(); ++c) old += (c ? "," : "") + f[c];
     old += "\n";
   }
-  ASSERT_EQ(old.substr(0, old.find('\n')), "task,coupling.gV,status,wall_s,duty_cycle,frequency_hz,synchrony,file,message");
+  ASSERT_EQ(old.substr(0, old.find('\n')),
+            "task,coupling.gV,status,wall_s,duty_cycle,frequency_hz,synchrony,file,message");
   write_file(d / "out" / "summary.csv", old);
   {  // task 1's file as run_to_file alone writes it (no task_hash)
     const RunConfig cfg = task_config(s, 1);
@@ -581,7 +585,8 @@ TEST(SweepResume, FilesWithoutHashAndOldTablesAreRerunAndTheCliSaysWhy) {
   const std::string now = read_file(d / "out" / "summary.csv");
   EXPECT_EQ(now.substr(0, now.find('\n')),
             "task,coupling.gV,status,wall_s,duty_cycle,frequency_hz,synchrony,window_from_s,window_to_s,file,message");
-  const auto row0 = csv::split(row_of(d / "out" / "summary.csv", 0)), row1 = csv::split(row_of(d / "out" / "summary.csv", 1));
+  const auto row0 = csv::split(row_of(d / "out" / "summary.csv", 0)),
+             row1 = csv::split(row_of(d / "out" / "summary.csv", 1));
   ASSERT_EQ(row0.size(), 11u);  // the old row, read into the new layout: no window known
   EXPECT_EQ(row0[2], "ok");
   EXPECT_EQ(row0[7], "nan");
@@ -622,7 +627,8 @@ to_s = 0.25
   EXPECT_NE(half.synchrony, m.synchrony);  // another window, another value
   EXPECT_NE(r.attr("config").find("[summary]"), std::string::npos);
   // A window past a task's end is bad input naming the key, before anything runs.
-  write_file(d / "bad.toml", "[base.sim]\nduration_s = 0.4\n[base.summary]\nto_s = 0.3\n[grid]\n\"sim.duration_s\" = [0.4, 0.2]\n");
+  write_file(d / "bad.toml",
+             "[base.sim]\nduration_s = 0.4\n[base.summary]\nto_s = 0.3\n[grid]\n\"sim.duration_s\" = [0.4, 0.2]\n");
   try {
     load_sweep((d / "bad.toml").string());
     ADD_FAILURE() << "no error";
@@ -639,20 +645,25 @@ TEST(SweepWarnings, KeysThatCannotChangeResultsAreNamedOnce) {
     return sweep_warnings(parse_sweep("[base]\n" + text, "w.toml", "."));
   };
   // Keys that matter: none.
-  EXPECT_TRUE(warnings("[base.sim]\nduration_s = 1\n[grid]\n\"coupling.gV\" = [0, 60]\n\"sim.seed\" = [1, 2]\n").empty());
+  EXPECT_TRUE(
+      warnings("[base.sim]\nduration_s = 1\n[grid]\n\"coupling.gV\" = [0, 60]\n\"sim.seed\" = [1, 2]\n").empty());
   // glucose.level after a step past the end of some runs (duration swept too): 2 of 4 tasks, one line.
-  auto w = warnings("[base.sim]\nduration_s = 1\n[base.glucose]\nt_step_s = 100\n[grid]\n"
-                    "\"sim.duration_s\" = [50, 200]\n\"glucose.level\" = [8, 11]\n");
+  auto w = warnings(
+      "[base.sim]\nduration_s = 1\n[base.glucose]\nt_step_s = 100\n[grid]\n"
+      "\"sim.duration_s\" = [50, 200]\n\"glucose.level\" = [8, 11]\n");
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0], "glucose.level cannot change the results of 2 of 4 tasks: the glucose step (glucose.t_step_s = "
-                  "100 s) is not before the end of the run (sim.duration_s = 50 s)");
+  EXPECT_EQ(w[0],
+            "glucose.level cannot change the results of 2 of 4 tasks: the glucose step (glucose.t_step_s = "
+            "100 s) is not before the end of the run (sim.duration_s = 50 s)");
   // Modes that do not use a key; heterogeneity.X.dist with cv = 0; record.*.
-  w = warnings("[base.glucose]\nmode = \"protocol\"\nevents = [{t_s = 1, G = 8}]\n[base.heterogeneity]\n"
-               "gKATP = {cv = 0}\n[grid]\n\"glucose.level\" = [8, 11]\n\"heterogeneity.gKATP.dist\" = [\"normal\", "
-               "\"gamma\"]\n\"record.dtype\" = [\"float32\", \"float64\"]\n");
+  w = warnings(
+      "[base.glucose]\nmode = \"protocol\"\nevents = [{t_s = 1, G = 8}]\n[base.heterogeneity]\n"
+      "gKATP = {cv = 0}\n[grid]\n\"glucose.level\" = [8, 11]\n\"heterogeneity.gKATP.dist\" = [\"normal\", "
+      "\"gamma\"]\n\"record.dtype\" = [\"float32\", \"float64\"]\n");
   ASSERT_EQ(w.size(), 3u);
-  EXPECT_EQ(w[0], "glucose.level cannot change the results of any of the 8 task(s): glucose.mode = \"protocol\" does "
-                  "not use it");
+  EXPECT_EQ(w[0],
+            "glucose.level cannot change the results of any of the 8 task(s): glucose.mode = \"protocol\" does "
+            "not use it");
   EXPECT_NE(w[1].find("heterogeneity.gKATP.dist cannot change the results of any of the 8 task(s): "
                       "heterogeneity.gKATP.cv is 0"),
             std::string::npos);
@@ -660,19 +671,22 @@ TEST(SweepWarnings, KeysThatCannotChangeResultsAreNamedOnce) {
   // Values resolving to identical configs (lattice sizes of a sphere network), and a value listed twice.
   w = warnings("[grid]\n\"network.nx\" = [3, 4]\n\"coupling.gV\" = [0, 60]\n");
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0], "network.nx: tasks 0 and 2 (network.nx = 3 and 4) resolve to identical configs (the same task "
-                  "hash): their results are bit-identical");
+  EXPECT_EQ(w[0],
+            "network.nx: tasks 0 and 2 (network.nx = 3 and 4) resolve to identical configs (the same task "
+            "hash): their results are bit-identical");
   w = warnings("[grid]\n\"coupling.gV\" = [120, 120.0, 60]\n");
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0], "1 task(s) repeat another task's swept values (e.g. tasks 0 and 1: coupling.gV=120): their results "
-                  "are bit-identical");
+  EXPECT_EQ(w[0],
+            "1 task(s) repeat another task's swept values (e.g. tasks 0 and 1: coupling.gV=120): their results "
+            "are bit-identical");
   w = warnings("[zip]\n\"sim.seed\" = [1, 2, 1]\n\"coupling.gV\" = [0, 0, 0]\n");
   ASSERT_EQ(w.size(), 1u);
   EXPECT_NE(w[0].find("1 task(s) repeat another task's swept values (e.g. tasks 0 and 2"), std::string::npos) << w[0];
   // sim.seed when nothing is random.
-  w = warnings("[base.network]\nkind = \"lattice\"\nnx = 2\nny = 2\nnz = 2\n[base.coupling]\nweights = \"network\"\n"
-               "[base.heterogeneity]\ngKATP = 0\ngKCa = 0\ngCa = 0\ngK = 0\natot = 0\nJGK = 0\n[grid]\n"
-               "\"sim.seed\" = [1, 2]\n");
+  w = warnings(
+      "[base.network]\nkind = \"lattice\"\nnx = 2\nny = 2\nnz = 2\n[base.coupling]\nweights = \"network\"\n"
+      "[base.heterogeneity]\ngKATP = 0\ngKCa = 0\ngCa = 0\ngK = 0\natot = 0\nJGK = 0\n[grid]\n"
+      "\"sim.seed\" = [1, 2]\n");
   ASSERT_EQ(w.size(), 1u);
   EXPECT_NE(w[0].find("sim.seed cannot change the results of any of the 2 task(s): nothing in the run is random"),
             std::string::npos);
