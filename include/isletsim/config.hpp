@@ -2,6 +2,7 @@
 // A run's configuration: everything a user can set, in one TOML file (see
 // docs/config.md). Parsing checks every key and value and names the file,
 // line and key in its errors.
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -93,6 +94,9 @@ struct RunConfig {
   double checkpoint_s = 60;
   // [analysis]: the options of `islet analyze` for this run's output (docs/analysis.md)
   analysis::Options analysis;
+  // [summary]: the window (s) of a sweep's summary metrics (docs/sweeps.md);
+  // NaN = unset: from half the duration to the end of the run.
+  double summary_from_s = NAN, summary_to_s = NAN;
 
   std::string base_dir;  // directory relative paths are resolved against
   // Not in TOML. The file this config was read from (a .toml, or the .h5 of

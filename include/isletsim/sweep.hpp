@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "isletsim/config.hpp"
+#include "isletsim/network.hpp"
 
 namespace isletsim::sweep {
 
@@ -117,6 +118,9 @@ struct SweepSpec {
   std::string out_dir;                      // result files and summary.csv
   std::vector<std::string> keys;            // swept config keys, in table-column order
   std::vector<std::vector<Value>> points;   // points[task][key]
+  // The network of every task instead of the config's [network] (Python's
+  // isletsim.sweep(network=...)); null: each task builds it from its config.
+  std::shared_ptr<const Network> network;
   std::size_t size() const { return points.size(); }
 };
 
@@ -133,19 +137,66 @@ std::string describe_point(const SweepSpec& spec, std::size_t i);
 std::string task_file(const SweepSpec& spec, std::size_t i);
 std::string task_temp_file(const SweepSpec& spec, std::size_t i);
 
+// The resolved config of task i: the base with the task's overrides, its
+// base_dir, and output = task_file(i).
+RunConfig task_config(const SweepSpec& spec, std::size_t i);
+
+// ---------------------------------------------------------------- task hashes
+
+// A task's file stores a hash of everything its results depend on, as the
+// root attribute "task_hash" ("fnv1a64:" and 16 hex digits): FNV-1a 64 of the
+// canonical config text (to_toml) with record.file left out (where a file is
+// written does not change it; the threads used are not in the config, and
+// the results do not depend on them), plus the network when the config text
+// alone does not fix it (the bytes of a CSV network's files; a network given
+// instead of [network]). Equal hashes: bit-identical files but for record.file
+// and the run's wall times and thread count.
+inline constexpr const char* kTaskHashAttr = "task_hash";
+std::string config_hash(const RunConfig& cfg, const Network* network = nullptr);
+std::string task_hash(const SweepSpec& spec, std::size_t i);
+std::string stored_task_hash(const std::string& file);                   // "" when it has none (or is unreadable)
+void store_task_hash(const std::string& file, const std::string& hash);  // throws std::runtime_error
+
+// --resume of a task whose final file and "ok" row exist: "" when its stored
+// hash is the task's, else one line saying why it runs again ("task 3: config
+// changed since it ran (glucose.level 8 -> 11); re-running").
+std::string resume_reason(const SweepSpec& spec, std::size_t i);
+
+// Swept keys that cannot change some tasks' results, one line per key (and
+// one for tasks whose configs are identical): glucose keys the glucose mode
+// does not use or a step after the end of the run, heterogeneity.X.dist with
+// cv = 0, sim.seed when nothing is random, record.* and summary.* keys,
+// network.* keys with a network given. Warnings only: nothing is refused.
+std::vector<std::string> sweep_warnings(const SweepSpec& spec);
+
+// ---------------------------------------------------------------- islet tasks
+
 // The islet-run task: writes task_file(i) (temporary name, renamed when the
 // run completed) and measures the recorded c (see IsletMetrics).
 std::unique_ptr<Task> make_islet_task(const SweepSpec& spec, std::size_t i);
 
-// Metrics of a recorded c (samples x cells), over the second half of the run:
-// mean duty cycle over cells, oscillation frequency (upward crossings of the
-// islet-mean c through its mid-level per second) and synchrony (mean pairwise
-// correlation). NaN when there is no c.
+// Metrics of a recorded c (samples x cells) over a window: from the first
+// sample at or after from_s to the last at or before to_s (NaN from_s: from
+// sample samples/2, the second half of the run; NaN to_s: to the last
+// sample). Mean duty cycle over cells; synchrony (mean pairwise
+// correlation); oscillation frequency of the islet-mean trace: its upward
+// crossings of its mid-level (min + max)/2 per second, NaN when the mean
+// trace has no common rhythm to measure:
+//  - fewer than kMinCrossings upward crossings (two complete oscillations), or
+//  - its SD is below kMinCoherence times the cells' RMS SD (cells out of
+//    phase average out: for N independent cells the ratio is ~1/sqrt(N), for
+//    identical ones 1; with equal SDs it is sqrt(1/N + (1 - 1/N) r), r the mean
+//    pairwise correlation, so 0.5 is r ~ 0.25 for large islets).
+// All NaN when the window has fewer than 4 samples or there are no cells.
+inline constexpr std::size_t kMinCrossings = 3;
+inline constexpr double kMinCoherence = 0.5;
 struct IsletMetrics {
   double duty_cycle = 0, frequency_hz = 0, synchrony = 0;
+  double from_s = NAN, to_s = NAN;  // the window: times of its first and last samples
+  double coherence = NAN;           // SD of the mean trace / RMS SD of the cells
 };
-IsletMetrics islet_metrics(const std::vector<double>& time_s, const double* c, std::size_t samples,
-                           std::size_t cells);
+IsletMetrics islet_metrics(const std::vector<double>& time_s, const double* c, std::size_t samples, std::size_t cells,
+                           double from_s = NAN, double to_s = NAN);
 
 // ---------------------------------------------------------------- running a sweep
 
@@ -158,15 +209,17 @@ Shard parse_shard(const std::string& s);  // "3/10"; throws InputError
 struct SweepOptions {
   ExecutorOptions exec;
   Shard shard;
-  bool resume = false;    // skip tasks whose result file and table row exist (status ok)
+  bool resume = false;    // skip tasks whose result file, table row (status ok) and task hash are current
   bool progress = false;  // progress line on stderr
-  bool quiet = false;     // no per-task failure messages
+  bool quiet = false;     // no per-task failure messages, warnings or re-run reasons
+  bool notes = true;      // print sweep_warnings and re-run reasons on stderr (unless quiet)
 };
 
 struct SweepOutcome {
   std::size_t total = 0, selected = 0, skipped = 0, ok = 0, failed = 0, interrupted = 0;
   double wall_s = 0;
-  std::string table;  // path of the results table
+  std::string table;                // path of the results table
+  std::vector<std::string> reruns;  // --resume: why finished tasks ran again (resume_reason; rank 0 only)
 };
 
 // The results table of a shard: summary.csv, or summary.shard-K-of-N.csv;

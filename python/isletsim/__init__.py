@@ -117,7 +117,7 @@ Result.config = property(_result_config)
 
 # ---------------------------------------------------------------- sweeps
 
-_FLOAT_COLUMNS = ("wall_s", "duty_cycle", "frequency_hz", "synchrony")
+_FLOAT_COLUMNS = ("wall_s", "duty_cycle", "frequency_hz", "synchrony", "window_from_s", "window_to_s")
 
 
 class SweepTable(dict):
@@ -131,7 +131,10 @@ class SweepTable(dict):
       written 120, as in summary.csv, so an all-whole column is int64)
     - ``"status"``: ``"ok"`` or ``"failed"`` (str array)
     - ``"wall_s"``, ``"duty_cycle"``, ``"frequency_hz"``, ``"synchrony"``: float64
-      (metrics of c over the second half of each run; NaN when not available)
+      (metrics of c over the summary window, by default the second half of each run;
+      NaN when not available; frequency_hz NaN when the islet has no common rhythm)
+    - ``"window_from_s"``, ``"window_to_s"``: the summary window (times of its first
+      and last samples; ``[summary] from_s, to_s`` of the config)
     - ``"file"``: the task's HDF5 file, full path (``""`` when there is none)
     - ``"message"``: why a task failed
 
@@ -199,7 +202,7 @@ def _read_table(info: dict) -> SweepTable:
         t[key] = np.array(values) if values else np.array([], dtype=np.float64)
     t["status"] = np.array([r["status"] for r in rows], dtype=str)
     for name in _FLOAT_COLUMNS:
-        t[name] = np.array([float(r[name]) for r in rows], dtype=np.float64)
+        t[name] = np.array([float(r.get(name) or "nan") for r in rows], dtype=np.float64)
     out_dir = info["out_dir"]
     t["file"] = np.array([os.path.join(out_dir, r["file"]) if r["file"] else "" for r in rows], dtype=str)
     t["message"] = np.array([r["message"] for r in rows], dtype=str)
@@ -213,7 +216,8 @@ def _read_table(info: dict) -> SweepTable:
 
 def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sample: dict | None = None, *,
           out_dir: str = "sweep_out", executor: str = "threads", threads: int | None = None,
-          threads_per_task: int = 1, resume: bool = False, progress: bool = False) -> SweepTable:
+          threads_per_task: int = 1, resume: bool = False, progress: bool = False,
+          network: Network | None = None) -> SweepTable:
     """Run a parameter sweep of `config` with the C++ sweep engine, as `islet sweep`; returns a SweepTable.
 
     grid: {"section.key": [values]}: the cartesian product, first key slowest, e.g.
@@ -228,8 +232,12 @@ def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sam
     out_dir: where task_<i>.h5 and summary.csv go (created). executor: "threads"
     (tasks in parallel) or "serial". threads: cores to use in all (None = detect_cores(),
     as ``islet sweep -j``); threads_per_task: threads per simulation (results do not
-    depend on it). resume: skip tasks already done in out_dir (``--resume``).
-    progress: progress line and failure messages on stderr.
+    depend on it). resume: skip tasks already done in out_dir (``--resume``) whose file's
+    task hash is still the task's; a task whose config changed since it ran is run again
+    (a UserWarning says which and why). progress: progress line and failure messages on stderr.
+    network: a Network every task runs on instead of the config's [network] (as simulate).
+    Swept keys that cannot change some results (a glucose key the glucose mode does not
+    use, record.* keys, tasks with identical configs, ...) give a UserWarning each.
 
     Each task's file is bitwise identical to the one ``islet sweep`` writes for the same
     base config (``config.to_toml()`` as base) and axes; failed tasks have status
@@ -241,7 +249,11 @@ def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sam
         raise InputError(f"isl.sweep: executor must be 'serial' or 'threads', got {executor!r} "
                          "(for MPI, write a sweep file and run `mpirun -n N islet sweep sweep.toml`)")
     info = _isletsim._sweep(config, grid, zip, sample, str(out_dir), executor, threads, threads_per_task,
-                            resume, progress)
+                            resume, progress, network)
+    if info["reruns"]:
+        import warnings
+
+        warnings.warn("isl.sweep(resume=True): " + "\n".join(info["reruns"]), UserWarning, stacklevel=2)
     table = _read_table(info)
     err = info["error"]
     if err is not None:

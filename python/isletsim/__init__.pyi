@@ -239,8 +239,8 @@ def simulate(config: Config, network: Optional[Network] = None, threads: Optiona
 
 class SweepTable(dict[str, np.ndarray]):
     """A sweep's results table (summary.csv) as NumPy columns, one row per task (sorted by task):
-    task (int64), each swept key, status (str), wall_s, duty_cycle, frequency_hz, synchrony
-    (float64), file (full path, str), message (str)."""
+    task (int64), each swept key, status (str), wall_s, duty_cycle, frequency_hz, synchrony,
+    window_from_s, window_to_s (float64), file (full path, str), message (str)."""
     keys_swept: list[str]
     out_dir: str
     table_path: str
@@ -257,12 +257,14 @@ def sweep(config: Config, grid: Optional[Mapping[str, Sequence[Any]]] = None,
           zip: Optional[Mapping[str, Sequence[Any]]] = None, sample: Optional[Mapping[str, Any]] = None, *,
           out_dir: Union[str, PathLike[str]] = "sweep_out", executor: str = "threads",
           threads: Optional[int] = None, threads_per_task: int = 1, resume: bool = False,
-          progress: bool = False) -> SweepTable:
+          progress: bool = False, network: Optional[Network] = None) -> SweepTable:
     """Run a sweep with the C++ sweep engine, as `islet sweep` (bitwise identical task files).
 
     grid: cartesian product (first key slowest); zip: equal-length lists together;
     sample: {"method", "n", "seed", key: [low, high]}. executor "threads" or "serial";
-    threads: cores in all (None = detect_cores()). Releases the GIL; Ctrl-C raises
+    threads: cores in all (None = detect_cores()). network: a Network for every task instead
+    of [network]. resume=True re-runs a finished task whose config changed (UserWarning
+    saying why); keys that cannot change results warn. Releases the GIL; Ctrl-C raises
     KeyboardInterrupt with .result (the table so far; resume=True continues)."""
 
 def load(path: Union[str, PathLike[str]], vars: Optional[Union[str, Sequence[str]]] = None,

@@ -32,7 +32,7 @@ PICTURES = (
 )
 
 # Sweep-table columns that are never metrics.
-_NOT_METRICS = ("task", "status", "file", "message", "wall_s", "source", "error")
+_NOT_METRICS = ("task", "status", "file", "message", "wall_s", "window_from_s", "window_to_s", "source", "error")
 
 
 def _note(text: str) -> None:

@@ -14,6 +14,7 @@
 
 #include "binding.hpp"
 #include "isletsim/env.hpp"
+#include "isletsim/network.hpp"
 #include "isletsim/sweep.hpp"
 
 namespace isletsim::binding {
@@ -56,7 +57,7 @@ py::object sweep_value(const sweep::Value& v) {
 // Returns what the Python wrapper needs to build the table.
 py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::object sample, const std::string& out_dir,
                    const std::string& executor, std::optional<int> threads, int threads_per_task, bool resume,
-                   bool progress) {
+                   bool progress, const Network* network) {
   if (out_dir.empty()) throw py::value_error("out_dir must name a directory");
   if (threads && *threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(*threads));
   if (threads_per_task < 1)
@@ -94,6 +95,12 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
   spec.base_text = base_toml;
   spec.base_origin = cfg.origin;
   spec.base_dir = cfg.base_dir;
+  if (network) spec.network = std::make_shared<const Network>(*network);
+  // Keys that cannot change some results: Python warnings (UserWarning), one per key,
+  // pointing at the caller of isletsim.sweep.
+  for (const std::string& w : sweep::sweep_warnings(spec))
+    if (PyErr_WarnEx(PyExc_UserWarning, ("isl.sweep: " + w).c_str(), 2) != 0) throw py::error_already_set();
+  opt.notes = false;  // re-run reasons: returned, warned by the Python wrapper
   opt.exec.cores = threads ? static_cast<unsigned>(*threads) : env::detect_cores().cores;
   opt.exec.threads_per_task = static_cast<unsigned>(threads_per_task);
   std::atomic<bool> stop{false};
@@ -147,6 +154,7 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
   counts["ok"] = outcome.ok, counts["failed"] = outcome.failed, counts["interrupted"] = outcome.interrupted;
   out["counts"] = std::move(counts);
   out["wall_s"] = outcome.wall_s;
+  out["reruns"] = outcome.reruns;
   if (pending.set()) {
     PyErr_NormalizeException(&pending.type, &pending.value, &pending.tb);
     if (pending.tb) PyException_SetTraceback(pending.value, pending.tb);
@@ -161,9 +169,9 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
 }  // namespace
 
 void bind_sweep(py::module_& m) {
-  m.def("_sweep", &sweep_run, py::arg("config"), py::arg("grid"), py::arg("zip"), py::arg("sample"),
-        py::arg("out_dir"), py::arg("executor"), py::arg("threads"), py::arg("threads_per_task"),
-        py::arg("resume"), py::arg("progress"), "Runs a sweep (use isletsim.sweep).");
+  m.def("_sweep", &sweep_run, py::arg("config"), py::arg("grid"), py::arg("zip"), py::arg("sample"), py::arg("out_dir"),
+        py::arg("executor"), py::arg("threads"), py::arg("threads_per_task"), py::arg("resume"), py::arg("progress"),
+        py::arg("network") = nullptr, "Runs a sweep (use isletsim.sweep).");
 }
 
 }  // namespace isletsim::binding

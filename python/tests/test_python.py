@@ -524,7 +524,7 @@ def test_sweep_matches_cli(tmp_path, small_toml):
     assert isinstance(tab, dict) and isinstance(tab, isl.SweepTable)
     assert tab.counts["ok"] == 6 and tab.n_tasks == 6 and tab.keys_swept == list(GRID)
     assert list(tab) == ["task", "coupling.gV", "glucose.level", "status", "wall_s", "duty_cycle",
-                         "frequency_hz", "synchrony", "file", "message"]
+                         "frequency_hz", "synchrony", "window_from_s", "window_to_s", "file", "message"]
     assert tab["task"].dtype == np.int64 and np.array_equal(tab["task"], np.arange(6))
     assert tab["coupling.gV"].dtype == np.int64 and tab["coupling.gV"].tolist() == [0, 0, 60, 60, 120, 120]
     assert tab["glucose.level"].tolist() == [8, 11] * 3

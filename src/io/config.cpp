@@ -98,8 +98,8 @@ double RunConfig::coupling_value(const std::string& key) const {
 
 namespace {
 
-const std::vector<std::string> kSections = {"model", "sim", "network", "coupling", "params",
-                                            "heterogeneity", "initial", "glucose", "record", "analysis"};
+const std::vector<std::string> kSections = {"model",   "sim",     "network", "coupling", "params", "heterogeneity",
+                                            "initial", "glucose", "record",  "analysis", "summary"};
 
 std::string where(const std::string& origin, const toml::node& n) {
   const auto& src = n.source();
@@ -366,6 +366,10 @@ class Reader {
             {"events", [&](auto& v, auto& k) { c.events = events(v, k); }}});
     } else if (sec == "analysis") {
       analysis_section(t);
+    } else if (sec == "summary") {  // the sweep summary's window (checked in check_consistency)
+      keys(sec, t,
+           {{"from_s", [&](auto& v, auto& k) { c.summary_from_s = non_negative(v, k); }},
+            {"to_s", [&](auto& v, auto& k) { c.summary_to_s = positive(v, k); }}});
     } else if (sec == "record") {
       keys(sec, t,
            {{"vars", [&](auto& v, auto& k) { c.record_vars = state_list(v, k); }},
@@ -589,6 +593,15 @@ void check_consistency(const RunConfig& c, const std::string& origin,
                                       "(9.0e15) steps", c.duration_s, steps, c.dt_ms));
   if (std::abs(steps - std::round(steps)) > 1e-6 * steps)
     err("sim.duration_s", fmt::format("{} s is not a whole number of steps of {} ms", c.duration_s, c.dt_ms));
+  // [summary]: 0 <= from_s < to_s <= duration_s (unset: the second half).
+  const bool from_set = !std::isnan(c.summary_from_s), to_set = !std::isnan(c.summary_to_s);
+  const double from = from_set ? c.summary_from_s : 0.5 * c.duration_s, to = to_set ? c.summary_to_s : c.duration_s;
+  if (to_set && to > c.duration_s)
+    err("summary.to_s", fmt::format("{} s is after the end of the run (sim.duration_s = {} s)", to, c.duration_s));
+  if (!(from < to))
+    err(from_set ? "summary.from_s" : "summary.to_s",
+        fmt::format("the window [{}, {}] s is empty: expected summary.from_s < summary.to_s <= sim.duration_s{}", from,
+                    to, from_set ? "" : " (unset from_s: half the run)"));
 }
 
 }  // namespace
@@ -703,6 +716,10 @@ std::string to_toml(const RunConfig& c) {
   toml::table an = analysis_toml(c.analysis);
   if (c.analysis.variable == (*model.calcium ? model.calcium : model.spike_state)) an.erase("variable");
   root.insert("analysis", an);
+  toml::table summary;  // only what is set: unset keeps a config's text as before
+  if (!std::isnan(c.summary_from_s)) summary.insert("from_s", c.summary_from_s);
+  if (!std::isnan(c.summary_to_s)) summary.insert("to_s", c.summary_to_s);
+  if (!summary.empty()) root.insert("summary", summary);
   std::stringstream ss;
   ss << root << "\n";
   return ss.str();
@@ -767,7 +784,8 @@ std::vector<std::string> config_keys() {
   for (const char* k : {"coupling.weights", "coupling.cell_conductance", "params.<name>", "heterogeneity.<name>",
                         "initial.<state>", "glucose.mode", "glucose.basal", "glucose.level", "glucose.t_step_s",
                         "glucose.tau_s", "glucose.events", "record.vars", "record.interval_ms", "record.file",
-                        "record.dtype", "record.checkpoint_s", "initial.from", "analysis.<key> (docs/analysis.md)"})
+                        "record.dtype", "record.checkpoint_s", "initial.from", "analysis.<key> (docs/analysis.md)",
+                        "summary.from_s", "summary.to_s"})
     keys.emplace_back(k);
   return keys;
 }

@@ -33,23 +33,35 @@ class Table {
  public:
   Table(std::string path, std::string header) : path_(std::move(path)), header_(std::move(header)) {}
 
-  // Rows of an earlier run of the same sweep (--resume).
-  void load() {
+  // Rows of an earlier run of the same sweep (--resume). A table written
+  // before the window columns existed (`legacy`: the header without them) is
+  // read with those fields empty (nan); rows of tasks >= n_tasks (the sweep
+  // has fewer tasks now) are dropped.
+  void load(const std::string& legacy, std::size_t insert_at, std::size_t n_inserted, std::size_t n_tasks) {
     std::ifstream in(path_);
     if (!in) return;
     std::string line;
     if (!std::getline(in, line)) return;
-    if (line != header_)
+    const bool old = line == legacy && line != header_;
+    if (line != header_ && !old)
       throw InputError(fmt::format("{}: its columns ({}) are not this sweep's ({}); move it away or run without --resume",
                                    path_, line, header_));
     while (std::getline(in, line)) {
       if (line.empty()) continue;
-      const auto f = csv_split(line);
+      auto f = csv_split(line);
+      std::size_t i = 0;
       try {
-        rows_[std::stoul(f.at(0))] = line;
+        i = std::stoul(f.at(0));
       } catch (const std::exception&) {
         throw InputError(fmt::format("{}: unreadable row '{}'", path_, line));
       }
+      if (i >= n_tasks) continue;
+      if (old && f.size() >= insert_at) {
+        f.insert(f.begin() + static_cast<std::ptrdiff_t>(insert_at), n_inserted, "nan");
+        line.clear();
+        for (std::size_t c = 0; c < f.size(); ++c) line.append(c ? "," : "").append(csv_field(f[c]));
+      }
+      rows_[i] = line;
     }
   }
   bool ok(std::size_t i, std::size_t status_col) const {
@@ -175,9 +187,11 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
 
   std::string header = "task";
   for (const auto& k : spec.keys) header.append(",").append(csv_field(k));
-  header += ",status,wall_s,duty_cycle,frequency_hz,synchrony,file,message";
+  const std::string legacy = header + ",status,wall_s,duty_cycle,frequency_hz,synchrony,file,message";
+  header += ",status,wall_s,duty_cycle,frequency_hz,synchrony,window_from_s,window_to_s,file,message";
   const std::size_t status_col = 1 + spec.keys.size();
   Table table(o.table, header);
+  const bool notes = root && opt.notes && !opt.quiet;
 
   std::vector<std::size_t> todo;
   std::string input_error;
@@ -186,13 +200,21 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
       std::error_code ec;
       std::filesystem::create_directories(spec.out_dir, ec);
       if (ec) throw InputError("cannot create the output directory '" + spec.out_dir + "': " + ec.message());
-      if (opt.resume) table.load();
+      if (notes)
+        for (const std::string& w : sweep_warnings(spec)) std::fprintf(stderr, "islet sweep: warning: %s\n", w.c_str());
+      if (opt.resume) table.load(legacy, status_col + 5, 2, spec.size());
       for (std::size_t i = 0; i < spec.size(); ++i) {
         if (!opt.shard.selects(i)) continue;
         ++o.selected;
         if (opt.resume && table.ok(i, status_col) && std::filesystem::exists(task_file(spec, i))) {
-          ++o.skipped;
-          continue;
+          // Done before: skipped while its file's task hash is the task's.
+          std::string why = resume_reason(spec, i);
+          if (why.empty()) {
+            ++o.skipped;
+            continue;
+          }
+          if (notes) std::fprintf(stderr, "islet sweep: %s\n", why.c_str());
+          o.reruns.push_back(std::move(why));
         }
         todo.push_back(i);
       }

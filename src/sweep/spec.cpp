@@ -20,8 +20,8 @@ namespace isletsim::sweep {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"base", "out_dir", "grid", "zip", "sample"};
-const std::vector<std::string> kSections = {"model", "sim", "network", "coupling", "params",
-                                            "heterogeneity", "initial", "glucose", "record"};
+const std::vector<std::string> kSections = {"model",         "sim",     "network", "coupling", "params",
+                                            "heterogeneity", "initial", "glucose", "record",   "summary"};
 const std::vector<std::string> kSampleKeys = {"method", "n", "seed"};
 
 std::string where(const std::string& origin, const toml::node& n) {

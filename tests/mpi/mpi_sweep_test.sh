@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Usage: mpi_sweep_test.sh ISLET SWEEP_COMPARE MPIEXEC N WORKDIR
 # A sweep of 10 uneven tasks run serially and with `mpirun -n N` (executor
-# auto, i.e. mpi), then half of it lost and resumed with MPI; each time every
-# result file and both tables must match the serial run bitwise.
+# auto, i.e. mpi), then half of it lost and resumed with MPI, then resumed
+# after a swept value changed; each time every result file and both tables
+# must match the serial run of the same file bitwise.
 set -euo pipefail
 islet=$1 compare=$2 mpiexec=$3 n=$4 work=$5
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
@@ -36,6 +37,22 @@ grep -v -E '^(1|4|7),' mpi/summary.csv > mpi/s.csv && mv mpi/s.csv mpi/summary.c
 out=$("${mpirun[@]}" "$islet" sweep mpi.toml --resume -q)
 echo "$out"
 grep -q "3 ok, 0 failed, 7 skipped" <<< "$out"
+"$compare" serial mpi
+
+# A swept value changed (gV 120 -> 90: tasks 5..9) since the sweep ran:
+# --resume under MPI runs exactly those again, one line each saying why, and
+# matches a serial sweep of the changed file.
+sed -i 's/^"coupling.gV" = \[0, 120\]/"coupling.gV" = [0, 90]/' sweep.toml mpi.toml
+sed 's/^out_dir = "serial"/out_dir = "serial90"/' sweep.toml > serial90.toml
+"$islet" sweep serial90.toml --executor serial -q
+out=$("${mpirun[@]}" "$islet" sweep mpi.toml --resume 2>&1)
+echo "$out"
+grep -q "5 ok, 0 failed, 5 skipped" <<< "$out"
+[ "$(grep -c 'config changed since it ran (coupling.gV 120 -> 90); re-running' <<< "$out")" -eq 5 ]
+grep -q "^islet sweep: task 7: config changed" <<< "$out"
+"$compare" serial90 mpi
+sed -i 's/^"coupling.gV" = \[0, 90\]/"coupling.gV" = [0, 120]/' sweep.toml mpi.toml
+"${mpirun[@]}" "$islet" sweep mpi.toml --resume -q
 "$compare" serial mpi
 
 # islet analyze of the sweep directories: under MPI the same table (metrics,

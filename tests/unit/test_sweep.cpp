@@ -1,5 +1,6 @@
 // Parameter sweeps: sweep files, executors (same results serial and
-// threaded), results table, resume (also after SIGKILL), sharding.
+// threaded), results table, resume (also after SIGKILL, and after the config
+// changed), sharding, the summary metrics and window, warnings.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,13 +14,17 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "core/fastmath.hpp"
+#include "io/csv.hpp"
 #include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
+#include "isletsim/rng.hpp"
+#include "isletsim/simulation.hpp"
 #include "isletsim/sweep.hpp"
-#include "core/fastmath.hpp"
 
 using namespace isletsim;
 using namespace isletsim::sweep;
@@ -174,7 +179,8 @@ TEST(Sweep, SerialAndThreadsGiveIdenticalResultsAndTable) {
   const std::string table = read_file(d / "threads" / "summary.csv");
   EXPECT_EQ(count_lines(table), 5u);
   EXPECT_EQ(table.substr(0, table.find('\n')),
-            "task,coupling.gV,sim.seed,status,wall_s,duty_cycle,frequency_hz,synchrony,file,message");
+            "task,coupling.gV,sim.seed,status,wall_s,duty_cycle,frequency_hz,synchrony,window_from_s,window_to_s,file,"
+            "message");
   EXPECT_NE(table.find("\n3,120,2,ok,"), std::string::npos);
 }
 
@@ -331,4 +337,357 @@ TEST(Sweep, SummaryH5HasTheTableColumns) {
   if (std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0) {
     EXPECT_EQ(std::system(py.c_str()), 0);
   }
+}
+
+// ---------------------------------------------------------------- summary window and frequency
+
+namespace {
+
+// n cells x samples at 10 Hz over [0, t_end]: cell k is a train of pulses
+// (raised cosine to the 4th) of period `period(k, t)` and phase phase[k].
+std::vector<double> pulses(const std::vector<double>& t, std::size_t cells, const std::vector<double>& phase,
+                           double (*period)(std::size_t, double)) {
+  std::vector<double> c(t.size() * cells);
+  for (std::size_t s = 0; s < t.size(); ++s)
+    for (std::size_t k = 0; k < cells; ++k) {
+      const double x = 0.5 + 0.5 * std::cos(2 * M_PI * (t[s] / period(k, t[s]) + phase[k]));
+      c[s * cells + k] = 0.1 + x * x * x * x;
+    }
+  return c;
+}
+
+std::vector<double> times(double t_end, double dt) {
+  std::vector<double> t;
+  for (std::size_t s = 0; static_cast<double>(s) * dt <= t_end + 1e-9; ++s) t.push_back(static_cast<double>(s) * dt);
+  return t;
+}
+
+}  // namespace
+
+TEST(SweepSummary, SynchronousPulsesGiveTheirFrequencyRandomPhasesGiveNan) {
+  const std::vector<double> t = times(400, 0.1);
+  const std::size_t cells = 50;
+  // Synchronous: every cell pulses with period 20 s, the same phase (+ small jitter).
+  std::vector<double> phase(cells);
+  for (std::size_t k = 0; k < cells; ++k) phase[k] = 0.01 * static_cast<double>(k % 5);
+  const auto p20 = [](std::size_t, double) { return 20.0; };
+  std::vector<double> c = pulses(t, cells, phase, p20);
+  IsletMetrics m = islet_metrics(t, c.data(), t.size(), cells);
+  EXPECT_DOUBLE_EQ(m.from_s, 200.0);  // the second half by default
+  EXPECT_DOUBLE_EQ(m.to_s, 400.0);
+  EXPECT_NEAR(m.frequency_hz, 0.05, 1.0 / 200);  // 10 pulses in 200 s (+-1 crossing)
+  EXPECT_GT(m.coherence, 0.95);
+  EXPECT_GT(m.synchrony, 0.9);
+  // Independent oscillators: the same pulses at random phases. The mean trace
+  // still wiggles (and crosses its mid-level), but has no common rhythm.
+  CounterRng rng(5, 0, static_cast<std::uint32_t>(RngStream::user), 0);
+  for (auto& p : phase) p = rng.uniform();
+  c = pulses(t, cells, phase, p20);
+  m = islet_metrics(t, c.data(), t.size(), cells);
+  EXPECT_TRUE(std::isnan(m.frequency_hz)) << m.frequency_hz;
+  EXPECT_LT(m.coherence, kMinCoherence);
+  EXPECT_LT(std::abs(m.synchrony), 0.2);
+  EXPECT_GT(m.duty_cycle, 0.1);  // the other metrics are still there
+  // Too few oscillations in the window: NaN (period 150 s: at most 2 crossings in 200 s).
+  std::fill(phase.begin(), phase.end(), 0.0);
+  c = pulses(t, cells, phase, [](std::size_t, double) { return 150.0; });
+  EXPECT_TRUE(std::isnan(islet_metrics(t, c.data(), t.size(), cells).frequency_hz));
+  // A silent islet: flat traces.
+  std::fill(c.begin(), c.end(), 0.2);
+  m = islet_metrics(t, c.data(), t.size(), cells);
+  EXPECT_TRUE(std::isnan(m.frequency_hz));
+  EXPECT_DOUBLE_EQ(m.duty_cycle, 0.0);
+}
+
+TEST(SweepSummary, WindowSelectsItsSamples) {
+  // Period 10 s before t = 200 s, 25 s after: each window measures its own.
+  const std::vector<double> t = times(400, 0.1);
+  const std::size_t cells = 4;
+  const std::vector<double> phase(cells, 0.0);
+  const std::vector<double> c = pulses(t, cells, phase,
+                                       [](std::size_t, double time) { return time < 200 ? 10.0 : 25.0; });
+  const IsletMetrics early = islet_metrics(t, c.data(), t.size(), cells, 0, 195);
+  EXPECT_DOUBLE_EQ(early.from_s, 0.0);
+  EXPECT_DOUBLE_EQ(early.to_s, 195.0);
+  EXPECT_NEAR(early.frequency_hz, 0.1, 1.0 / 195);
+  const IsletMetrics late = islet_metrics(t, c.data(), t.size(), cells, 205, NAN);
+  EXPECT_NEAR(late.from_s, 205.0, 1e-9);
+  EXPECT_DOUBLE_EQ(late.to_s, 400.0);
+  EXPECT_NEAR(late.frequency_hz, 0.04, 1.0 / 195);
+  // Fewer than 4 samples: nothing to measure.
+  EXPECT_TRUE(std::isnan(islet_metrics(t, c.data(), t.size(), cells, 10, 10.2).duty_cycle));
+}
+
+TEST(SweepSummary, ConfigKeysAreCheckedAndWrittenOnlyWhenSet) {
+  const auto err = [](const std::string& text) {
+    try {
+      parse_config(text, "w.toml");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string sim = "[sim]\nduration_s = 100\n";
+  EXPECT_NE(err(sim + "[summary]\nto_s = 120\n").find("w.toml: summary.to_s: 120 s is after the end of the run"),
+            std::string::npos);
+  EXPECT_NE(err(sim + "[summary]\nfrom_s = 60\nto_s = 40\n").find("summary.from_s: the window [60, 40] s is empty"),
+            std::string::npos);
+  EXPECT_NE(err(sim + "[summary]\nto_s = 30\n").find("summary.to_s: the window [50, 30] s is empty"),
+            std::string::npos);
+  EXPECT_NE(err(sim + "[summary]\nfrom_s = -1\n").find("summary.from_s"), std::string::npos);
+  EXPECT_NE(err(sim + "[summary]\nfrom = 1\n").find("summary.from: unknown key (did you mean 'from_s'?)"),
+            std::string::npos);
+  EXPECT_NE(err(sim + "[summary]\nfrom_s = 100\n").find("summary.from_s"), std::string::npos);
+  const RunConfig c = parse_config(sim + "[summary]\nfrom_s = 10\nto_s = 90\n", "w.toml");
+  EXPECT_EQ(c.summary_from_s, 10.0);
+  EXPECT_EQ(c.summary_to_s, 90.0);
+  const RunConfig back = parse_config(to_toml(c), "back");
+  EXPECT_EQ(back.summary_from_s, 10.0);
+  EXPECT_EQ(back.summary_to_s, 90.0);
+  // Unset: no [summary] table, so existing configs' text (and files) are unchanged.
+  EXPECT_EQ(to_toml(default_config()).find("[summary]"), std::string::npos);
+  EXPECT_TRUE(std::isnan(default_config().summary_from_s));
+}
+
+// ---------------------------------------------------------------- resume after a config change
+
+namespace {
+
+SweepOutcome run_noted(SweepSpec spec, const std::string& out, bool resume) {
+  spec.out_dir = out;
+  SweepOptions o;
+  o.exec.kind = ExecutorKind::threads;
+  o.exec.cores = 2;
+  o.resume = resume;
+  o.quiet = true;
+  return run_sweep(spec, o);
+}
+
+std::string base_with(const std::string& extra) {
+  return std::string(R"(out_dir = "out"
+[base.sim]
+duration_s = 0.2
+[base.network]
+kind = "lattice"
+nx = 3
+ny = 3
+nz = 3
+[base.record]
+vars = ["c", "V"]
+dtype = "float64"
+)") + extra;
+}
+
+// The summary.csv row of task i.
+std::string row_of(const fs::path& table, std::size_t i) {
+  const std::string t = "\n" + read_file(table);
+  const auto at = t.find("\n" + std::to_string(i) + ",");
+  return at == std::string::npos ? "" : t.substr(at + 1, t.find('\n', at + 1) - at - 1);
+}
+
+}  // namespace
+
+TEST(SweepResume, ChangedSweptValuesAndBaseAreRerunUnchangedTasksSkipped) {
+  const fs::path d = fresh_dir("changed");
+  const std::string grid = "[grid]\n\"coupling.gV\" = [0, 120]\n\"sim.seed\" = [1, 2]\n";
+  write_file(d / "s.toml", base_with(grid));
+  const fs::path out = d / "out";
+  const SweepOutcome first = run_noted(load_sweep((d / "s.toml").string()), out.string(), false);
+  ASSERT_EQ(first.ok, 4u);
+  SweepSpec s = load_sweep((d / "s.toml").string());
+  s.out_dir = out.string();
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(stored_task_hash(task_file(s, i)), task_hash(s, i)) << i;
+    EXPECT_EQ(stored_task_hash(task_file(s, i)).substr(0, 8), "fnv1a64:");
+  }
+  EXPECT_NE(task_hash(s, 0), task_hash(s, 1));
+
+  // Unchanged: everything skipped.
+  EXPECT_EQ(run_noted(load_sweep((d / "s.toml").string()), out.string(), true).skipped, 4u);
+
+  // A swept value changed (120 -> 90): tasks 2 and 3 run again, 0 and 1 are skipped.
+  write_file(d / "s.toml", base_with("[grid]\n\"coupling.gV\" = [0, 90]\n\"sim.seed\" = [1, 2]\n"));
+  const SweepOutcome changed = run_noted(load_sweep((d / "s.toml").string()), out.string(), true);
+  EXPECT_EQ(changed.skipped, 2u);
+  EXPECT_EQ(changed.ok, 2u);
+  ASSERT_EQ(changed.reruns.size(), 2u);
+  EXPECT_EQ(changed.reruns[0], "task 2: config changed since it ran (coupling.gV 120 -> 90); re-running");
+  EXPECT_EQ(changed.reruns[1], "task 3: config changed since it ran (coupling.gV 120 -> 90); re-running");
+  // The new results: the same as a fresh sweep of the new file, and the table says 90.
+  run_noted(load_sweep((d / "s.toml").string()), (d / "fresh").string(), false);
+  SweepSpec fresh = load_sweep((d / "s.toml").string());
+  fresh.out_dir = (d / "fresh").string();
+  for (std::size_t i = 0; i < 4; ++i) expect_same_data(task_file(fresh, i), task_file(s, i));
+  EXPECT_EQ(row_of(out / "summary.csv", 3).substr(0, 10), "3,90,2,ok,");
+  const auto metrics = [](const std::string& row) {  // duty_cycle .. window_to_s
+    auto f = csv::split(row);
+    return std::vector<std::string>(f.begin() + 5, f.begin() + 10);
+  };
+  for (std::size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(metrics(row_of(out / "summary.csv", i)), metrics(row_of(d / "fresh" / "summary.csv", i))) << i;
+
+  // The base changed where every task overrides it (coupling.gV is swept):
+  // the resolved configs are the same, nothing runs.
+  write_file(d / "s.toml",
+             base_with("[base.coupling]\ngV = 50\n[grid]\n\"coupling.gV\" = [0, 90]\n\"sim.seed\" = [1, 2]\n"));
+  EXPECT_EQ(run_noted(load_sweep((d / "s.toml").string()), out.string(), true).skipped, 4u);
+
+  // The base changed for every task: all of them run again, saying what changed.
+  write_file(d / "s.toml",
+             base_with("[base.glucose]\nlevel = 8\n[grid]\n\"coupling.gV\" = [0, 90]\n\"sim.seed\" = [1, 2]\n"));
+  const SweepOutcome based = run_noted(load_sweep((d / "s.toml").string()), out.string(), true);
+  EXPECT_EQ(based.skipped, 0u);
+  EXPECT_EQ(based.ok, 4u);
+  ASSERT_EQ(based.reruns.size(), 4u);
+  EXPECT_EQ(based.reruns[1], "task 1: config changed since it ran (glucose.level 11 -> 8); re-running");
+  const H5Run r = read_run(task_file(s, 1), false);
+  EXPECT_NE(r.attr("config").find("level = 8"), std::string::npos);
+  s = load_sweep((d / "s.toml").string());
+  s.out_dir = out.string();
+  EXPECT_EQ(r.attr("task_hash"), task_hash(s, 1));
+}
+
+TEST(SweepResume, FilesWithoutHashAndOldTablesAreRerunAndTheCliSaysWhy) {
+  const fs::path d = fresh_dir("nohash");
+  write_file(d / "s.toml", base_with("[grid]\n\"coupling.gV\" = [0, 120]\n"));
+  SweepSpec s = load_sweep((d / "s.toml").string());
+  s.out_dir = (d / "out").string();
+  run_noted(s, s.out_dir, false);
+  // As an older isletsim left it: the old table layout, files without task_hash.
+  std::string old, line;
+  for (std::istringstream in(read_file(d / "out" / "summary.csv")); std::getline(in, line);) {
+    auto f = csv::split(line);
+    f.erase(f.begin() + 7, f.begin() + 9);  // window_from_s, window_to_s
+    for (std::size_t c = 0; c < f.size(); ++c) old += (c ? "," : "") + f[c];
+    old += "\n";
+  }
+  ASSERT_EQ(old.substr(0, old.find('\n')),
+            "task,coupling.gV,status,wall_s,duty_cycle,frequency_hz,synchrony,file,message");
+  write_file(d / "out" / "summary.csv", old);
+  {  // task 1's file as run_to_file alone writes it (no task_hash)
+    const RunConfig cfg = task_config(s, 1);
+    const RunSetup setup = build_setup(cfg);
+    RunOptions ro;
+    ASSERT_EQ(run_to_file(setup, task_file(s, 1), ro).status, RunResult::Status::complete);
+  }
+  EXPECT_EQ(stored_task_hash(task_file(s, 1)), "");
+  // islet sweep --resume: task 1 runs again, with one line saying why; the table gets the new layout.
+  const std::string cli = std::string(ISLET_CLI) + " sweep " + (d / "s.toml").string() + " --resume 2>&1";
+  FILE* p = popen(cli.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << out;
+  EXPECT_NE(out.find("islet sweep: task 1: task_1.h5 has no task hash"), std::string::npos) << out;
+  EXPECT_EQ(out.find("task 0:"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 ok, 0 failed, 1 skipped"), std::string::npos) << out;
+  EXPECT_EQ(stored_task_hash(task_file(s, 1)), task_hash(s, 1));
+  const std::string now = read_file(d / "out" / "summary.csv");
+  EXPECT_EQ(now.substr(0, now.find('\n')),
+            "task,coupling.gV,status,wall_s,duty_cycle,frequency_hz,synchrony,window_from_s,window_to_s,file,message");
+  const auto row0 = csv::split(row_of(d / "out" / "summary.csv", 0)),
+             row1 = csv::split(row_of(d / "out" / "summary.csv", 1));
+  ASSERT_EQ(row0.size(), 11u);  // the old row, read into the new layout: no window known
+  EXPECT_EQ(row0[2], "ok");
+  EXPECT_EQ(row0[7], "nan");
+  ASSERT_EQ(row1.size(), 11u);
+  EXPECT_EQ(row1[7], "0.1");  // the re-run task's window: the second half
+  EXPECT_EQ(row1[8], "0.2");
+}
+
+TEST(SweepResume, SummaryWindowIsUsedAndStored) {
+  const fs::path d = fresh_dir("window");
+  write_file(d / "s.toml", R"(out_dir = "out"
+[base.sim]
+duration_s = 0.4
+[base.network]
+kind = "lattice"
+nx = 2
+ny = 2
+nz = 2
+[base.record]
+vars = ["c"]
+[base.summary]
+from_s = 0.05
+to_s = 0.25
+[grid]
+"coupling.gV" = [0, 120]
+)");
+  SweepSpec s = load_sweep((d / "s.toml").string());
+  ASSERT_EQ(run(s, (d / "out").string(), ExecutorKind::serial).ok, 2u);
+  s.out_dir = (d / "out").string();
+  const auto f = csv::split(row_of(d / "out" / "summary.csv", 1));
+  EXPECT_EQ(f[7], "0.05");
+  EXPECT_EQ(f[8], "0.25");
+  const H5Run r = read_run(task_file(s, 1));
+  const IsletMetrics m = islet_metrics(r.time, r.data[0].data(), r.n_samples, r.n_cells, 0.05, 0.25);
+  EXPECT_EQ(f[4], fmt::format("{}", m.duty_cycle));
+  EXPECT_EQ(f[6], fmt::format("{}", m.synchrony));
+  const IsletMetrics half = islet_metrics(r.time, r.data[0].data(), r.n_samples, r.n_cells);
+  EXPECT_NE(half.synchrony, m.synchrony);  // another window, another value
+  EXPECT_NE(r.attr("config").find("[summary]"), std::string::npos);
+  // A window past a task's end is bad input naming the key, before anything runs.
+  write_file(d / "bad.toml",
+             "[base.sim]\nduration_s = 0.4\n[base.summary]\nto_s = 0.3\n[grid]\n\"sim.duration_s\" = [0.4, 0.2]\n");
+  try {
+    load_sweep((d / "bad.toml").string());
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("summary.to_s: 0.3 s is after the end of the run"), std::string::npos)
+        << e.what();
+  }
+}
+
+// ---------------------------------------------------------------- warnings
+
+TEST(SweepWarnings, KeysThatCannotChangeResultsAreNamedOnce) {
+  const auto warnings = [](const std::string& text) {
+    return sweep_warnings(parse_sweep("[base]\n" + text, "w.toml", "."));
+  };
+  // Keys that matter: none.
+  EXPECT_TRUE(
+      warnings("[base.sim]\nduration_s = 1\n[grid]\n\"coupling.gV\" = [0, 60]\n\"sim.seed\" = [1, 2]\n").empty());
+  // glucose.level after a step past the end of some runs (duration swept too): 2 of 4 tasks, one line.
+  auto w = warnings(
+      "[base.sim]\nduration_s = 1\n[base.glucose]\nt_step_s = 100\n[grid]\n"
+      "\"sim.duration_s\" = [50, 200]\n\"glucose.level\" = [8, 11]\n");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0],
+            "glucose.level cannot change the results of 2 of 4 tasks: the glucose step (glucose.t_step_s = "
+            "100 s) is not before the end of the run (sim.duration_s = 50 s)");
+  // Modes that do not use a key; heterogeneity.X.dist with cv = 0; record.*.
+  w = warnings(
+      "[base.glucose]\nmode = \"protocol\"\nevents = [{t_s = 1, G = 8}]\n[base.heterogeneity]\n"
+      "gKATP = {cv = 0}\n[grid]\n\"glucose.level\" = [8, 11]\n\"heterogeneity.gKATP.dist\" = [\"normal\", "
+      "\"gamma\"]\n\"record.dtype\" = [\"float32\", \"float64\"]\n");
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0],
+            "glucose.level cannot change the results of any of the 8 task(s): glucose.mode = \"protocol\" does "
+            "not use it");
+  EXPECT_NE(w[1].find("heterogeneity.gKATP.dist cannot change the results of any of the 8 task(s): "
+                      "heterogeneity.gKATP.cv is 0"),
+            std::string::npos);
+  EXPECT_EQ(w[2].rfind("record.dtype cannot change the results of any of the 8 task(s): record.* keys", 0), 0u) << w[2];
+  // Values resolving to identical configs (lattice sizes of a sphere network), and a value listed twice.
+  w = warnings("[grid]\n\"network.nx\" = [3, 4]\n\"coupling.gV\" = [0, 60]\n");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0],
+            "network.nx: tasks 0 and 2 (network.nx = 3 and 4) resolve to identical configs (the same task "
+            "hash): their results are bit-identical");
+  w = warnings("[grid]\n\"coupling.gV\" = [120, 120.0, 60]\n");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0],
+            "1 task(s) repeat another task's swept values (e.g. tasks 0 and 1: coupling.gV=120): their results "
+            "are bit-identical");
+  w = warnings("[zip]\n\"sim.seed\" = [1, 2, 1]\n\"coupling.gV\" = [0, 0, 0]\n");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("1 task(s) repeat another task's swept values (e.g. tasks 0 and 2"), std::string::npos) << w[0];
+  // sim.seed when nothing is random.
+  w = warnings(
+      "[base.network]\nkind = \"lattice\"\nnx = 2\nny = 2\nnz = 2\n[base.coupling]\nweights = \"network\"\n"
+      "[base.heterogeneity]\ngKATP = 0\ngKCa = 0\ngCa = 0\ngK = 0\natot = 0\nJGK = 0\n[grid]\n"
+      "\"sim.seed\" = [1, 2]\n");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("sim.seed cannot change the results of any of the 2 task(s): nothing in the run is random"),
+            std::string::npos);
 }
