@@ -37,7 +37,7 @@ std::string resolve(const RunConfig& c, const std::string& p) {
 
 CLI::App* add_network_command(CLI::App& app, NetworkArgs& a) {
   auto* cmd = app.add_subcommand(
-      "network", "the network a run config builds: a summary, or --export cells.csv edges.csv (docs/config.md)");
+      "network", "the network a run config builds: a summary, or --export cells.csv edges.csv (README.md)");
   cmd->add_option("config", a.config, "TOML run configuration (default: the built-in default run)");
   cmd->add_option("--set", a.sets, "override a config value, e.g. --set network.n_cells=200 (repeatable)")
       ->allow_extra_args(false);
