@@ -99,3 +99,11 @@ if(ISLET_BUILD_TESTS)
            ${PROJECT_SOURCE_DIR} ${PROJECT_VERSION} "${_islet_py_dir}" "${Python_EXECUTABLE}")
   set_tests_properties(install_test PROPERTIES TIMEOUT 300)
 endif()
+
+# The Debian package, built and checked without installing it (scripts/test-deb.sh; 20-70 s here).
+find_program(ISLET_DPKG_DEB dpkg-deb)
+find_program(ISLET_DPKG_SHLIBDEPS dpkg-shlibdeps)
+if(ISLET_BUILD_TESTS AND ISLET_DPKG_DEB AND ISLET_DPKG_SHLIBDEPS AND TARGET _isletsim)
+  add_test(NAME deb_package_test COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/test-deb.sh ${PROJECT_BINARY_DIR} --no-build)
+  set_tests_properties(deb_package_test PROPERTIES TIMEOUT 300)
+endif()

@@ -5,7 +5,8 @@
 #   - dpkg-deb -c: the tool, the library (with its SONAME link), headers, CMake package, Python package;
 #   - unpacked with dpkg-deb -x into a temporary folder: its islet runs a small islet, and its Python
 #     package (PYTHONPATH=<root>/usr/lib/python3/dist-packages) imports and runs one.
-# Usage: bash scripts/test-deb.sh [BUILD_DIR]   (default build/, configured and built when missing)
+# Usage: bash scripts/test-deb.sh [BUILD_DIR [--no-build]]   (default build/, configured and built when
+# missing; --no-build: package what is built, as the ctest deb_package_test does)
 # The .deb is left in BUILD_DIR. Install it with `apt-get install ./BUILD_DIR/isletsim_*.deb` (root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ build=${1:-build}
 [ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DPython_EXECUTABLE=/usr/bin/python3
 targets="islet isletsim_shared"
 ninja -C "$build" -t targets all | grep -q '^_isletsim:' && targets="$targets _isletsim"
-ninja -C "$build" $targets > /dev/null
+[ "${2:-}" = --no-build ] || ninja -C "$build" $targets > /dev/null
 arch=$(sed -n 's/^ISLET_ARCH:STRING=//p' "$build/CMakeCache.txt")
 if [ "$arch" = native ]; then
   echo "note: $build is built with -march=native: this package runs on CPUs like this one only (for one to" \
