@@ -51,7 +51,8 @@ CLI::App* add_network_command(CLI::App& app, NetworkArgs& a) {
 
 int cmd_network(const NetworkArgs& a) {
   if (a.config.size() > 3 && a.config.compare(a.config.size() - 3, 3, ".h5") == 0)
-    throw InputError("islet network: '" + a.config + "': expected a TOML run config (a run's file holds its network "
+    throw InputError("islet network: '" + a.config +
+                     "': expected a TOML run config (a run's file holds its network "
                      "in /cells/position, /network/edges and /network/weight)");
   RunConfig cfg = a.config.empty() ? parse_config("", "<built-in default>", a.sets) : load_config(a.config, a.sets);
   // Never overwrite an input: the config itself, or the CSV files it reads.
@@ -65,7 +66,8 @@ int cmd_network(const NetworkArgs& a) {
     for (const std::string& out : a.export_)
       for (const auto& [in, what] : inputs)
         if (same_file(out, in))
-          throw InputError(fmt::format("islet network --export: '{}' is {}; refusing to overwrite an input", out, what));
+          throw InputError(
+              fmt::format("islet network --export: '{}' is {}; refusing to overwrite an input", out, what));
   }
   // The network build_setup starts from: with weights = "network" the edge
   // weights stay the network's own (no per-cell conductance factors).
@@ -82,13 +84,13 @@ int cmd_network(const NetworkArgs& a) {
   const auto isolated = std::count(degree.begin(), degree.end(), std::size_t{0});
   std::string columns;
   for (const auto& [name, v] : net.cell_params) columns += (columns.empty() ? "" : ",") + name;
-  fmt::print("islet network: {} ({}): {} cells, {} edges, mean degree {:.2f} (min {}, max {}), {} isolated; "
-             "weights {}; per-cell columns: {}{}\n",
-             to_string(cfg.network), a.config.empty() ? std::string("built-in default") : a.config, net.n_cells(),
-             net.n_edges(), net.mean_degree(), *dmin, *dmax, isolated,
-             net.n_edges() ? fmt::format("{:g}..{:g}", *wmin, *wmax) : std::string("none"),
-             columns.empty() ? "none" : columns,
-             a.export_.empty() ? std::string() : fmt::format(" -> {}, {}", a.export_[0], a.export_[1]));
+  fmt::print(
+      "islet network: {} ({}): {} cells, {} edges, mean degree {:.2f} (min {}, max {}), {} isolated; "
+      "weights {}; per-cell columns: {}{}\n",
+      to_string(cfg.network), a.config.empty() ? std::string("built-in default") : a.config, net.n_cells(),
+      net.n_edges(), net.mean_degree(), *dmin, *dmax, isolated,
+      net.n_edges() ? fmt::format("{:g}..{:g}", *wmin, *wmax) : std::string("none"), columns.empty() ? "none" : columns,
+      a.export_.empty() ? std::string() : fmt::format(" -> {}, {}", a.export_[0], a.export_[1]));
   return 0;
 }
 

@@ -52,8 +52,8 @@ void save_network_csv(const Network& net, const std::string& cells_csv, const st
   validate_network(net, "network export");
   for (const auto& [name, values] : net.cell_params)
     if (values.size() != net.n_cells())
-      throw InputError("network export: column '" + name + "' has " + std::to_string(values.size()) +
-                       " values for " + std::to_string(net.n_cells()) + " cells");
+      throw InputError("network export: column '" + name + "' has " + std::to_string(values.size()) + " values for " +
+                       std::to_string(net.n_cells()) + " cells");
 
   std::string cells = "id,x,y,z";
   for (const auto& [name, values] : net.cell_params) cells += "," + name;
@@ -80,7 +80,8 @@ void save_network_csv(const Network& net, const std::string& cells_csv, const st
     std::remove(cells_tmp.c_str());
     throw;
   }
-  if (std::rename(cells_tmp.c_str(), cells_csv.c_str()) != 0 || std::rename(edges_tmp.c_str(), edges_csv.c_str()) != 0) {
+  if (std::rename(cells_tmp.c_str(), cells_csv.c_str()) != 0 ||
+      std::rename(edges_tmp.c_str(), edges_csv.c_str()) != 0) {
     std::remove(cells_tmp.c_str());
     std::remove(edges_tmp.c_str());
     throw InputError("cannot write '" + cells_csv + "' and '" + edges_csv + "' (rename failed)");

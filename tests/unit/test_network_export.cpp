@@ -133,8 +133,8 @@ TEST_F(NetworkExport, RunOfExportedFilesEqualsRunOfConfig) {
   const auto ex = islet("network " + gen + " --export " + path("cells.csv") + " " + path("edges.csv"));
   ASSERT_EQ(ex.code, 0) << ex.out;
   EXPECT_HAS(ex.out, "40 cells");
-  const std::string csv =
-      write("csv.toml", common + "[network]\nkind = \"csv\"\ncells = \"cells.csv\"\nedges = \"edges.csv\"\n");
+  const std::string csv = write("csv.toml",
+                                common + "[network]\nkind = \"csv\"\ncells = \"cells.csv\"\nedges = \"edges.csv\"\n");
   ASSERT_EQ(islet("run -q -j 1 " + gen + " -o " + path("gen.h5")).code, 0);
   const auto r = islet("run -q -j 1 " + csv + " -o " + path("csv.h5"));
   ASSERT_EQ(r.code, 0) << r.out;
