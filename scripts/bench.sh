@@ -6,6 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/islet_bench ] || bash scripts/setup.sh
+# The figures depend on the machine: say which one they come from.
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -1)
+flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+simd=baseline
+case "$flags" in *avx512f*) simd=AVX-512 ;; *avx2*) simd=AVX2 ;; esac
+echo "== machine: ${cpu:-unknown CPU} ($simd), $(nproc) usable core(s) of $(grep -c '^processor' /proc/cpuinfo 2>/dev/null || echo '?'), $(uname -sr) =="
+echo
 echo "== 1000-cell islet, no recording (build/islet_bench 10 1000 3) =="
 build/islet_bench 10 1000 3
 echo

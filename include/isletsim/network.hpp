@@ -59,6 +59,13 @@ Network make_lattice(std::size_t nx, std::size_t ny, std::size_t nz, double spac
 Network load_network_csv(const std::string& cells_csv, const std::string& edges_csv,
                          const std::vector<std::string>& param_names);
 
+// Writes `net` as cells.csv (id,x,y,z[,its cell_params columns]) and
+// edges.csv (i,j,weight: the network's weights as stored in edge_w), in the
+// format load_network_csv reads back to the same values bit for bit. Both
+// files are written under temporary names and renamed when complete. Throws
+// InputError (same file twice, unwritable folder, invalid network).
+void save_network_csv(const Network& net, const std::string& cells_csv, const std::string& edges_csv);
+
 // Checks a network built in memory (e.g. from Python): ids in range, finite
 // non-negative weights, no self-loops, no duplicate edges. Throws InputError.
 void validate_network(const Network& net, const std::string& origin);

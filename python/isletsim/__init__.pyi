@@ -116,6 +116,8 @@ class Network:
     def from_arrays(positions: npt.ArrayLike, edges: npt.ArrayLike,
                     weights: Optional[npt.ArrayLike] = None) -> Network:
         """positions (n, 3) um, edges (m, 2) cell ids, weights (m,) (default 1)."""
+    def to_csv(self, cells: Union[str, PathLike[str]], edges: Union[str, PathLike[str]]) -> None:
+        """Writes cells.csv and edges.csv (this network's weights) as from_csv reads them back."""
     @property
     def n_cells(self) -> int: ...
     @property

@@ -81,6 +81,19 @@ or Network.from_arrays(positions, edges, weights); pass to simulate(cfg, network
           py::arg("positions"), py::arg("edges"), py::arg("weights") = py::none(),
           "A network from positions (n, 3) in um, edges (m, 2) cell ids (each undirected edge once)\n"
           "and optional weights (m,) >= 0 (default 1).")
+      .def(
+          "to_csv",
+          [](const Network& n, const py::object& cells, const py::object& edges) {
+            const auto fspath = py::module_::import("os").attr("fspath");
+            const auto c = fspath(cells).cast<std::string>(), e = fspath(edges).cast<std::string>();
+            py::gil_scoped_release nogil;
+            save_network_csv(n, c, e);
+          },
+          py::arg("cells"), py::arg("edges"),
+          "Write cells.csv (id,x,y,z[,cell_params columns]) and edges.csv (i,j,weight: this network's\n"
+          "weights, before per-cell conductance factors), the files Network.from_csv and [network]\n"
+          "kind = 'csv' read back to the same values. Both are written under temporary names first;\n"
+          "raises isletsim.InputError if a file can't be written.")
       .def_property_readonly("n_cells", &Network::n_cells)
       .def_property_readonly("n_edges", &Network::n_edges)
       .def_property_readonly("mean_degree", &Network::mean_degree)

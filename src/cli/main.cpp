@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/analyze.hpp"
+#include "cli/network_cmd.hpp"
 #include "isletsim/config.hpp"
 #include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
@@ -313,6 +314,9 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "cores this process may use, and why");
 
+  cli::NetworkArgs na;
+  auto* network_cmd = cli::add_network_command(app, na);
+
   auto* sw = app.add_subcommand("sweep", "run many independent simulations from a sweep file (docs/sweeps.md)");
   std::string sweep_path, executor = "auto", shard;
   int sweep_cores = 0, threads_per_task = 1;
@@ -415,6 +419,7 @@ int main(int argc, char** argv) {
     if (*bif) return cmd_bifurcation(g, bif_out, bif_cores, bif_exec);
 #endif
     if (*an) return cli::cmd_analyze(aa);
+    if (*network_cmd) return cli::cmd_network(na);
     if (*info) {
       fmt::print("isletsim {}\n{}", version(), env::format_core_report(env::detect_cores()));
       return 0;

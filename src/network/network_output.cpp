@@ -1,0 +1,91 @@
+// Writes a network as cells.csv + edges.csv, in the format load_network_csv
+// reads (and [network] kind = "csv" uses): the numbers in their shortest
+// decimal form that reads back to the same double, so a network survives the
+// round trip bit for bit.
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <system_error>
+#include <unistd.h>
+
+#include "isletsim/error.hpp"
+#include "isletsim/network.hpp"
+
+namespace isletsim {
+
+namespace {
+
+void put_number(std::string& out, double v) {
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+// Writes `text` to a temporary file beside `path`; returns its name.
+std::string write_temp(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) throw InputError("cannot write '" + path + "' (its folder does not exist or is not writable)");
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) {
+    std::remove(tmp.c_str());
+    throw InputError("cannot write '" + path + "' (disk full?)");
+  }
+  return tmp;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(a, b, ec)) return true;
+  return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+}
+
+}  // namespace
+
+void save_network_csv(const Network& net, const std::string& cells_csv, const std::string& edges_csv) {
+  if (cells_csv.empty() || edges_csv.empty()) throw InputError("network export: two file names are needed");
+  if (same_file(cells_csv, edges_csv))
+    throw InputError("network export: the cells and edges files are the same file ('" + cells_csv + "')");
+  validate_network(net, "network export");
+  for (const auto& [name, values] : net.cell_params)
+    if (values.size() != net.n_cells())
+      throw InputError("network export: column '" + name + "' has " + std::to_string(values.size()) + " values for " +
+                       std::to_string(net.n_cells()) + " cells");
+
+  std::string cells = "id,x,y,z";
+  for (const auto& [name, values] : net.cell_params) cells += "," + name;
+  cells += '\n';
+  for (std::size_t i = 0; i < net.n_cells(); ++i) {
+    cells += std::to_string(i);
+    for (const double v : {net.x[i], net.y[i], net.z[i]}) cells += ',', put_number(cells, v);
+    for (const auto& [name, values] : net.cell_params) cells += ',', put_number(cells, values[i]);
+    cells += '\n';
+  }
+  std::string edges = "i,j,weight\n";
+  for (std::size_t e = 0; e < net.n_edges(); ++e) {
+    edges += std::to_string(net.edge_i[e]) + ',' + std::to_string(net.edge_j[e]) + ',';
+    put_number(edges, net.edge_w[e]);
+    edges += '\n';
+  }
+
+  // Both files complete under temporary names first: a failure leaves neither half-written.
+  const std::string cells_tmp = write_temp(cells_csv, cells);
+  std::string edges_tmp;
+  try {
+    edges_tmp = write_temp(edges_csv, edges);
+  } catch (...) {
+    std::remove(cells_tmp.c_str());
+    throw;
+  }
+  if (std::rename(cells_tmp.c_str(), cells_csv.c_str()) != 0 ||
+      std::rename(edges_tmp.c_str(), edges_csv.c_str()) != 0) {
+    std::remove(cells_tmp.c_str());
+    std::remove(edges_tmp.c_str());
+    throw InputError("cannot write '" + cells_csv + "' and '" + edges_csv + "' (rename failed)");
+  }
+}
+
+}  // namespace isletsim
