@@ -24,7 +24,7 @@ set_target_properties(isletsim_shared PROPERTIES OUTPUT_NAME isletsim EXPORT_NAM
 target_include_directories(isletsim_shared INTERFACE $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
                            $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_compile_features(isletsim_shared INTERFACE cxx_std_20)
-target_link_libraries(isletsim_shared PRIVATE OpenMP::OpenMP_CXX Threads::Threads fmt::fmt ${HDF5_C_LIBRARIES}
+target_link_libraries(isletsim_shared PRIVATE OpenMP::OpenMP_CXX Threads::Threads fmt::fmt ${HDF5_C_HL_LIBRARIES} ${HDF5_C_LIBRARIES}
   tomlplusplus::tomlplusplus PkgConfig::OPENBLAS PkgConfig::FFTW3 PkgConfig::IGRAPH)
 if(ISLET_GAUSS)
   target_link_libraries(isletsim_shared PRIVATE PNG::PNG)
