@@ -17,22 +17,7 @@ import isletsim as isl
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-SMALL = """
-[sim]
-duration_s = 1.0
-seed = 7
-[network]
-kind = "lattice"
-nx = 3
-ny = 3
-nz = 3
-[glucose]
-mode = "constant"
-level = 11
-[record]
-vars = ["c", "V", "ADP"]
-interval_ms = 5
-"""
+from _support import SMALL  # noqa: E402  (the 27-cell islet the tests share)
 
 
 @pytest.fixture(scope="module")

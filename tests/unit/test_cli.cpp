@@ -1,5 +1,7 @@
 // The `islet` tool end to end: exit codes, messages, output files.
 #include <gtest/gtest.h>
+
+#include "cli_support.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,44 +13,19 @@
 #include "isletsim/h5io.hpp"
 
 using namespace isletsim;
+using isletsim::test::islet;
+using isletsim::test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliResult {
-  int code;
-  std::string out;  // stdout and stderr together
-};
 
-CliResult islet(const std::string& args, const std::string& cwd = "") {
-  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(ISLET_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
-class Cli : public ::testing::Test {
+class Cli : public test::ScratchTest {
  protected:
-  void SetUp() override {
-    // Per process: test runs of several build trees may overlap.
-    dir_ = fs::temp_directory_path() / ("islet_cli_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return (dir_ / name).string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
+  Cli() : ScratchTest("cli") {}
 };
 
-#define EXPECT_HAS(s, part) EXPECT_NE((s).find(part), std::string::npos) << "output: " << (s)
 
 }  // namespace
 

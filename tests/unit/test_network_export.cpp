@@ -3,6 +3,8 @@
 // bit for bit, and a run of the exported files equals the run of the config
 // that built them.
 #include <gtest/gtest.h>
+
+#include "cli_support.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,50 +20,20 @@
 #include "isletsim/network.hpp"
 
 using namespace isletsim;
+using isletsim::test::islet;
+using isletsim::test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliResult {
-  int code;
-  std::string out;  // stdout and stderr together
-};
 
-CliResult islet(const std::string& args) {
-  const std::string cmd = std::string(ISLET_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-class NetworkExport : public ::testing::Test {
+class NetworkExport : public test::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("islet_netexp_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return (dir_ / name).string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
+  NetworkExport() : ScratchTest("netexp") {}
 };
 
-#define EXPECT_HAS(s, part) EXPECT_NE((s).find(part), std::string::npos) << "output: " << (s)
 
 void expect_same_network(const Network& a, const Network& b) {
   ASSERT_EQ(a.n_cells(), b.n_cells());

@@ -2,6 +2,8 @@
 // to the same bits, and no second writer, full disk or bad output path
 // corrupts a file or an input.
 #include <gtest/gtest.h>
+
+#include "cli_support.hpp"
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -23,31 +25,14 @@
 #include "isletsim/simulation.hpp"
 
 using namespace isletsim;
+using isletsim::test::islet;
+using isletsim::test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliResult {
-  int code;
-  std::string out;
-};
 
-CliResult islet(const std::string& args, const std::string& prefix = "") {
-  const std::string cmd = prefix + std::string(ISLET_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A small coupled islet with a glucose step and frequent checkpoints.
 const char* kConfig = R"([sim]
@@ -67,18 +52,14 @@ dtype = "float64"
 checkpoint_s = 0.5
 )";
 
-class Trust : public ::testing::Test {
+class Trust : public test::ScratchTest {
  protected:
+  Trust() : ScratchTest("trust") {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("islet_trust_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ScratchTest::SetUp();
     cfg_ = path("run.toml");
     std::ofstream(cfg_) << kConfig;
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // The uninterrupted run, 0..duration_s, on `threads` threads.
   std::string reference(double duration_s, int threads, const std::string& name = "ref.h5") {
@@ -88,7 +69,6 @@ class Trust : public ::testing::Test {
     return path(name);
   }
 
-  fs::path dir_;
   std::string cfg_;
 };
 
@@ -259,7 +239,7 @@ TEST_F(Trust, WriteErrorGivesFailedStatusAndOnlyRealRows) {
   // 2.5 MB (sh counts 512-byte blocks): room for a few blocks of samples,
   // not for the whole run.
   const auto r = islet("run " + cfg_ + " -q -j 1 --set record.interval_ms=0.5 -o " + out,
-                       "ulimit -f 5000 && ");
+                       "", "ulimit -f 5000 && ");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("no room"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("HDF5-DIAG"), std::string::npos) << r.out;  // no raw HDF5 error dump

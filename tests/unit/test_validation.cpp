@@ -3,6 +3,8 @@
 // counts, parameter and initial-state domains, ranges, and the CLI's exit
 // codes (0 ok, 1 failed, 2 bad input or command line, 130 interrupted).
 #include <gtest/gtest.h>
+
+#include "cli_support.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,11 +25,12 @@
 #include "isletsim/simulation.hpp"
 
 using namespace isletsim;
+using isletsim::test::islet;
+using isletsim::test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
 
-#define EXPECT_HAS(s, part) EXPECT_NE(std::string(s).find(part), std::string::npos) << "message: " << (s)
 
 // The InputError message of f(), or "" (and a failure) when it throws none.
 template <class F>
@@ -41,37 +44,12 @@ std::string input_error(F&& f) {
   return "";
 }
 
-class Validation : public ::testing::Test {
+class Validation : public test::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("islet_validation_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return (dir_ / name).string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
+  Validation() : ScratchTest("validation") {}
 };
 
-struct CliResult {
-  int code;
-  std::string out;  // stdout and stderr together
-};
 
-CliResult islet(const std::string& args) {
-  const std::string cmd = std::string(ISLET_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 }  // namespace
 
