@@ -97,7 +97,8 @@ def substitute(code):
         if m:
             cmd, comment = re.match(r"^(.*?)(\s+#.*)?$", line).groups()
             args = cmd.split()[2:]
-            if not args or args[0].startswith("-"):  # no config file: the built-in default islet
+            # No config file: the built-in default islet (not a --continue, which takes its file's config).
+            if (not args or args[0].startswith("-")) and "--continue" not in args:
                 line = f"{cmd} {QUICK}{comment or ''}"
         line = re.sub(r"\bmpirun -n ([0-9]+)\b", lambda m: "mpirun -n " + (m.group(1) if int(m.group(1)) <= 4 else "4"),
                       line)
@@ -185,6 +186,7 @@ def test_parser_and_substitutions():
     assert substitute("islet run --print-config\n") == f"islet run --print-config {QUICK}\n"
     assert substitute("islet run a.toml -o b.h5   # x\n") == "islet run a.toml -o b.h5   # x\n"
     assert substitute("islet runs\n") == "islet runs\n"
+    assert substitute("islet run --continue a.h5 -q\n") == "islet run --continue a.h5 -q\n"
     assert substitute("mpirun -n 64 islet sweep s.toml\n") == "mpirun -n 4 islet sweep s.toml\n"
     assert substitute("mpirun -n 2 islet sweep s.toml\n") == "mpirun -n 2 islet sweep s.toml\n"
 
