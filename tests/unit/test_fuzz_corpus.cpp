@@ -1,0 +1,105 @@
+// The fuzzers' seed corpus (fuzz/corpus/<target>/) stays meaningful: every
+// seed reaches the parser the way its fuzz target feeds it, the valid seeds
+// are accepted and the near_valid* seeds are refused with InputError. When a
+// parser changes, a seed that no longer parses fails here, not silently in
+// the fuzzer (which would then start from shallow inputs).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "isletsim/analysis_io.hpp"
+#include "isletsim/config.hpp"
+#include "isletsim/error.hpp"
+#include "isletsim/h5io.hpp"
+#include "isletsim/model.hpp"
+#include "isletsim/network.hpp"
+#include "isletsim/sweep.hpp"
+
+#include "../../fuzz/fuzz_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace isletsim;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Each seed of `target` through `feed`; returns how many there were.
+template <class Feed>
+int check_corpus(const std::string& target, Feed feed) {
+  const fs::path dir = fs::path(ISLET_SOURCE_DIR) / "fuzz" / "corpus" / target;
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    const std::string bytes = slurp(e.path());
+    ++n;
+    if (name.starts_with("near_valid")) {
+      EXPECT_THROW(feed(bytes), InputError) << target << "/" << name;
+    } else {
+      EXPECT_NO_THROW(feed(bytes)) << target << "/" << name;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST(FuzzCorpus, ConfigSeeds) {
+  const int n = check_corpus("fuzz_config", [](const std::string& in) {
+    const auto parts = fuzz::split_parts(in, 2);
+    const Overrides sets = parts.size() > 1 ? fuzz::lines(parts[1], 16) : Overrides{};
+    parse_config(std::string(parts[0]), "seed.toml", sets);
+  });
+  EXPECT_GE(n, 3);
+}
+
+TEST(FuzzCorpus, SweepSeeds) {
+  fuzz::write_file("run.toml", fuzz::kSweepBaseToml);
+  const int n = check_corpus("fuzz_sweep", [](const std::string& in) {
+    const auto spec = sweep::parse_sweep(in, "seed.toml", fuzz::scratch().string());
+    EXPECT_GT(spec.size(), 1u);
+  });
+  EXPECT_GE(n, 3);
+}
+
+TEST(FuzzCorpus, NetworkCsvSeeds) {
+  const auto params = param_names(find_model("bertram2007"));
+  const int n = check_corpus("fuzz_network_csv", [&](const std::string& in) {
+    const auto parts = fuzz::split_parts(in, 2);
+    ASSERT_EQ(parts.size(), 2u) << "a seed holds cells.csv, a line %%, and edges.csv";
+    const Network net =
+        load_network_csv(fuzz::write_file("cells.csv", parts[0]), fuzz::write_file("edges.csv", parts[1]), params);
+    EXPECT_GE(net.n_edges(), 1u);
+  });
+  EXPECT_GE(n, 3);
+}
+
+TEST(FuzzCorpus, RecordingSeeds) {
+  const int n = check_corpus("fuzz_recording", [](const std::string& in) {
+    ASSERT_FALSE(in.empty());
+    const auto opt = fuzz::recording_options(static_cast<std::uint8_t>(in[0]));
+    const auto parts = fuzz::split_parts(std::string_view(in).substr(1), 2);
+    const std::string pos = parts.size() > 1 ? fuzz::write_file("positions.txt", parts[1]) : std::string();
+    const auto rec = analysis_input_from_text(fuzz::write_file("recording.txt", parts[0]), pos, opt.sampling_hz,
+                                              opt.time_column);
+    EXPECT_GE(rec.data.samples, 3u);
+  });
+  EXPECT_GE(n, 3);
+}
+
+TEST(FuzzCorpus, RunFileSeeds) {
+  const int n = check_corpus("fuzz_run_file", [](const std::string& in) {
+    const H5Run run = read_run(fuzz::write_file("run.h5", in));
+    EXPECT_EQ(run.n_cells, 4u);  // the seeds are 2x2x1 lattices
+    EXPECT_GT(run.n_samples, 1u);
+  });
+  EXPECT_GE(n, 2);
+}
