@@ -155,7 +155,7 @@ void read_root_attrs(const Ctx& ctx, hid_t root, H5Run& run) {
 
 }  // namespace
 
-H5Run read_run(const std::string& path, bool with_data, const std::vector<std::string>& vars) {
+H5Run read_run(const std::string& path, bool with_data, const std::vector<std::string>& vars) try {
   silence_hdf5();
   const Ctx ctx{path};
   std::error_code ec;
@@ -253,6 +253,10 @@ H5Run read_run(const std::string& path, bool with_data, const std::vector<std::s
     }
   }
   return run;
+} catch (const InputError&) {
+  throw;
+} catch (const std::runtime_error& e) {  // an HDF5 call failed: a damaged file is bad input too
+  not_a_run(path, e.what());
 }
 
 std::string H5Run::attr(const std::string& name) const {
