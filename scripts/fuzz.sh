@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Fuzzing (docs/testing.md): builds the libFuzzer targets of fuzz/ with clang,
-# AddressSanitizer and UndefinedBehaviorSanitizer into build-fuzz/, then runs
-# each target for SECONDS (default 60) from its seed corpus fuzz/corpus/<target>/
-# (new inputs it finds go to build-fuzz/corpus/<target>/, kept for the next run).
+# AddressSanitizer and UndefinedBehaviorSanitizer into build-asan/ (the build
+# `scripts/sanitize.sh asan` runs the unit tests of), then runs each target
+# for SECONDS (default 60) from its seed corpus fuzz/corpus/<target>/ (new
+# inputs it finds go to build-asan/corpus/<target>/, kept for the next run).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. scripts/fuzz.sh 300 fuzz_config
 #
 # Exit status: 0 no finding; 1 a finding (crash, sanitizer report, uncaught
 # exception, an input taking over 10 s, or over 2 GB of memory): the input is
-# saved as build-fuzz/findings/<target>-crash-<sha1> (or -timeout-, -oom-,
-# -leak-), replay it with build-fuzz/fuzz/<target> <file>; 2 bad arguments;
+# saved as build-asan/findings/<target>-crash-<sha1> (or -timeout-, -oom-,
+# -leak-), replay it with build-asan/fuzz/<target> <file>; 2 bad arguments;
 # 77 skipped (clang-14 or its fuzzer runtime is missing: apt-get install
 # clang-14 libclang-rt-14-dev libomp-14-dev).
 set -euo pipefail
@@ -19,7 +20,7 @@ secs=${1:-60}
 case "$secs" in '' | *[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, got '$secs'" >&2; exit 2 ;; esac
 CC=${ISLET_FUZZ_CC:-clang-14}
 CXX=${ISLET_FUZZ_CXX:-clang++-14}
-B=build-fuzz
+B=build-asan
 
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
@@ -35,8 +36,9 @@ if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/fuzz_*.cpp; do targets+=("$(basename "$f" .cpp)"); done
 fi
 
+# (the same configuration as scripts/sanitize.sh asan: one instrumented build)
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
-  -DISLET_FUZZ=ON -DISLET_BUILD_TESTS=OFF -DISLET_BUILD_PYTHON=OFF -DISLET_GAUSS=OFF -DISLET_MPI=OFF >/dev/null
+  -DISLET_FUZZ=ON -DISLET_BUILD_PYTHON=OFF -DISLET_MPI=OFF >/dev/null
 ninja -C "$B" "${targets[@]}" >"$B/build.log" 2>&1 || { tail -n 50 "$B/build.log" >&2; exit 1; }
 for t in "${targets[@]}"; do [ -x "$B/fuzz/$t" ] || { echo "fuzz.sh: $t was not built" >&2; exit 1; }; done
 
