@@ -45,6 +45,7 @@ for t in "${targets[@]}"; do [ -x "$B/fuzz/$t" ] || { echo "fuzz.sh: $t was not 
 mkdir -p "$B/findings" "$B/logs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 failed=()
 for t in "${targets[@]}"; do

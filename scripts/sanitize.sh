@@ -50,6 +50,7 @@ asan() {
   # Every unit test runs; none is skipped for speed.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0 \
     "$B/tests/unit_tests" --gtest_brief=1
 }
 
