@@ -38,7 +38,7 @@ fi
 
 # (the same configuration as scripts/sanitize.sh asan: one instrumented build)
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
-  -DISLET_FUZZ=ON -DISLET_BUILD_PYTHON=OFF -DISLET_MPI=OFF >/dev/null
+  -DISLET_FUZZ=ON -DISLET_BUILD_TESTS=ON -DISLET_GAUSS=ON -DISLET_BUILD_PYTHON=OFF -DISLET_MPI=OFF >/dev/null
 ninja -C "$B" "${targets[@]}" >"$B/build.log" 2>&1 || { tail -n 50 "$B/build.log" >&2; exit 1; }
 for t in "${targets[@]}"; do [ -x "$B/fuzz/$t" ] || { echo "fuzz.sh: $t was not built" >&2; exit 1; }; done
 

@@ -45,7 +45,7 @@ asan() {
   fi
   # The configuration of scripts/fuzz.sh (ISLET_FUZZ=ON implies ISLET_SANITIZE=address).
   cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-14 \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DISLET_FUZZ=ON -DISLET_BUILD_PYTHON=OFF -DISLET_MPI=OFF >/dev/null
+    -DCMAKE_CXX_COMPILER=clang++-14 -DISLET_FUZZ=ON -DISLET_BUILD_TESTS=ON -DISLET_GAUSS=ON -DISLET_BUILD_PYTHON=OFF -DISLET_MPI=OFF >/dev/null
   ninja -C "$B" -j "$jobs" unit_tests islet >"$B/build.log" 2>&1 || { tail -n 50 "$B/build.log" >&2; return 1; }
   # Every unit test runs; none is skipped for speed.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \

@@ -103,3 +103,41 @@ TEST(FuzzCorpus, RunFileSeeds) {
   });
   EXPECT_GE(n, 2);
 }
+
+// What the fuzzers found, beyond the near_valid seeds above.
+TEST(FuzzFindings, SweepTaskCountIsBounded) {
+  fuzz::write_file("run.toml", fuzz::kSweepBaseToml);
+  const std::string dir = fuzz::scratch().string();
+  // sample.n = 3e9 allocated 3e9 points (bad_alloc, or the OOM killer).
+  try {
+    sweep::parse_sweep("base = \"run.toml\"\n[sample]\nn = 3000000000\n\"coupling.gV\" = [0, 10]\n", "s.toml", dir);
+    ADD_FAILURE() << "sample.n = 3e9 accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("s.toml:3:5: sample.n: at most 1000000 samples"), std::string::npos)
+        << e.what();
+  }
+  // A product of components just over the bound: 1001 seeds x 1000 samples.
+  std::string seeds;
+  for (int i = 0; i <= 1000; ++i) seeds += (i ? ", " : "") + std::to_string(i);
+  const std::string grid = "base = \"run.toml\"\n[grid]\n\"sim.seed\" = [" + seeds + "]\n";
+  try {
+    sweep::parse_sweep(grid + "[sample]\nn = 1000\n\"coupling.gV\" = [0, 10]\n", "s.toml", dir);
+    ADD_FAILURE() << "1001000 tasks accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 1000000 tasks"), std::string::npos) << e.what();
+  }
+  // At the bound it is fine: 1001 x 999.
+  EXPECT_EQ(sweep::parse_sweep(grid + "[sample]\nn = 999\n\"coupling.gV\" = [0, 10]\n", "s.toml", dir).size(),
+            1001u * 999u);
+}
+
+TEST(FuzzFindings, SetValueThatIsNeitherTomlNorTextIsAnInputError) {
+  for (const std::string bad : {"sim.integrator=a\x01" "b", "model.name=\xf8\xf8"}) {
+    try {
+      parse_config("", "x.toml", {bad});
+      ADD_FAILURE() << "accepted --set " << bad;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("the value is neither TOML nor text"), std::string::npos) << e.what();
+    }
+  }
+}
