@@ -141,3 +141,22 @@ TEST(FuzzFindings, SetValueThatIsNeitherTomlNorTextIsAnInputError) {
     }
   }
 }
+
+TEST(FuzzFindings, DamagedRunFilesAreInputErrors) {
+  const fs::path dir = fs::path(ISLET_SOURCE_DIR) / "fuzz" / "corpus" / "fuzz_run_file";
+  // A B-tree node signature destroyed: HDF5 fails inside read_run (was a
+  // plain runtime_error: exit 1).
+  // A dataset shape of 2^58 values: read_run allocated it (bad_alloc, or
+  // ASan's allocation-size-too-big).
+  for (const auto& [file, says] : {std::pair{"near_valid_damaged_symbol_table.h5", "look up 'time'"},
+                                   std::pair{"near_valid_huge_shape.h5", "(a damaged file)"}}) {
+    try {
+      read_run((dir / file).string());
+      ADD_FAILURE() << file << " accepted";
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("as an isletsim output file"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(says), std::string::npos) << msg;
+    }
+  }
+}
