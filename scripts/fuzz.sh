@@ -51,7 +51,7 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 # or libstdc++'s: where the fault is.
 first_frame() {
   grep -m 1 -A 80 -E '^==[0-9]+== ?ERROR' "$1" | grep -E '^ +#[0-9]+ ' |
-    grep -v -E '__asan|__interceptor|__sanitizer|__ubsan|__lsan|fuzzer::|libc\.so|libstdc\+\+' | head -n 1 || true
+    grep -v -E '__asan|__interceptor|__sanitizer|__ubsan|__lsan|fuzzer::|libc\.so|sysdeps/|libstdc\+\+' | head -n 1 || true
 }
 failed=()
 third_party=()
