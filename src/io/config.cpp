@@ -551,7 +551,11 @@ void apply_override(toml::table& root, const std::string& set) {
   } catch (const toml::parse_error&) {
     std::string quoted;  // not TOML: take the text as a string
     for (char ch : value) quoted += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
-    parsed = toml::parse("v = \"" + quoted + "\"", src);
+    try {
+      parsed = toml::parse("v = \"" + quoted + "\"", src);
+    } catch (const toml::parse_error& e) {  // not a string either: control characters, invalid UTF-8
+      throw InputError("--set '" + set + "': the value is neither TOML nor text (" + std::string(e.description()) + ")");
+    }
   }
   if (!root.contains(sec)) root.insert(sec, toml::table{});
   auto* t = root.get(sec)->as_table();

@@ -62,9 +62,24 @@ std::vector<T> read_rows(const Ctx& ctx, const Dataset& d, const std::string& fu
   std::vector<hsize_t> start(d.dims.size(), 0), count = d.dims;
   count[0] = rows;
   hsize_t total = 1;
-  for (hsize_t c : count) total *= c;
+  for (hsize_t c : count) {
+    if (c != 0 && total > std::numeric_limits<hsize_t>::max() / c)
+      not_a_run(ctx.path, "'" + full + "' claims more values than can be counted (a damaged file)");
+    total *= c;
+  }
+  if (total == 0) return {};
+  // A damaged file can claim any shape: allocate no more than its stored
+  // bytes can hold (deflate packs at most ~1032:1; the writer stores every
+  // row /time counts).
+  {
+    Handle type = ctx.own(H5Dget_type(d.id.get()), H5Tclose, "get type of '" + full + "'");
+    const double claimed = static_cast<double>(total) * static_cast<double>(H5Tget_size(type.get()));
+    const hsize_t stored = H5Dget_storage_size(d.id.get());
+    if (claimed > 2048.0 * static_cast<double>(stored))
+      not_a_run(ctx.path, "'" + full + "' claims " + std::to_string(total) + " values but stores only " +
+                              std::to_string(stored) + " bytes (a damaged file)");
+  }
   std::vector<T> out(total);
-  if (total == 0) return out;
   Handle file_space = ctx.own(H5Dget_space(d.id.get()), H5Sclose, "get space of '" + full + "'");
   ctx.ok(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
                              nullptr),
@@ -249,7 +264,7 @@ Handle open_run(const Ctx& ctx) {
 
 // read_run, whole (sel == nullptr) or a part.
 H5Run read_impl(const std::string& path, bool with_data, const std::vector<std::string>& vars,
-                const H5Select* sel) {
+                const H5Select* sel) try {
   const Ctx ctx{path};
   Handle file = open_run(ctx);
   const hid_t root = file.get();
@@ -392,6 +407,10 @@ H5Run read_impl(const std::string& path, bool with_data, const std::vector<std::
     }
   }
   return run;
+} catch (const InputError&) {
+  throw;
+} catch (const std::runtime_error& e) {  // an HDF5 call failed: a damaged file is bad input too
+  not_a_run(path, e.what());
 }
 
 template <class T>

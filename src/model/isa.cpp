@@ -22,8 +22,19 @@ const char* isa_name(Isa isa) {
 Isa best_isa() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
+#if defined(__clang__)
+  // clang (the fuzz and sanitizer builds, docs/testing.md) has no level
+  // names in __builtin_cpu_supports: the levels' features it can test.
+  const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                  __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+  if (v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    return Isa::avx512;
+  if (v3) return Isa::avx2;
+#else
   if (__builtin_cpu_supports("x86-64-v4")) return Isa::avx512;
   if (__builtin_cpu_supports("x86-64-v3")) return Isa::avx2;
+#endif
 #endif
   return Isa::baseline;
 }

@@ -75,6 +75,10 @@ Overrides overrides_for(const RunConfig& base, const SweepSpec& s, std::size_t i
   return out;
 }
 
+// At most this many tasks in one sweep file (a bound on memory and checking
+// time for any input; split larger studies into several files).
+constexpr std::size_t kMaxTasks = 1000000;
+
 struct Parser {
   std::string origin, dir;
   SweepSpec spec;
@@ -239,7 +243,12 @@ struct Parser {
         spec.keys.push_back(k);
       }
     std::size_t total = 1;
-    for (const auto& c : comps) total *= c.points.size();
+    for (const auto& c : comps) {
+      if (c.points.size() > kMaxTasks / total)
+        throw InputError(fmt::format("{}: more than {} tasks (grid x zip x sample); split the sweep into several files",
+                                     origin, kMaxTasks));
+      total *= c.points.size();
+    }
     spec.points.resize(total);
     for (std::size_t i = 0; i < total; ++i) {
       std::size_t rem = i;
@@ -266,6 +275,8 @@ struct Parser {
     const toml::node* nn = t.get("n");
     if (!nn) throw InputError(origin + ": sample.n: missing: the number of samples");
     if (!nn->as_integer() || nn->as_integer()->get() < 1) fail(*nn, "sample.n", "expected a positive integer");
+    if (nn->as_integer()->get() > static_cast<std::int64_t>(kMaxTasks))
+      fail(*nn, "sample.n", fmt::format("at most {} samples", kMaxTasks));
     n = nn->as_integer()->get();
     if (const toml::node* sd = t.get("seed")) {
       if (!sd->as_integer() || sd->as_integer()->get() < 0) fail(*sd, "sample.seed", "expected a non-negative integer");

@@ -563,11 +563,8 @@ TEST(ModelCha2011, InstructionSetsAgreeBitwise) {
   st[1] = 0.0;  // V = 0 exactly in cell 1 (the GHK limit)
   const Block b = make_block(m, params, gap);
   std::vector<Isa> isas{Isa::baseline};
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v3")) isas.push_back(Isa::avx2);
-  if (__builtin_cpu_supports("x86-64-v4")) isas.push_back(Isa::avx512);
-#endif
+  if (best_isa() >= Isa::avx2) isas.push_back(Isa::avx2);  // (clang has no x86-64-vN cpu-supports names)
+  if (best_isa() >= Isa::avx512) isas.push_back(Isa::avx512);
   std::vector<std::vector<double>> results;
   for (Isa isa : isas) {
     std::vector<double> all;
@@ -608,11 +605,7 @@ TEST(ModelCha2011, KernelTiming) {
   for (std::size_t j = 0; j < kBlock; ++j)
     for (std::size_t k = 0; k < S; ++k) st[k * kBlock + j] = m.states[k].initial * (1.0 + 1e-3 * double(j));
   const Block b = make_block(m, std::vector<std::vector<double>>(kBlock, defaults_of(m)));
-  Isa isa = Isa::baseline;
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("x86-64-v3")) isa = Isa::avx2;
-  if (__builtin_cpu_supports("x86-64-v4")) isa = Isa::avx512;
-#endif
+  const Isa isa = best_isa();
   const StageFn f = m.kernel->table(isa)[0][0];
   StageArgs<double> a;
   a.d = d.data();

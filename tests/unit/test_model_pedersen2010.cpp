@@ -177,13 +177,7 @@ void rk4_reference_check(double dt_ms) {
   check_against_reference(tr.t_ms, tr.x, "rk4_dt" + label(dt_ms));
 }
 
-model_abi::Isa best_isa() {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("x86-64-v4")) return model_abi::Isa::avx512;
-  if (__builtin_cpu_supports("x86-64-v3")) return model_abi::Isa::avx2;
-#endif
-  return model_abi::Isa::baseline;
-}
+model_abi::Isa best_isa() { return model_abi::best_isa(); }
 
 // Forward Euler through the kernel's fused Stage::euler (one cell), sampled
 // every 0.1 ms. The best instruction set's kernel (the same bits as the
@@ -360,10 +354,8 @@ TEST(ModelPedersen2010, InstructionSetsGiveSameBits) {
   }
   const auto in = input_block(m, gap);
   std::vector<model_abi::Isa> isas = {model_abi::Isa::baseline};
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("x86-64-v3")) isas.push_back(model_abi::Isa::avx2);
-  if (__builtin_cpu_supports("x86-64-v4")) isas.push_back(model_abi::Isa::avx512);
-#endif
+  if (model_abi::best_isa() >= model_abi::Isa::avx2) isas.push_back(model_abi::Isa::avx2);
+  if (model_abi::best_isa() >= model_abi::Isa::avx512) isas.push_back(model_abi::Isa::avx512);
   std::printf("instruction sets compared: %zu\n", isas.size());
   std::vector<std::vector<double>> first;
   for (auto isa : isas) {
