@@ -341,9 +341,10 @@ class Reader {
           set(c.heterogeneity, name, distribution(v, full));
         } else {
           const double x = number(v, full);
+          const auto& node = v;  // a structured binding: clang 14 does not capture one in a lambda
           const auto check = [&](const auto& info) {
             if (!in_domain(info.domain, x))
-              fail(v, full, fmt::format("{} is not allowed: expected {} ({}, {})", x, describe(info.domain),
+              fail(node, full, fmt::format("{} is not allowed: expected {} ({}, {})", x, describe(info.domain),
                                         info.description, info.unit));
           };
           if (is_state)
