@@ -13,6 +13,7 @@
 #include "isletsim/error.hpp"
 #include "isletsim/simulation.hpp"
 #include "model/model_abi.hpp"
+#include "run/paths.hpp"
 
 #ifndef ISLETSIM_GIT_COMMIT
 #define ISLETSIM_GIT_COMMIT "unknown"
@@ -194,11 +195,6 @@ void copy_samples(H5Writer& w, const H5Run& from, std::size_t keep, std::size_t 
   }
 }
 
-bool same_path(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  return std::filesystem::equivalent(a, b, ec);
-}
-
 }  // namespace
 
 RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptions& opt, SampleSink* also,
@@ -208,7 +204,7 @@ RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptio
   const RunFileStatic f = file_static(s, opt.threads);
   const std::size_t keep = p.first_sample;
   std::unique_ptr<H5Writer> w;
-  if (!s.continues.empty() && !prefix && same_path(s.continues, path)) {
+  if (!s.continues.empty() && !prefix && run::same_file(s.continues, path)) {
     w = reopen_run_file(path, f, keep);
   } else {
     // A continued run into a new file: the samples it keeps first. Read

@@ -13,6 +13,7 @@
 #include "isletsim/domains.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
+#include "run/paths.hpp"
 #include "core/fastmath.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/simulation.hpp"
@@ -278,21 +279,8 @@ RunSetup build_continuation(const std::string& path, const std::vector<std::stri
   return s;
 }
 
-namespace {
-
-bool same_file(const std::string& a, const std::string& b) {
-  if (a.empty() || b.empty()) return false;
-  std::error_code ec;
-  if (std::filesystem::equivalent(a, b, ec)) return true;
-  const auto ca = std::filesystem::weakly_canonical(a, ec);
-  if (ec) return false;
-  const auto cb = std::filesystem::weakly_canonical(b, ec);
-  return !ec && ca == cb;
-}
-
-}  // namespace
-
 void check_output_path(const RunSetup& s, const std::string& output) {
+  using run::same_file;
   const RunConfig& c = s.config;
   const auto refuse = [&](const std::string& what, const std::string& in) {
     if (same_file(output, in))
