@@ -111,8 +111,9 @@ struct RunOptions {
   // cells). Results are the same bits for any split. 0: the equal split.
   std::uint64_t rebalance_every = 2000;
   bool rebalance_scramble = false;  // tests only: re-split at arbitrary cuts instead
-  // Hand the complete state to SampleSink::checkpoint every this many steps
-  // (at absolute steps that are multiples of it; 0: never).
+  // Hand the complete state to SampleSink::checkpoint at the first boundary
+  // of a block of record_block samples after every this many steps (0:
+  // never; a run that records nothing has none).
   std::uint64_t checkpoint_every = 0;
 };
 

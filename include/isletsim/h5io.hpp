@@ -61,6 +61,7 @@ class H5Writer {
   // A per-cell dataset /<group>/<name> (e.g. "initial", "cells").
   void write_cell_values(const std::string& group, const std::string& name, const std::string& units,
                          const std::string& description, const std::vector<double>& values);
+  void flush();  // what was written so far reaches the disk (append() flushes by itself)
   void set_attr(const std::string& name, const std::string& value);
   void set_attr(const std::string& name, double value);
   void set_attr(const std::string& name, std::int64_t value);

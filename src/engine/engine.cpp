@@ -372,13 +372,13 @@ class Engine {
     std::uint64_t k = p_.first_sample;  // sample index (sample k: step k * every)
     std::uint64_t handed = k;           // samples handed to the writer (thread 0)
     const std::uint64_t ckpt_every = sink_ ? opt_.checkpoint_every : 0;
+    std::uint64_t next_ckpt = p_.start_step + ckpt_every;
     View view{&y_, &a_};
     std::uint64_t steps = 0;
     std::uint64_t controls = 0;  // control points passed
     for (std::uint64_t s = p_.start_step;; ++s) {
       const bool sample = recording_ && s % every == 0 && s / every >= k;
-      const bool ckpt = ckpt_every > 0 && s % ckpt_every == 0 && s != p_.start_step && s != N;
-      if (s % kControlEvery == 0 || sample || s == N || ckpt) {
+      if (s % kControlEvery == 0 || sample || s == N) {
         Timer<Prof> tm;
         // What threads report here is double-buffered by the parity of the
         // control point: a thread that has passed this barrier may run on to
@@ -435,6 +435,24 @@ class Engine {
           }
           break;
         }
+        // A checkpoint at the first block boundary (every sample before this
+        // one just handed to the writer, whole chunks only) after each
+        // checkpoint_every steps: every thread copies its cells' complete
+        // state; after a barrier thread 0 hands it to the writer, behind the
+        // block. A file killed mid-write then still holds every chunk before
+        // it as written (no partly filled chunk is ever written again before
+        // it).
+        if (ckpt_every > 0 && sample && k % K == 0 && k > p_.first_sample && s != N && s >= next_ckpt) {
+          for (std::size_t v = 0; v < S_; ++v)
+            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i)
+              ckpt_state_[v][perm_[i]] = view.cur->at(i, static_cast<int>(v));
+          bar.wait(sense);
+          if (tid == 0) writer_.submit([this, state = ckpt_state_, s, k] { sink_->checkpoint(s, k, state); });
+          // Nobody writes ckpt_state_ again before thread 0 has copied it:
+          // the next checkpoint comes after at least one control barrier.
+          next_ckpt = s + ckpt_every;
+          tm.lap(local.recording);
+        }
         if (sample) {
           RecordBuffer& buf = rec_[(k / K) % 2];
           const std::size_t slot = k % K;
@@ -449,22 +467,6 @@ class Engine {
             buf.glucose[slot] = p_.glucose.glucose_mM(t_s);
           }
           ++k;
-          tm.lap(local.recording);
-        }
-        if (ckpt) {
-          // Every thread copies its cells' complete state; after the barrier
-          // thread 0 hands the samples so far, then the state, to the writer.
-          for (std::size_t v = 0; v < S_; ++v)
-            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i)
-              ckpt_state_[v][perm_[i]] = view.cur->at(i, static_cast<int>(v));
-          bar.wait(sense);
-          if (tid == 0) {
-            submit(handed, k);
-            handed = k;
-            writer_.submit([this, state = ckpt_state_, s, k] { sink_->checkpoint(s, k, state); });
-          }
-          // Nobody writes ckpt_state_ again before thread 0 has copied it:
-          // the next checkpoint comes after at least one control barrier.
           tm.lap(local.recording);
         }
         if (rebalance) {

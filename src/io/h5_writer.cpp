@@ -28,7 +28,6 @@ using namespace h5;
 namespace {
 
 constexpr hsize_t kMaxChunkBytes = 4u << 20;  // cap on one chunk of /data/<var>
-constexpr hsize_t kMinSeriesChunk = 1024;    // samples per chunk of /time, /glucose
 
 }  // namespace
 
@@ -101,7 +100,9 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
   write_number_attr(ctx, root, "n_cells", static_cast<std::int64_t>(opt.n_cells));
   write_number_attr(ctx, root, "n_samples", std::int64_t{0});
 
-  const hsize_t series_chunk = std::max<hsize_t>(opt.chunk_samples, kMinSeriesChunk);
+  // Chunks of the blocks the run appends: no chunk is filled in two writes
+  // (a chunk written again is where a killed writer leaves a file damaged).
+  const hsize_t series_chunk = opt.chunk_samples;
   m.time = create_extendible(ctx, root, "time", H5T_IEEE_F64LE, 0, series_chunk, opt.deflate_level);
   write_string_attr(ctx, m.time.get(), "units", "s");
   m.glucose =
@@ -267,6 +268,11 @@ void H5Writer::write_cell_values(const std::string& group, const std::string& na
   Handle ds = write_fixed(m.ctx, g.get(), name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {values.size()},
                           values.data(), m.opt.deflate_level);
   describe(m.ctx, ds.get(), units, description);
+}
+
+void H5Writer::flush() {
+  impl_->require_open();
+  impl_->ctx.ok(H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL), "flush");
 }
 
 void H5Writer::set_attr(const std::string& name, const std::string& value) {

@@ -126,6 +126,7 @@ std::unique_ptr<H5Writer> open_run_file(const std::string& path, const RunFileSt
                          f.conductance_factor);
   for (const auto& [name, value] : f.attrs)
     std::visit([&, &name = name](const auto& v) { w->set_attr(name, v); }, value);
+  w->flush();  // the config is in the file from the start, whatever happens next
   return w;
 }
 
