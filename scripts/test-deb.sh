@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 [ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DPython_EXECUTABLE=/usr/bin/python3
 targets="islet isletsim_shared"
-ninja -C "$build" -t targets all | grep -q '^_isletsim:' && targets="$targets _isletsim"
+ninja -C "$build" -t targets all | grep '^_isletsim:' >/dev/null && targets="$targets _isletsim"
 [ "${2:-}" = --no-build ] || ninja -C "$build" $targets > /dev/null
 arch=$(sed -n 's/^ISLET_ARCH:STRING=//p' "$build/CMakeCache.txt")
 if [ "$arch" = native ]; then
@@ -38,7 +38,7 @@ grep -q "^ Version: $version$" "$tmp/info" || fail "version (expected $version)"
 depends=$(sed -n 's/^ Depends: //p' "$tmp/info")
 echo "Depends: $depends"
 for p in python3 python3-numpy python3-h5py libhdf5-103-1 libgomp1 libfmt9 libfftw3-double3 libigraph3 libopenblas0; do
-  echo "$depends" | tr ',|' '\n\n' | awk '{print $1}' | grep -qxF "$p" || fail "Depends lacks $p"
+  echo "$depends" | tr ',|' '\n\n' | awk '{print $1}' | grep -xF "$p" >/dev/null || fail "Depends lacks $p"
 done
 
 # Files.
@@ -65,7 +65,7 @@ for elf in "$tmp/root/usr/bin/islet" "$tmp/root/usr/lib/libisletsim.so.$version"
     pkg=${owner%%:*}
     [ -n "$pkg" ] || fail "$(basename "$elf") loads $lib, which no Debian package owns"
     # In Depends, or the package one of them depends on (libopenblas0 -> libopenblas0-pthread | ...).
-    in_depends() { echo "$1" | tr ',|' '\n\n' | awk '{print $1}' | grep -qxF "$2"; }
+    in_depends() { echo "$1" | tr ',|' '\n\n' | awk '{print $1}' | grep -xF "$2" >/dev/null; }
     ok=no
     if in_depends "$depends" "$pkg"; then ok=yes; else
       for d in $(echo "$depends" | tr ',|' '\n\n' | awk '{print $1}'); do

@@ -7,7 +7,7 @@
 #     lattice for 1 s; its last mean c and V equal those of `P/bin/islet run` with the same config,
 #   - PYTHONPATH=P/<python dir> imports the installed isletsim (not the build tree's) and runs.
 # Usage: install_test.sh BUILD_DIR SOURCE_DIR VERSION PYTHON_DIR PYTHON (PYTHON_DIR empty: no Python module)
-set -euo pipefail
+set -euo pipefail  # (no `grep -q` after a pipe: it stops reading, and the writer's SIGPIPE fails the pipeline)
 build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) version=$3 pydir=$4 python=${5:-/usr/bin/python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -23,8 +23,8 @@ lib=$(find "$P" -name "libisletsim.so.*.*.*" | head -1)
 soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libisletsim.so.${version%%.*}" ] || fail "SONAME of $lib is '$soname'"
 [ -e "$(dirname "$lib")/$soname" ] || fail "no $soname link beside $lib"
-find "$P" -name isletsimConfig.cmake | grep -q . || fail "no isletsimConfig.cmake"
-ldd "$P/bin/islet" | grep -q "$build" && fail "the installed islet loads a library from the build tree"
+find "$P" -name isletsimConfig.cmake | grep . >/dev/null || fail "no isletsimConfig.cmake"
+ldd "$P/bin/islet" | grep "$build" >/dev/null && fail "the installed islet loads a library from the build tree"
 
 # Every public header of the source tree is installed and compiles alone against the prefix.
 n=0
@@ -44,7 +44,7 @@ done
 cmake -S "$src/examples/cpp_consumer" -B "$tmp/consumer" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$P" > "$tmp/consumer.log" 2>&1 || { cat "$tmp/consumer.log"; fail "consumer configure"; }
 cmake --build "$tmp/consumer" >> "$tmp/consumer.log" 2>&1 || { cat "$tmp/consumer.log"; fail "consumer build"; }
-ldd "$tmp/consumer/islet_consumer" | grep -q "$P/.*libisletsim.so" || fail "the consumer does not load the prefix's libisletsim"
+ldd "$tmp/consumer/islet_consumer" | grep "$P/.*libisletsim.so" >/dev/null || fail "the consumer does not load the prefix's libisletsim"
 out=$("$tmp/consumer/islet_consumer")
 echo "$out"
 case "$out" in
