@@ -167,14 +167,14 @@ void H5Writer::reopen(std::size_t keep) {
 void H5Writer::truncate_series() {
   Impl& m = *impl_;
   const Ctx& ctx = m.ctx;
-  const auto cut = [&](hid_t d, const std::string& name, bool two_d) {
-    hsize_t dims[2] = {static_cast<hsize_t>(m.samples), static_cast<hsize_t>(m.opt.n_cells)};
-    (void)two_d;
+  const auto cut = [&](hid_t d, const std::string& name) {
+    // Rows to m.samples; the second extent (cells), where there is one, stays.
+    const hsize_t dims[2] = {static_cast<hsize_t>(m.samples), static_cast<hsize_t>(m.opt.n_cells)};
     ctx.ok(H5Dset_extent(d, dims), "cut '" + name + "' back to " + std::to_string(m.samples) + " samples");
   };
-  for (std::size_t v = 0; v < m.vars.size(); ++v) cut(m.vars[v].get(), "/data/" + m.opt.vars[v].name, true);
-  cut(m.glucose.get(), "/glucose", false);
-  cut(m.time.get(), "/time", false);
+  for (std::size_t v = 0; v < m.vars.size(); ++v) cut(m.vars[v].get(), "/data/" + m.opt.vars[v].name);
+  cut(m.glucose.get(), "/glucose");
+  cut(m.time.get(), "/time");
 }
 
 // Dimension scales: /time labels the first axis of /data/<var> and

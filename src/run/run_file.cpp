@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "isletsim/error.hpp"
 #include "isletsim/simulation.hpp"
@@ -108,14 +109,26 @@ RunFileStatic file_static(const RunSetup& s, unsigned threads) {
   return f;
 }
 
-std::unique_ptr<H5Writer> open_run_file(const std::string& path, const RunFileStatic& f) {
+namespace {
+
+// The writer of the file at `path` for the static part `f`; continue_at:
+// the samples kept of an existing file (H5WriterOptions::continue_at).
+std::unique_ptr<H5Writer> make_writer(const std::string& path, const RunFileStatic& f,
+                                      std::optional<std::size_t> continue_at) {
   H5WriterOptions wo;
   wo.path = path;
   wo.n_cells = f.n_cells;
   wo.float32 = f.float32;
   wo.chunk_samples = f.chunk_samples;
   wo.vars = f.vars;
-  auto w = std::make_unique<H5Writer>(wo);
+  wo.continue_at = continue_at;
+  return std::make_unique<H5Writer>(wo);
+}
+
+}  // namespace
+
+std::unique_ptr<H5Writer> open_run_file(const std::string& path, const RunFileStatic& f) {
+  auto w = make_writer(path, f, std::nullopt);
   w->write_positions(f.x, f.y, f.z);
   w->write_edges(f.edge_i, f.edge_j, f.edge_w);
   for (const auto& cp : f.params) w->write_cell_param(cp.name, cp.units, cp.description, cp.values);
@@ -135,14 +148,7 @@ namespace {
 // The run file `path`, to go on writing it from sample `keep`: the static
 // part is there already; the attributes (config, ...) are rewritten.
 std::unique_ptr<H5Writer> reopen_run_file(const std::string& path, const RunFileStatic& f, std::size_t keep) {
-  H5WriterOptions wo;
-  wo.path = path;
-  wo.n_cells = f.n_cells;
-  wo.float32 = f.float32;
-  wo.chunk_samples = f.chunk_samples;
-  wo.vars = f.vars;
-  wo.continue_at = keep;
-  auto w = std::make_unique<H5Writer>(wo);
+  auto w = make_writer(path, f, keep);
   for (const auto& [name, value] : f.attrs)
     if (name != "start_time") std::visit([&, &name = name](const auto& v) { w->set_attr(name, v); }, value);
   w->set_attr("continued_time", utc_now());
