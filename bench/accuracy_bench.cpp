@@ -37,16 +37,21 @@ int main(int argc, char** argv) {
   const std::string ev = std::string(ISLET_REFERENCE_DIR) + "/bertram2007_single_accurate_events.json";
   const auto spikes = test::json_array(ev, "spike_upcrossing_times_ms");
   const auto peaks = test::json_array(ev, "calcium_peak_times_ms");
-  std::printf("%-6s %6s | %-22s %-24s | %12s %12s\n", "integ", "dt_ms", "spikes 0-60 s (worst)", "Ca peaks 0-60 s (worst)",
+  std::printf("%-6s %6s | %-22s %-24s | %12s %12s\n", "integ", "dt/tol", "spikes 0-60 s (worst)", "Ca peaks 0-60 s (worst)",
               "islet sim/s", "wall_s/sim_s");
   struct Case {
     const char* integ;
-    double dt;
+    double dt;  // dopri5: the tolerance
   };
   for (const Case c : {Case{"euler", 0.025}, Case{"euler", 0.05}, Case{"euler", 0.1}, Case{"euler", 0.2},
-                       Case{"rk4", 0.25}, Case{"rk4", 0.5}, Case{"rk4", 1.0}, Case{"rk4", 2.0}}) {
-    // Accuracy: one default cell, fixed JGK = 0.4, V and c at every step.
-    EngineProblem p = test::default_problem(1, integrator_from_string(c.integ), c.dt, 60000.0);
+                       Case{"rk4", 0.25}, Case{"rk4", 0.5}, Case{"rk4", 1.0}, Case{"rk4", 2.0}, Case{"dopri5", 1e-6},
+                       Case{"dopri5", 3e-7}, Case{"dopri5", 1e-7}, Case{"dopri5", 3e-8}, Case{"dopri5", 1e-8}}) {
+    const Integrator integ = integrator_from_string(c.integ);
+    const bool adaptive = is_adaptive(integ);
+    // Accuracy: one default cell, fixed JGK = 0.4, V and c at every step
+    // (dopri5: every 0.1 ms, from its dense output).
+    EngineProblem p = test::default_problem(1, integ, adaptive ? 0.1 : c.dt, 60000.0);
+    if (adaptive) p.tolerance = c.dt;
     p.record_vars = {bertram2007::State::V, bertram2007::State::c};
     p.record_every = 1;
     p.record_block = 4096;
@@ -60,19 +65,32 @@ int main(int argc, char** argv) {
     // Cost: the default islet, bursting (fixed JGK), no recording.
     RunConfig cfg = default_config();
     cfg.duration_s = islet_s;
-    cfg.integrator = integrator_from_string(c.integ);
-    cfg.dt_ms = c.dt;
+    cfg.integrator = integ;
+    cfg.dt_ms = adaptive ? cfg.record_interval_ms : c.dt;
+    if (adaptive) cfg.tolerance = c.dt;
     cfg.glucose_mode = GlucoseMode::fixed_jgk;
     RunSetup s = build_setup(cfg);
     s.problem.record_vars.clear();
     RunOptions opt;
     opt.threads = threads;
     run_engine(s.problem, nullptr, opt);  // warm-up
-    const double wall = run_engine(s.problem, nullptr, opt).wall_s;
+    const RunResult ri = run_engine(s.problem, nullptr, opt);
+    const double wall = ri.wall_s;
     char a[64], b[64];
     std::snprintf(a, sizeof a, "%zu/%zu (%.3f ms)", es.got, es.want, es.worst_ms);
     std::snprintf(b, sizeof b, "%zu/%zu (%.3f ms)", ec.got, ec.want, ec.worst_ms);
-    std::printf("%-6s %6.3f | %-22s %-24s | %12.2f %12.4f\n", c.integ, c.dt, a, b, islet_s / wall, wall / islet_s);
+    char step[32];
+    if (adaptive)
+      std::snprintf(step, sizeof step, "%.0e", c.dt);
+    else
+      std::snprintf(step, sizeof step, "%.3f", c.dt);
+    char steps[64] = "";
+    if (adaptive)
+      std::snprintf(steps, sizeof steps, "  cell: %llu steps (%llu rej), islet: mean %.3f ms",
+                    static_cast<unsigned long long>(r.accepted), static_cast<unsigned long long>(r.rejected),
+                    islet_s * 1e3 / static_cast<double>(std::max<std::uint64_t>(1, ri.accepted)));
+    std::printf("%-6s %6s | %-22s %-24s | %12.2f %12.4f%s\n", c.integ, step, a, b, islet_s / wall, wall / islet_s,
+                steps);
   }
   return 0;
 }

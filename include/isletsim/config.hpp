@@ -59,7 +59,14 @@ struct RunConfig {
   // [sim]
   double duration_s = 600;
   Integrator integrator = Integrator::rk4;
+  // The step of the fixed-step integrators (euler, rk4). For dopri5 it is
+  // set to record_interval_ms: the grid its samples and its end lie on.
   double dt_ms = 0.5;
+  // dopri5 only: the relative tolerance (each state's error weight is
+  // tolerance x (the model's error scale + |value|)), and the largest step
+  // (0: no limit).
+  double tolerance = 1e-7;
+  double max_step_ms = 0;
   std::uint64_t seed = 1;
   // [network]
   NetworkKind network = NetworkKind::sphere;

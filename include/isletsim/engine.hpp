@@ -39,9 +39,11 @@ struct SampleSink {
   // was taken) belong to the run up to this state. Called on the same thread
   // as write(), at RunOptions::checkpoint_every; a run goes on from it to the
   // same bits (EngineProblem::start_step, first_sample, initial).
-  virtual void checkpoint(std::uint64_t step, std::uint64_t samples,
-                          const std::vector<std::vector<double>>& state) {
-    (void)step, (void)samples, (void)state;
+  // step_ms: an adaptive integrator's next step (0 for fixed steps), which
+  // a continued run needs (EngineProblem::start_step_ms).
+  virtual void checkpoint(std::uint64_t step, std::uint64_t samples, const std::vector<std::vector<double>>& state,
+                          double step_ms) {
+    (void)step, (void)samples, (void)state, (void)step_ms;
   }
 };
 
@@ -75,7 +77,18 @@ struct EngineProblem {
   std::vector<Column> initial;  // the model's state table order
   GlucoseProtocol glucose;
   Integrator integrator = Integrator::rk4;
+  // Fixed-step integrators: the step. Adaptive ones (dopri5): the time grid
+  // on which samples, the end and start_step lie (the record interval), not
+  // a step.
   double dt_ms = 0.5;
+  // Adaptive integrators only:
+  double tolerance = 1e-7;     // relative; see ModelInfo::error_scale for the absolute part
+  double max_step_ms = 0;      // 0: no limit
+  double start_step_ms = 0;    // the first step to try (a continued run: its checkpoint's); 0: a guess
+  // Steps land on every grid step that is a multiple of land_every (a
+  // multiple of record_every), where checkpoints are taken and a stop
+  // request ends the run; 0: record_every x record_block.
+  std::uint64_t land_every = 0;
   // Steps run from start_step to n_steps (both absolute: t = step * dt), so
   // a run continued from a checkpoint at step s (initial = its state,
   // start_step = s) gives the same bits as one that never stopped.
@@ -133,6 +146,10 @@ struct RunResult {
   double wall_s = 0;
   Profile profile;
   std::vector<std::vector<double>> final_state;  // [state][cell], at step start_step + steps_done
+  // Adaptive integrators: the step to go on with, and the steps taken (and
+  // rejected) by this call (steps_done counts grid steps, like start_step).
+  double next_step_ms = 0;
+  std::uint64_t accepted = 0, rejected = 0;
 };
 
 // Validates the problem (sizes, dt > 0, finite values); throws InputError.

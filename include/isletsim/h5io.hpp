@@ -74,8 +74,10 @@ class H5Writer {
   // The complete state of every cell at `step` (state[k][cell], named by
   // `names`), after `samples` samples: /checkpoint/{a,b}, written in turn,
   // with /checkpoint's attribute "latest" naming the last one written whole.
+  // step_ms > 0 (adaptive integrators): the step the integrator goes on
+  // with, stored as the attribute "step_ms".
   void write_state(std::uint64_t step, std::uint64_t samples, double time_s, const std::vector<std::string>& names,
-                   const std::vector<std::vector<double>>& state);
+                   const std::vector<std::vector<double>>& state, double step_ms = 0);
 
   // status: "complete", "interrupted" or "failed"; message: free text. After
   // a failed write, the series are cut back to the samples written whole;
@@ -123,6 +125,7 @@ H5Run read_run(const std::string& path, bool with_data = true, const std::vector
 struct StoredState {
   std::uint64_t step = 0, samples = 0;
   double time_s = 0;
+  double step_ms = 0;  // an adaptive integrator's next step (0: none stored)
   std::vector<std::string> names;
   std::vector<std::vector<double>> state;
 };

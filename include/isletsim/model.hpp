@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "isletsim/integrator.hpp"
+
 namespace isletsim {
 
 // The values a parameter or state variable may take (besides being finite).
@@ -106,6 +108,14 @@ struct ModelInfo {
   double stimulus_without_glucose = NAN;
   // The heterogeneity a run has unless its config says otherwise.
   std::span<const HeterogeneityInfo> default_heterogeneity = {};
+  // Per state (table order): the size below which an adaptive integrator
+  // measures the state's error absolutely (its error weight is
+  // tolerance x (error_scale + |value|)). Empty: 1% of |initial value|, at
+  // least 1e-6.
+  std::span<const double> error_scale = {};
+  // The integrator a run of this model uses unless sim.integrator says
+  // otherwise (dopri5 where it is validated against the model's reference).
+  Integrator default_integrator = Integrator::rk4;
 };
 
 // ---------------------------------------------------------------- the registry

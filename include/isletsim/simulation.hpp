@@ -68,7 +68,12 @@ std::string version();
 
 // Samples per hand-over to the writer thread and per HDF5 chunk along time:
 // about 1 MiB, a power of two, at most 1024.
-std::size_t record_block_for(std::size_t n_cells, std::size_t n_vars);
+// landing_samples > 0 (adaptive integrators): the largest divisor of it up
+// to that size, so that blocks end on the landing points.
+std::size_t record_block_for(std::size_t n_cells, std::size_t n_vars, std::uint64_t landing_samples = 0);
+// Samples between the landing points of an adaptive integrator: one second's
+// worth when the interval divides a second, else at least 64 (whole blocks).
+std::uint64_t landing_samples_for(double record_interval_ms, std::size_t n_cells);
 
 // The root attributes of a run's output file (program, version, config,
 // seed, integrator, ...), as run_to_file writes them.

@@ -94,6 +94,7 @@ struct IslResult : RunFileStatic {
   std::vector<std::vector<double>> final_state;  // [state][cell]; empty when loaded
   std::uint64_t steps_done = 0;
   std::uint64_t end_step = 0;  // the step final_state is at (absolute)
+  double end_step_ms = 0;      // an adaptive integrator's next step there (0: none)
   double wall_s = 0;
   std::string path;  // the file it was loaded from or run into ("" = memory only)
 

@@ -177,15 +177,17 @@ Continuation continue_setup(RunSetup& s, const IslResult& prev, const std::optio
   std::vector<std::string> names;
   std::vector<std::vector<double>> state;
   std::uint64_t step = 0, samples = 0;
+  double step_ms = 0;
   if (!prev.final_state.empty()) {
     for (const auto& st : model.states) names.push_back(st.name);
     state = prev.final_state;
     step = prev.end_step;
+    step_ms = prev.end_step_ms;
     samples = prev.n_samples;
   } else if (!prev.path.empty()) {
     auto ck = read_checkpoint(prev.path);
     if (!ck) throw py::value_error("continue_from: '" + prev.path + "' holds no saved state to continue from");
-    names = ck->names, state = ck->state, step = ck->step, samples = ck->samples;
+    names = ck->names, state = ck->state, step = ck->step, samples = ck->samples, step_ms = ck->step_ms;
   } else {
     throw py::value_error("continue_from: the result holds no end state");
   }
@@ -195,6 +197,7 @@ Continuation continue_setup(RunSetup& s, const IslResult& prev, const std::optio
     if (const auto idx = find_state(model, names[k])) p.initial[*idx].values = state[k];
   p.start_step = step;
   p.first_sample = samples;
+  p.start_step_ms = is_adaptive(p.integrator) ? step_ms : 0.0;
   if (p.n_steps < step)
     throw py::value_error("continue_from: sim.duration_s ends before the result's end (t = " +
                           std::to_string(static_cast<double>(step) * p.dt_ms * 1e-3) + " s)");
@@ -350,6 +353,7 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
         res.data[v].insert(res.data[v].begin(), cont.prefix.data[v].begin(), cont.prefix.data[v].end());
     }
     res.end_step = s.problem.start_step + rr.steps_done;
+    res.end_step_ms = rr.next_step_ms;
     res.n_samples = res.time.size();
     // A Result run into a file holds what the file holds (what isl.load reads
     // back): float32 storage rounds the samples, as HDF5's conversion does.

@@ -139,9 +139,15 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   progress.done();
   const double sim_s = static_cast<double>(r.steps_done) * cfg.dt_ms * 1e-3;
   const char* status = r.status == RunResult::Status::complete ? "complete" : r.status == RunResult::Status::interrupted ? "INTERRUPTED" : "FAILED";
-  fmt::print("islet: {}: {} cells, {} edges (mean degree {:.2f}), {} {:g} ms, {:.1f} s simulated in {:.2f} s "
+  const std::string method =
+      is_adaptive(cfg.integrator)
+          ? fmt::format("{} tolerance {:g} ({} steps, {} rejected, mean {:.3g} ms)", to_string(cfg.integrator),
+                        cfg.tolerance, r.accepted, r.rejected,
+                        r.accepted ? static_cast<double>(r.steps_done) * cfg.dt_ms / static_cast<double>(r.accepted) : 0.0)
+          : fmt::format("{} {:g} ms", to_string(cfg.integrator), cfg.dt_ms);
+  fmt::print("islet: {}: {} cells, {} edges (mean degree {:.2f}), {}, {:.1f} s simulated in {:.2f} s "
              "({:.2f} sim-s/s, {} thread(s)); {} samples of {} -> {}\n",
-             status, s.problem.n_cells, s.network.n_edges(), s.network.mean_degree(), to_string(cfg.integrator), cfg.dt_ms,
+             status, s.problem.n_cells, s.network.n_edges(), s.network.mean_degree(), method,
              sim_s, r.wall_s, r.wall_s > 0 ? sim_s / r.wall_s : 0.0, r.profile.threads, r.samples,
              fmt::join(cfg.record_vars, ","), cfg.output);
   std::fflush(stdout);

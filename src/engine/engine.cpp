@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "engine/aligned.hpp"
 #include "engine/async_writer.hpp"
 #include "engine/barrier.hpp"
+#include "engine/dopri5.hpp"
 #include "engine/gather.hpp"
 #include "engine/layout.hpp"
 #include "engine/partition.hpp"
@@ -33,13 +35,20 @@ namespace isletsim {
 
 using model_abi::Stage;
 
-std::string to_string(Integrator m) { return m == Integrator::euler ? "euler" : "rk4"; }
+std::string to_string(Integrator m) {
+  switch (m) {
+    case Integrator::euler: return "euler";
+    case Integrator::dopri5: return "dopri5";
+    default: return "rk4";
+  }
+}
 
 Integrator integrator_from_string(const std::string& s) {
   if (s == "euler") return Integrator::euler;
   if (s == "rk4") return Integrator::rk4;
-  throw InputError("unknown integrator '" + s + "' (expected \"rk4\" or \"euler\")" +
-                   did_you_mean(s, {"rk4", "euler"}));
+  if (s == "dopri5") return Integrator::dopri5;
+  throw InputError("unknown integrator '" + s + "' (expected \"rk4\", \"euler\" or \"dopri5\")" +
+                   did_you_mean(s, {"rk4", "euler", "dopri5"}));
 }
 
 double default_dt_ms(Integrator m) { return m == Integrator::euler ? 0.1 : 0.5; }
@@ -156,6 +165,17 @@ class Engine {
       b_.resize(npad_, lay_);
       acc_.resize(npad_, lay_);
     }
+    if (is_adaptive(p.integrator)) {
+      b_.resize(npad_, lay_);
+      ynew_.resize(npad_, lay_);
+      for (auto& k : k_) k.resize(npad_, lay_);
+      // The error weight of state r: tolerance x (scale_r + |y|).
+      for (std::size_t r = 0; r < S_; ++r) {
+        const double s = r < m_.error_scale.size() ? m_.error_scale[r]
+                                                   : std::max(1e-6, 0.01 * std::abs(m_.states[r].initial));
+        err_scale_.push_back(s);
+      }
+    }
     if (sink && opt.checkpoint_every > 0) ckpt_state_.assign(S_, std::vector<double>(n_));
     const std::size_t nv = p.record_vars.size();
     recording_ = sink && nv > 0;
@@ -184,10 +204,16 @@ class Engine {
         for (auto& f : flags_) f.assign(nt, {});
         for (auto& l : load_) l.assign(nt, {});
         times_.assign(nt, {});
+        for (auto& e : errs_) e.assign(nt, {});
         nsync_.init(nt);
       }
       SpinBarrier& bar = *barrier_ptr_;
-      if (opt_.profile)
+      if (is_adaptive(p_.integrator)) {
+        if (opt_.profile)
+          thread_adaptive<true>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
+        else
+          thread_adaptive<false>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
+      } else if (opt_.profile)
         thread_main<true>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
       else
         thread_main<false>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
@@ -447,7 +473,7 @@ class Engine {
             for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i)
               ckpt_state_[v][perm_[i]] = view.cur->at(i, static_cast<int>(v));
           bar.wait(sense);
-          if (tid == 0) writer_.submit([this, state = ckpt_state_, s, k] { sink_->checkpoint(s, k, state); });
+          if (tid == 0) writer_.submit([this, state = ckpt_state_, s, k] { sink_->checkpoint(s, k, state, 0.0); });
           // Nobody writes ckpt_state_ again before thread 0 has copied it:
           // the next checkpoint comes after at least one control barrier.
           next_ckpt = s + ckpt_every;
@@ -504,6 +530,324 @@ class Engine {
     }
   }
 
+  // ---- The adaptive integrator (dopri5): one step for the whole islet,
+  // chosen from the largest error of any state of any cell.
+
+  // y + h * sum(terms) for the states of block [o, o + m) (fixed order,
+  // explicit fmas: the same bits on every instruction set).
+  // ks: the stages' derivative buffers, as this thread sees them (the
+  // first and last are swapped after each step: per thread, like y).
+  using Stages = std::array<StateSet*, dopri5::kStages>;
+
+  template <std::size_t NT>
+  void combine(const Stages& ks, const std::array<dopri5::Term, NT>& terms, const StateSet& y, StateSet& out, double h,
+               std::size_t o, std::size_t m) {
+    const double* __restrict yb = y.v.data() + o;
+    double* __restrict ob = out.v.data() + o;
+    const double* kp[NT];
+    double c[NT];
+    for (std::size_t t = 0; t < NT; ++t) kp[t] = ks[terms[t].k]->v.data() + o, c[t] = terms[t].c;
+    for (std::size_t r = 0; r < S_; ++r) {
+      const std::size_t row = r * kBlock;
+#pragma omp simd
+      for (std::size_t j = 0; j < m; ++j) {
+        double s = c[0] * kp[0][row + j];
+        for (std::size_t t = 1; t < NT; ++t) s = std::fma(c[t], kp[t][row + j], s);
+        ob[row + j] = std::fma(h, s, yb[row + j]);
+      }
+    }
+  }
+
+  // The error norm of block [o, o + m) (real cells only): max over states
+  // and cells of |h e| / (scale + max(|y|, |ynew|)); infinity where the new
+  // state is beyond finite_limit or not a number.
+  double block_error(const Stages& ks, const StateSet& y, const StateSet& yn, double h, std::size_t b,
+                     std::size_t o, std::size_t m) const {
+    namespace dp = dopri5;
+    const std::size_t real = b >= n_ ? 0 : std::min(m, n_ - b);
+    const double lim = p_.finite_limit, inf = std::numeric_limits<double>::infinity();
+    double worst = 0;
+    for (std::size_t r = 0; r < S_; ++r) {
+      const std::size_t base = o + r * kBlock;
+      const double sc = err_scale_[r];
+      const double* __restrict k0 = ks[dp::kE[0].k]->v.data() + base;
+      const double* __restrict k2 = ks[dp::kE[1].k]->v.data() + base;
+      const double* __restrict k3 = ks[dp::kE[2].k]->v.data() + base;
+      const double* __restrict k4 = ks[dp::kE[3].k]->v.data() + base;
+      const double* __restrict k5 = ks[dp::kE[4].k]->v.data() + base;
+      const double* __restrict k6 = ks[dp::kE[5].k]->v.data() + base;
+      const double* __restrict yv = y.v.data() + base;
+      const double* __restrict nv = yn.v.data() + base;
+#pragma omp simd reduction(max : worst)
+      for (std::size_t j = 0; j < real; ++j) {
+        double e = dp::kE[0].c * k0[j];
+        e = std::fma(dp::kE[1].c, k2[j], e);
+        e = std::fma(dp::kE[2].c, k3[j], e);
+        e = std::fma(dp::kE[3].c, k4[j], e);
+        e = std::fma(dp::kE[4].c, k5[j], e);
+        e = std::fma(dp::kE[5].c, k6[j], e);
+        const double a = std::abs(yv[j]), an = std::abs(nv[j]);
+        const double ratio = std::abs(h * e) / (sc + (a > an ? a : an));
+        // Not finite, or beyond what the samples can hold: reject.
+        const double x = (an <= lim && ratio == ratio) ? ratio : inf;
+        worst = worst > x ? worst : x;
+      }
+    }
+    return worst;
+  }
+
+  // One pass over the thread's segments (boundary ones first, then
+  // boundary_done()): with `in`, the kernel's derivatives of `in` at
+  // stimulus gkf go to k_[kout]; then post(b, o, m) for the block.
+  template <bool Prof, class Post, class OnBoundary>
+  void dp_pass(const StateSet* in, StateSet* kout, double gkf, const Part& part, Scratch& sc, PhaseTimes& pt, Post&& post,
+               OnBoundary&& boundary_done) {
+    Timer<Prof> tm;
+    const auto& segs = part.segs;
+    const std::size_t nb = part.n_boundary;
+    for (std::size_t si = 0; si <= segs.size(); ++si) {
+      if (si == nb) {
+        boundary_done();
+        tm.lap(pt.sync);
+      }
+      if (si == segs.size()) break;
+      const auto [b, e] = segs[si];
+      const std::size_t m = e - b, o = lay_.off(b);
+      if (in) {
+        load_block<Prof>(*in, b, m, sc, pt, tm);
+        model_abi::StageArgs<double> a;
+        a.d = kout->v.data() + o;
+        fns_[variant_][static_cast<int>(Stage::derivs)](m, in->v.data() + o, sc.in.data(), gkf, a);
+      }
+      post(b, o, m);
+      tm.lap(pt.kernel);
+    }
+  }
+
+  template <bool Prof>
+  void thread_adaptive(unsigned tid, unsigned nt, SpinBarrier& bar) {
+    namespace dp = dopri5;
+    bool sense = false;
+    const std::vector<std::size_t> cuts = equal_cuts(npad_, nt);
+    const Part part = make_part(cuts, tid, cg_.ell, cg_.mask() != 0);
+    std::uint64_t phase = 0;
+    Scratch sc(uniform_);
+    PhaseTimes local;
+    const double G = p_.dt_ms;  // the grid: samples, landing points and the end lie on it
+    const std::uint64_t N = p_.n_steps, every = std::max<std::uint64_t>(1, p_.record_every);
+    const std::size_t K = std::max<std::size_t>(1, p_.record_block);
+    const std::size_t nv = p_.record_vars.size();
+    // Landing points: grid steps where a step ends exactly (whole blocks of
+    // samples before them).
+    const std::uint64_t land = p_.land_every > 0 ? p_.land_every : every * K;
+    const auto next_land = [&](std::uint64_t g) { return std::min(N, (g / land + 1) * land); };
+    const auto sample_time = [&](std::uint64_t kk) { return static_cast<double>(kk * every) * G; };
+    const double hmax = p_.max_step_ms > 0 ? p_.max_step_ms : std::numeric_limits<double>::infinity();
+    const double hmin = 1e-9;  // ms: below this the solution is taken to have blown up
+    std::uint64_t g = p_.start_step;  // the grid step of t when on the grid (at the start and landing points)
+    double t = static_cast<double>(g) * G;
+    double h = std::min(hmax, p_.start_step_ms > 0 ? p_.start_step_ms : 0.01);
+    std::uint64_t g_land = next_land(g);
+    std::uint64_t k = p_.first_sample, handed = k;
+    const std::uint64_t ckpt_every = sink_ ? opt_.checkpoint_every : 0;
+    std::uint64_t next_ckpt = g + ckpt_every;
+    bool on_grid = true, stopping = false, rejected_before = false;
+    std::uint64_t accepted = 0, rejected = 0, steps_seen = 0;
+    dp::Controller ctl;
+    StateSet* y = &y_;
+    StateSet* yn = &ynew_;
+    Stages ks;
+    for (int i = 0; i < dp::kStages; ++i) ks[i] = &k_[i];
+    const auto gk = [&](double t_ms) {
+      if (p_.glucose.fixed_jgk) return m_.stimulus_without_glucose;
+      return m_.stimulus_of_glucose ? m_.stimulus_of_glucose(p_.glucose.glucose_mM(t_ms * 1e-3)) : 0.0;
+    };
+    const auto wait = [&] {
+      Timer<Prof> tm;
+      if (!nsync_.ready(part.deps, phase)) nsync_.wait_for(part.deps, phase);
+      tm.lap(local.sync);
+    };
+    const auto arrive = [&] { nsync_.arrive(tid, ++phase); };
+    const auto nothing = [](std::size_t, std::size_t, std::size_t) {};
+    // Sample kk (its buffer slot) from the dense output at theta of the
+    // step from y to yn of size hs (theta = 0: y itself).
+    const auto take_sample = [&](std::uint64_t kk, double theta, double hs) {
+      // Sample kk starts a buffer: the writer must be done with it, and
+      // every thread done with the buffer before it (handed over now).
+      if (kk % K == 0 && kk > handed) {
+        if (tid == 0) writer_.wait_idle();
+        bar.wait(sense);
+        if (tid == 0) submit(handed, kk);
+        handed = kk;
+      }
+      RecordBuffer& buf = rec_[(kk / K) % 2];
+      const std::size_t slot = kk % K;
+      const auto q = dp::dense_weights(theta);
+      for (std::size_t v = 0; v < nv; ++v) {
+        const int var = p_.record_vars[v];
+        double* row = buf.data[v].data() + slot * n_;
+        for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i) {
+          double x = y->at(i, var);
+          if (theta > 0) {
+            double s = q[0] * ks[0]->at(i, var);
+            for (int st = 2; st < dp::kStages; ++st) s = std::fma(q[st], ks[st]->at(i, var), s);
+            x = std::fma(hs, s, x);
+          }
+          row[perm_[i]] = x;
+        }
+      }
+      if (tid == 0) {
+        const double ts = sample_time(kk) * 1e-3;
+        buf.time[slot] = ts;
+        buf.glucose[slot] = p_.glucose.glucose_mM(ts);
+      }
+    };
+
+    // The first stage of the first step (later ones are the last stage of
+    // the step before).
+    wait();
+    dp_pass<Prof>(y, ks[0], gk(t), part, sc, local, nothing, arrive);
+    for (;;) {
+      if (on_grid) {
+        Timer<Prof> tm;
+        // A checkpoint: every sample before this point handed to the writer
+        // (whole blocks), then the state, after a barrier, behind them.
+        if (ckpt_every > 0 && (g >= next_ckpt || stopping) && g != N && k > p_.first_sample) {
+          if (recording_ && k > handed) {
+            if (tid == 0) writer_.wait_idle();
+            bar.wait(sense);
+            if (tid == 0) submit(handed, k);
+            handed = k;
+          }
+          for (std::size_t v = 0; v < S_; ++v)
+            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i)
+              ckpt_state_[v][perm_[i]] = y->at(i, static_cast<int>(v));
+          bar.wait(sense);
+          if (tid == 0)
+            writer_.submit([this, state = ckpt_state_, g, k, h] { sink_->checkpoint(g, k, state, h); });
+          next_ckpt = g + ckpt_every;
+          // The next checkpoint comes after at least one step's barrier.
+        }
+        tm.lap(local.recording);
+        if (g == N) break;
+        if (stopping) {
+          if (tid == 0) {
+            result_.status = RunResult::Status::interrupted;
+            result_.message = fmt::format("interrupted at t = {:.4f} s (step {} of {} on the {} ms grid)", t * 1e-3,
+                                          g, N, G);
+          }
+          break;
+        }
+      }
+      // The step: up to the next landing point, and never a sliver before it.
+      const double t_land = static_cast<double>(g_land) * G;
+      const double rem = t_land - t;
+      const bool lands = h >= rem;
+      const double hs = lands ? rem : (2 * h > rem ? 0.5 * rem : h);
+      const double t_end = lands ? t_land : t + hs;
+      const int par = static_cast<int>(steps_seen & 1);
+      ++steps_seen;
+      {
+        Timer<Prof> tm;
+        // Stage inputs alternate between a_ and b_ (a neighbour may still
+        // read the previous one), as in RK4.
+        StateSet& A = a_;
+        StateSet& B = b_;
+        wait();
+        dp_pass<Prof>(nullptr, nullptr, 0.0, part, sc, local,
+                      [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA1, *y, A, hs, o, m); }, arrive);
+        wait();
+        dp_pass<Prof>(&A, ks[1], gk(std::fma(dp::kC[1], hs, t)), part, sc, local,
+                      [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA2, *y, B, hs, o, m); }, arrive);
+        wait();
+        dp_pass<Prof>(&B, ks[2], gk(std::fma(dp::kC[2], hs, t)), part, sc, local,
+                      [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA3, *y, A, hs, o, m); }, arrive);
+        wait();
+        dp_pass<Prof>(&A, ks[3], gk(std::fma(dp::kC[3], hs, t)), part, sc, local,
+                      [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA4, *y, B, hs, o, m); }, arrive);
+        wait();
+        dp_pass<Prof>(&B, ks[4], gk(std::fma(dp::kC[4], hs, t)), part, sc, local,
+                      [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA5, *y, A, hs, o, m); }, arrive);
+        wait();
+        dp_pass<Prof>(&A, ks[5], gk(t_end), part, sc, local,
+                      [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kB, *y, *yn, hs, o, m); }, arrive);
+        double worst = 0;
+        wait();
+        dp_pass<Prof>(yn, ks[6], gk(t_end), part, sc, local,
+                      [&](std::size_t b, std::size_t o, std::size_t m) {
+                        worst = std::max(worst, block_error(ks, *y, *yn, hs, b, o, m));
+                      },
+                      arrive);
+        errs_[par][tid].err = worst;
+        if (tid == 0) stop_now_[par] = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !writer_.error().empty();
+        tm = Timer<Prof>();  // the stages timed themselves
+        bar.wait(sense);
+        tm.lap(local.sync);
+      }
+      // Every thread reads the same errors: one decision.
+      double err = 0;
+      for (unsigned u = 0; u < nt; ++u) err = std::max(err, errs_[par][u].err);
+      err /= p_.tolerance;
+      stopping = stopping || stop_now_[par];
+      if (err <= 1.0) {
+        Timer<Prof> tm;
+        // Samples in [t, t_end): the dense output (the one at t_end is the
+        // next step's, or the end's).
+        if (recording_)
+          for (; k * every < N && sample_time(k) < t_end; ++k) take_sample(k, (sample_time(k) - t) / hs, hs);
+        tm.lap(local.recording);
+        std::swap(y, yn);
+        std::swap(ks[0], ks[dp::kStages - 1]);
+        t = t_end;
+        const double fac = ctl.accepted(err, rejected_before);
+        const double proposal = h;
+        h = std::min(hmax, hs * fac);
+        if (lands) h = std::max(h, std::min(proposal, hmax));  // a landing does not shrink the step
+        rejected_before = false;
+        ++accepted;
+        on_grid = lands;
+        if (lands) {
+          g = g_land;
+          g_land = next_land(g);
+          // The controller's memory starts afresh at a landing point, as in
+          // a run continued from it (which knows only the next step).
+          ctl = dp::Controller();
+        }
+        if (tid == 0 && opt_.progress && accepted % 1000 == 0)
+          opt_.progress({static_cast<std::uint64_t>(t / G), N});
+      } else {
+        ++rejected;
+        rejected_before = true;
+        h = hs * ctl.rejected(err);
+        if (!(h >= hmin)) {
+          if (tid == 0) {
+            result_.status = RunResult::Status::failed;
+            result_.message = fmt::format(
+                "the simulation blew up at t = {:.4f} s: the step fell below {} ms (error {:.3g} x the tolerance); "
+                "data up to the last finite sample is kept",
+                t * 1e-3, hmin, err);
+          }
+          break;
+        }
+      }
+    }
+    // The sample at the end.
+    if (recording_ && result_.status == RunResult::Status::complete && g == N && N % every == 0 && k * every == N)
+      take_sample(k++, 0.0, 0.0);
+    bar.wait(sense);
+    if (tid == 0 && recording_ && k > handed) submit(handed, k);
+    times_[tid] = local;
+    if (tid == 0) {
+      result_.profile.resplits = 0;
+      for (unsigned u = 0; u < nt; ++u) result_.profile.cells_per_thread.push_back(cuts[u + 1] - cuts[u]);
+      final_ = y;
+      result_.steps_done = g - p_.start_step;
+      result_.next_step_ms = h;
+      result_.accepted = accepted;
+      result_.rejected = rejected;
+    }
+  }
+
   const EngineProblem& p_;
   const ModelInfo& m_;
   SampleSink* sink_;
@@ -521,6 +865,13 @@ class Engine {
   CouplingGather::Fn gather_ = nullptr;  // the gather for the couplings that are on (none: nullptr)
   std::vector<std::uint32_t> perm_;      // internal index -> original cell id
   StateSet y_, a_, b_, acc_;
+  StateSet ynew_;                           // adaptive: the step's new state
+  std::array<StateSet, dopri5::kStages> k_;  // adaptive: the stages' derivatives
+  std::vector<double> err_scale_;           // adaptive: per state (ModelInfo::error_scale)
+  struct alignas(64) ThreadErr {
+    double err = 0;
+  };
+  std::vector<ThreadErr> errs_[2];  // adaptive: per step parity, per thread
   const StateSet* final_ = &y_;
   bool recording_ = false;
   RecordBuffer rec_[2];
@@ -576,6 +927,17 @@ void check_problem(const EngineProblem& p) {
       throw InputError(fmt::format("model {}: coupled variable '{}' is not one of its states", m.name, cv.state));
   for (std::size_t k = 0; k < p.params.size(); ++k) check_col(p.params[k], "parameter", m.params[k].name);
   for (std::size_t k = 0; k < p.initial.size(); ++k) check_col(p.initial[k], "initial state", m.states[k].name);
+  if (is_adaptive(p.integrator)) {
+    if (!(p.tolerance > 0) || !(p.tolerance < 1))
+      throw InputError(fmt::format("sim.tolerance = {}: expected a number in (0, 1)", p.tolerance));
+    if (!(p.max_step_ms >= 0) || !std::isfinite(p.max_step_ms))
+      throw InputError(fmt::format("sim.max_step_ms = {}: expected a finite number >= 0 (0: no limit)", p.max_step_ms));
+    if (!(p.start_step_ms >= 0) || !std::isfinite(p.start_step_ms))
+      throw InputError(fmt::format("the first step {} ms: expected a finite number >= 0", p.start_step_ms));
+    if (p.land_every % std::max<std::uint64_t>(1, p.record_every) != 0)
+      throw InputError(fmt::format("landing every {} steps of the grid: not on a sample (one every {} steps)",
+                                   p.land_every, p.record_every));
+  }
   if (p.start_step > p.n_steps)
     throw InputError(fmt::format("the run starts at step {}, after its end (step {})", p.start_step, p.n_steps));
   {

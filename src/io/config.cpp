@@ -75,6 +75,7 @@ std::vector<std::pair<std::string, Distribution>> model_heterogeneity(const Mode
 // recorded variables).
 void set_model(RunConfig& c, const ModelInfo& m) {
   c.model = m.name;
+  c.integrator = m.default_integrator;
   c.heterogeneity = model_heterogeneity(m);
   c.record_vars = model_record_vars(m);
   c.analysis.variable = *m.calcium ? m.calcium : m.spike_state;
@@ -84,6 +85,7 @@ void set_model(RunConfig& c, const ModelInfo& m) {
 RunConfig default_config() {
   RunConfig c;
   set_model(c, default_model());
+  if (is_adaptive(c.integrator)) c.dt_ms = c.record_interval_ms;  // its grid
   return c;
 }
 
@@ -267,10 +269,20 @@ class Reader {
     } else if (sec == "sim") {
       keys(sec, t,
            {{"duration_s", [&](auto& v, auto& k) { c.duration_s = positive(v, k); }},
-            {"integrator", [&](auto& v, auto& k) { c.integrator = pick(v, k, {Integrator::rk4, Integrator::euler}); }},
+            {"integrator", [&](auto& v, auto& k) {
+               c.integrator = pick(v, k, {Integrator::rk4, Integrator::euler, Integrator::dopri5});
+             }},
             {"dt_ms", [&](auto& v, auto& k) { c.dt_ms = positive(v, k); }},
+            {"tolerance", [&](auto& v, auto& k) {
+               c.tolerance = positive(v, k);
+               if (!(c.tolerance < 1e-1) || c.tolerance < 1e-13)
+                 fail(v, k, fmt::format("{} is not allowed: expected a relative tolerance in [1e-13, 0.1)", c.tolerance));
+             }},
+            {"max_step_ms", [&](auto& v, auto& k) { c.max_step_ms = non_negative(v, k); }},
             {"seed", [&](auto& v, auto& k) { c.seed = seed(v, k); }}});
       dt_given_ = dt_given_ || t.contains("dt_ms");
+      for (const char* key : {"tolerance", "max_step_ms"})
+        if (t.contains(key)) adaptive_keys_.emplace_back(std::string("sim.") + key);
       integrator_given_ = integrator_given_ || t.contains("integrator");
     } else if (sec == "network") {
       keys(sec, t,
@@ -532,6 +544,7 @@ class Reader {
  public:
   std::vector<std::pair<std::string, std::string>> overrides_;  // (section.key, the --set text)
   bool dt_given_ = false, integrator_given_ = false;
+  std::vector<std::string> adaptive_keys_;  // sim.tolerance, sim.max_step_ms where given
 };
 
 // Applies "a.b=value" on the TOML tree: the value is parsed as TOML, and
@@ -596,6 +609,10 @@ void check_consistency(const RunConfig& c, const std::string& origin,
   if (steps > kMaxSteps)
     err("sim.duration_s", fmt::format("{} s is {:.3g} steps of sim.dt_ms = {} ms: expected at most 2^53 "
                                       "(9.0e15) steps", c.duration_s, steps, c.dt_ms));
+  if (is_adaptive(c.integrator) && std::abs(steps - std::round(steps)) > 1e-6 * steps)
+    err("sim.duration_s", fmt::format("{} s is not a whole number of record intervals (record.interval_ms = {} ms): "
+                                      "integrator = \"{}\" ends on a sample", c.duration_s, c.dt_ms,
+                                      to_string(c.integrator)));
   if (std::abs(steps - std::round(steps)) > 1e-6 * steps)
     err("sim.duration_s", fmt::format("{} s is not a whole number of steps of {} ms", c.duration_s, c.dt_ms));
   // [summary]: 0 <= from_s < to_s <= duration_s (unset: the second half).
@@ -618,8 +635,20 @@ RunConfig parse_config(const std::string& text, const std::string& origin, const
   Reader r(origin, c);
   for (const auto& s : sets) r.overrides_.emplace_back(s.substr(0, s.find('=')), s);
   r.read(root);
+  // dopri5 chooses its steps: its grid is the record interval; the keys of
+  // the adaptive integrator are refused with the fixed-step ones.
+  if (is_adaptive(c.integrator)) {
+    if (r.dt_given_)
+      throw InputError(fmt::format("{}: sim.dt_ms is the step of the fixed-step integrators; integrator = \"{}\" "
+                                   "chooses its own (set sim.tolerance, and sim.max_step_ms for the largest step)",
+                                   origin, to_string(c.integrator)));
+    c.dt_ms = c.record_interval_ms;
+  } else if (!r.adaptive_keys_.empty()) {
+    throw InputError(fmt::format("{}: {} applies to integrator = \"dopri5\" only (this run's is \"{}\")", origin,
+                                 r.adaptive_keys_.front(), to_string(c.integrator)));
+  }
   // No step given: the model's default step for the integrator.
-  if (!r.dt_given_) {
+  if (!r.dt_given_ && !is_adaptive(c.integrator)) {
     const ModelInfo& m = find_model(c.model);
     c.dt_ms = c.integrator == Integrator::euler ? m.dt_ms_euler : m.dt_ms_rk4;
   }
@@ -700,7 +729,12 @@ std::string to_toml(const RunConfig& c) {
       c.integrator == Integrator::euler ? model.dt_ms_euler : model.dt_ms_rk4;
   toml::table sim{{"duration_s", c.duration_s}, {"integrator", to_string(c.integrator)},
                   {"seed", static_cast<std::int64_t>(c.seed)}};
-  if (c.dt_ms != dt_default) sim.insert("dt_ms", c.dt_ms);
+  if (is_adaptive(c.integrator)) {
+    sim.insert("tolerance", c.tolerance);
+    if (c.max_step_ms > 0) sim.insert("max_step_ms", c.max_step_ms);
+  } else if (c.dt_ms != dt_default) {
+    sim.insert("dt_ms", c.dt_ms);
+  }
   toml::table record{{"interval_ms", c.record_interval_ms},
                      {"file", c.output},
                      {"dtype", to_string(c.record_dtype)},

@@ -1,6 +1,7 @@
 // The states a run file keeps besides its samples: /checkpoint (the complete
 // state at the last checkpoint or the end, to continue from) and /initial
 // (the state the run started from). See docs/hdf5-layout.md.
+#include <cmath>
 #include <hdf5.h>
 
 #include <filesystem>
@@ -83,6 +84,12 @@ std::optional<StoredState> read_checkpoint(const std::string& path) {
   s.step = static_cast<std::uint64_t>(step);
   s.samples = static_cast<std::uint64_t>(samples);
   s.time_s = number_attr(ctx, g.get(), "time_s", where);
+  if (H5Aexists(g.get(), "step_ms") > 0) {
+    s.step_ms = number_attr(ctx, g.get(), "step_ms", where);
+    if (!(s.step_ms > 0) || !std::isfinite(s.step_ms))
+      throw InputError("'" + path + "': " + where + " has step_ms = " + std::to_string(s.step_ms) +
+                       "; expected a finite number > 0");
+  }
   read_columns(ctx, g.get(), where, s.names, s.state);
   return s;
 }

@@ -336,7 +336,8 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
 }
 
 void H5Writer::write_state(std::uint64_t step, std::uint64_t samples, double time_s,
-                           const std::vector<std::string>& names, const std::vector<std::vector<double>>& state) {
+                           const std::vector<std::string>& names, const std::vector<std::vector<double>>& state,
+                           double step_ms) {
   Impl& m = *impl_;
   m.require_open();
   silence_hdf5();
@@ -360,6 +361,7 @@ void H5Writer::write_state(std::uint64_t step, std::uint64_t samples, double tim
   write_number_attr(ctx, g.get(), "step", static_cast<std::int64_t>(step));
   write_number_attr(ctx, g.get(), "samples", static_cast<std::int64_t>(samples));
   write_number_attr(ctx, g.get(), "time_s", time_s);
+  if (step_ms > 0) write_number_attr(ctx, g.get(), "step_ms", step_ms);
   ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
   write_string_attr(ctx, group.get(), "latest", slot);
   ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");

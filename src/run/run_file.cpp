@@ -105,7 +105,8 @@ RunFileStatic file_static(const RunSetup& s, unsigned threads) {
   f.float32 = s.config.record_dtype == RecordType::float32;
   // From the sizes, not p.record_block: a caller may hand samples over in
   // other blocks (Python's callback interval) without changing the file.
-  f.chunk_samples = record_block_for(p.n_cells, p.record_vars.size());
+  f.chunk_samples = record_block_for(p.n_cells, p.record_vars.size(),
+                                     is_adaptive(p.integrator) ? p.land_every / std::max<std::uint64_t>(1, p.record_every) : 0);
   return f;
 }
 
@@ -180,10 +181,11 @@ struct FileSink : SampleSink {
     }
     if (also) also->write(n, t, g, d);
   }
-  void checkpoint(std::uint64_t step, std::uint64_t samples, const std::vector<std::vector<double>>& state) override {
+  void checkpoint(std::uint64_t step, std::uint64_t samples, const std::vector<std::vector<double>>& state,
+                  double step_ms) override {
     if (failed) return;
     try {
-      w.write_state(step, samples, static_cast<double>(step) * dt_ms * 1e-3, names, state);
+      w.write_state(step, samples, static_cast<double>(step) * dt_ms * 1e-3, names, state, step_ms);
     } catch (...) {
       failed = true;
       throw;
@@ -242,7 +244,8 @@ RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptio
   if (r.status != RunResult::Status::failed && !sink.failed) {
     try {
       const std::uint64_t end = p.start_step + r.steps_done;
-      w->write_state(end, keep + r.samples, static_cast<double>(end) * p.dt_ms * 1e-3, sink.names, r.final_state);
+      w->write_state(end, keep + r.samples, static_cast<double>(end) * p.dt_ms * 1e-3, sink.names, r.final_state,
+                     r.next_step_ms);
     } catch (const std::exception& e) {
       r.status = RunResult::Status::failed;
       r.message = std::string("writing the end state failed: ") + e.what();

@@ -25,8 +25,20 @@ namespace isletsim {
 #endif
 std::string version() { return ISLETSIM_VERSION; }
 
-std::size_t record_block_for(std::size_t n_cells, std::size_t n_vars) {
-  return std::bit_floor(std::clamp<std::size_t>((1u << 17) / std::max<std::size_t>(1, n_cells * n_vars), 1, 1024));
+std::size_t record_block_for(std::size_t n_cells, std::size_t n_vars, std::uint64_t landing_samples) {
+  const std::size_t cap =
+      std::bit_floor(std::clamp<std::size_t>((1u << 17) / std::max<std::size_t>(1, n_cells * n_vars), 1, 1024));
+  if (landing_samples == 0) return cap;
+  std::size_t best = 1;  // the largest divisor of landing_samples up to cap
+  for (std::size_t d = 1; d <= cap; ++d)
+    if (landing_samples % d == 0) best = d;
+  return best;
+}
+
+std::uint64_t landing_samples_for(double record_interval_ms, std::size_t n_cells) {
+  const double per_s = 1000.0 / record_interval_ms;
+  if (per_s >= 1 && std::abs(per_s - std::round(per_s)) <= 1e-9 * per_s) return static_cast<std::uint64_t>(std::llround(per_s));
+  return std::max<std::size_t>(64, record_block_for(n_cells, 1));
 }
 
 double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell, std::uint32_t stream,
@@ -225,6 +237,18 @@ RunSetup build_setup(const RunConfig& cfg, const Network* network) {
   p.record_every = static_cast<std::uint64_t>(std::llround(cfg.record_interval_ms / cfg.dt_ms));
   for (const auto& v : cfg.record_vars) p.record_vars.push_back(index(find_state(model, v), "record.vars", v));
   p.record_block = record_block_for(n, p.record_vars.size());
+  if (is_adaptive(cfg.integrator)) {
+    p.tolerance = cfg.tolerance;
+    p.max_step_ms = cfg.max_step_ms;
+    // Steps land on every whole second (or every L-th sample when the
+    // interval does not divide a second): checkpoints are taken and a stop
+    // request ends the run there, and a run of whole seconds continues to
+    // the same bits as a longer one. Not on what is recorded: the same bits
+    // whatever is. Blocks of samples (file chunks) divide it.
+    const std::uint64_t spl = landing_samples_for(cfg.record_interval_ms, n);
+    p.land_every = p.record_every * spl;
+    p.record_block = record_block_for(n, p.record_vars.size(), spl);
+  }
   if (cfg.record_dtype == RecordType::float32) p.finite_limit = std::numeric_limits<float>::max();
   check_param_domains(p, cfg, net, network != nullptr);
   check_problem(p);
@@ -271,6 +295,7 @@ RunSetup build_continuation(const std::string& path, const std::vector<std::stri
                                  model.name, model.states.size()));
   p.start_step = st->step;
   p.first_sample = st->samples;
+  p.start_step_ms = is_adaptive(p.integrator) ? st->step_ms : 0.0;
   if (p.n_steps < p.start_step)
     throw InputError(fmt::format("sim.duration_s = {} s ends before the saved state at t = {} s", cfg.duration_s,
                                  st->time_s));

@@ -44,6 +44,12 @@ int variant_of(const double* P) { return P[p6] == P[p10] && P[p7] == P[p11] ? 1 
 
 const model_abi::Kernel kKernel{kernel::derived::kNumDerived, kernel::derive, variant_of, kernel::stage_table};
 
+// Error scales of the adaptive integrator, per state (states.inc order): the
+// size below which a state's error counts absolutely, about 1% of its usual
+// range (V 1 mV; n 0.01; c 1 nM).
+constexpr double kErrorScale[] = {1.0, 0.01, 1.0, 0.01, 0.01, 1.0, 0.01, 0.1, 1.0, 0.001, 1.0};
+static_assert(std::size(kErrorScale) == std::size(kStates), "one error scale per state");
+
 const ModelInfo kModel{
     "bertram2007",
     "Bertram et al. 2007: integrated oscillator model (mouse beta cell)",
@@ -63,6 +69,8 @@ const ModelInfo kModel{
     &kKernel,
     1.0,  // glucose.mode = "fixed_jgk": JGK as given
     kHeterogeneity,
+    kErrorScale,
+    Integrator::rk4,
 };
 }  // namespace
 
