@@ -224,3 +224,28 @@ TEST_F(AdaptiveCli, ConfigErrorsNameTheKey) {
   EXPECT_EQ(r.code, 2);
   EXPECT_HAS(r.out, "dopri5");
 }
+
+// Ctrl-C: the run goes on to the next whole second, saves its state there
+// and stops ("interrupted", exit 130); continued from it, it gives the same
+// bits as a run that never stopped.
+TEST_F(AdaptiveCli, InterruptedRunStopsOnAWholeSecondAndContinues) {
+  const std::string common =
+      " -q -j 2 --set sim.integrator=dopri5 --set network.n_cells=100 --set glucose.mode=fixed_jgk "
+      "--set record.dtype=float64";
+  auto r = test::islet("run -o " + path("long.h5") + common + " --set sim.duration_s=600", "", "timeout --preserve-status -s INT 1 ");
+  ASSERT_EQ(r.code, 130) << r.out;
+  EXPECT_EQ(read_run(path("long.h5")).attr("status"), "interrupted");
+  const auto st = read_checkpoint(path("long.h5"));
+  ASSERT_TRUE(st);
+  ASSERT_GT(st->time_s, 0.0);
+  EXPECT_EQ(st->time_s, std::round(st->time_s)) << "stopped at t = " << st->time_s;
+  EXPECT_EQ(read_run(path("long.h5")).n_samples, st->samples);
+  const double end = st->time_s + 2;
+  r = test::islet("run --continue " + path("long.h5") + " -q -j 1 --set sim.duration_s=" + std::to_string(end));
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = test::islet("run -o " + path("ref.h5") + common + " --set sim.duration_s=" + std::to_string(end));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const H5Run a = read_run(path("long.h5")), b = read_run(path("ref.h5"));
+  ASSERT_EQ(a.n_samples, b.n_samples);
+  for (const char* v : {"V", "c"}) EXPECT_TRUE(same_bits(a.var(v), b.var(v))) << v;
+}
