@@ -249,3 +249,33 @@ TEST_F(AdaptiveCli, InterruptedRunStopsOnAWholeSecondAndContinues) {
   ASSERT_EQ(a.n_samples, b.n_samples);
   for (const char* v : {"V", "c"}) EXPECT_TRUE(same_bits(a.var(v), b.var(v))) << v;
 }
+
+// Cha 2011 and Pedersen 2010 (one cell, 8 mM, 60 s): every spike within
+// 2 ms of their references, the same counts, at the default tolerance.
+TEST_F(AdaptiveCli, OtherModelsMatchTheirReferences) {
+  struct Case {
+    const char* model;
+    double threshold;
+  };
+  for (const Case c : {Case{"cha2011", -40.0}, Case{"pedersen2010", -25.0}}) {
+    const std::string out = path(std::string(c.model) + ".h5");
+    const auto r = test::islet(std::string("run -q -j 1 -o ") + out + " --set model.name=" + c.model +
+                               " --set sim.integrator=dopri5 --set network.kind=lattice --set network.nx=1 "
+                               "--set network.ny=1 --set network.nz=1 --set sim.duration_s=60 "
+                               "--set record.interval_ms=0.1 --set record.dtype=float64 --set 'record.vars=[\"V\"]' "
+                               "--set glucose.mode=constant --set glucose.level=8");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const H5Run run = read_run(out);
+    std::vector<double> t_ms;
+    for (double t : run.time) t_ms.push_back(t * 1e3);
+    const auto got = analysis::upcrossings(t_ms, run.var("V"), c.threshold);
+    std::vector<double> want =
+        test::json_array(std::string(ISLET_REFERENCE_DIR) + "/" + c.model + "_events.json", "spike_times_ms");
+    std::erase_if(want, [](double x) { return x > 60000.0; });
+    ASSERT_EQ(got.size(), want.size()) << c.model;
+    double worst = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
+    EXPECT_LT(worst, 2.0) << c.model;
+    std::printf("%s: %zu spikes, worst %.4f ms\n", c.model, got.size(), worst);
+  }
+}
