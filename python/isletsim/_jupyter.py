@@ -212,7 +212,9 @@ def result_html(self) -> str:
         rows.append(("samples", f"{self.n_samples}, t = {t[0]:.6g} .. {t[-1]:.6g} s"))
     else:
         rows.append(("samples", "0"))
-    if "dt_ms" in a:
+    if "tolerance" in a:
+        rows.append(("integrator", f"{a.get('integrator', '?')}, tolerance {_g(a['tolerance'])}"))
+    elif "dt_ms" in a:
         rows.append(("integrator", f"{a.get('integrator', '?')}, dt {_g(a['dt_ms'])} ms"))
     if "record_interval_ms" in a:
         rows.append(("recorded every", f"{_g(a['record_interval_ms'])} ms"))
@@ -248,7 +250,8 @@ def config_html(self) -> str:
         glucose = str(mode)
     rows = [("model", d.get("model", {}).get("name", "?")), ("network", network),
             ("duration", f"{_g(self.duration_s)} s"),
-            ("integrator", f"{sim.get('integrator', '?')}, dt {_g(self.dt_ms)} ms"),
+            ("integrator", f"{sim.get('integrator', '?')}, tolerance {_g(sim.get('tolerance'))}"
+                           if sim.get("integrator") == "dopri5" else f"{sim.get('integrator', '?')}, dt {_g(self.dt_ms)} ms"),
             ("glucose", glucose),
             ("recorded", f"{', '.join(self.record_vars)} every {_g(rec.get('interval_ms', '?'))} ms, "
                          f"{rec.get('dtype', '?')}"),

@@ -54,7 +54,19 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
+namespace {
+std::vector<std::pair<std::string, RunAttr>> run_attributes_common(const RunSetup& s, unsigned threads);
+}  // namespace
+
 std::vector<std::pair<std::string, RunAttr>> run_attributes(const RunSetup& s, unsigned threads) {
+  const RunConfig& c = s.config;
+  auto attrs = run_attributes_common(s, threads);
+  if (is_adaptive(c.integrator)) attrs.emplace_back("tolerance", c.tolerance);
+  return attrs;
+}
+
+namespace {
+std::vector<std::pair<std::string, RunAttr>> run_attributes_common(const RunSetup& s, unsigned threads) {
   const RunConfig& c = s.config;
   return {{"program", std::string("isletsim")},
           {"version", version()},
@@ -76,6 +88,7 @@ std::vector<std::pair<std::string, RunAttr>> run_attributes(const RunSetup& s, u
           {"glucose_protocol", s.problem.glucose.describe()},
           {"threads", static_cast<std::int64_t>(threads)}};
 }
+}  // namespace
 
 RunFileStatic file_static(const RunSetup& s, unsigned threads) {
   const EngineProblem& p = s.problem;
