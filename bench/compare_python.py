@@ -23,6 +23,19 @@ gV = 120 pS per unit weight (gc = gG6P = gADP = 0), fixed JGK (glucose.mode =
 "fixed_jgk": every cell bursts), forward Euler at dt = 0.1 ms, double
 precision, the spec's initial state.
 
+Second comparison, at equal accuracy (issue 13): isletsim's default
+integrator is classical RK4 at 0.5 ms; numba's RK4 (the same cell_rhs, the
+coupling recomputed from each stage's V) runs at the same step, and the
+timing tables and the per-core ratios (simulated s per wall s per thread,
+at equal thread counts) are printed for both integrators (--skip-rk4 leaves
+RK4 out). With --reference EVENTS_JSON (the single Bertram 2007 cell's
+accurate spike times, key spike_upcrossing_times_ms) the script first checks
+which methods reach isletsim's accuracy on that cell: the same spike count
+over 60 s and every up-crossing of -40 mV within 2 ms, for isletsim's RK4
+0.5 ms and numba's forward Euler (--euler-steps) and RK4 (0.5 and 1 ms).
+Forward Euler fails it at every step tried, down to 0.001 ms (a spike of
+69 missing), so "equal accuracy" means RK4 in numba.
+
 Correctness: every implementation runs --check-seconds from the initial
 state and its final V and c are compared with isletsim's (recorded as
 float64). The model is written once (cell_rhs below) in the same algebraic
@@ -33,6 +46,7 @@ through scipy) and, for fastmath, reassociation.
 
 Run with Debian's Python (NumPy, h5py, numba: apt-get install python3-numba):
   /usr/bin/python3 bench/compare_python.py                       # 1000 cells, threads 1 and 2
+  /usr/bin/python3 bench/compare_python.py --reference EVENTS_JSON      # adds the accuracy check
   /usr/bin/python3 bench/compare_python.py --cells 100000 --skip-numpy --threads 2 \
       --numba-seconds 0.5 --islet-seconds 5
 """
@@ -54,6 +68,9 @@ except ImportError:  # pragma: no cover
     sys.exit("compare_python.py needs h5py (Debian: python3-h5py; run with /usr/bin/python3)")
 
 DT_MS = 0.1
+RK4_DT_MS = 0.5  # isletsim's default for this model
+ACC_SECONDS = 60.0  # the reference check: same spike count over 60 s,
+ACC_TOL_MS = 2.0  # every spike up-crossing of -40 mV within 2 ms
 GV = 120.0
 HET = ("gK", "gCa", "gKCa", "gKATP", "atot", "JGK")  # per-cell parameters (isletsim's default heterogeneity)
 STATES = ("V", "n", "G6P", "FBP", "NADHm", "Psim", "Cam", "ADPm", "ADP", "c", "cer")
@@ -353,6 +370,72 @@ def build_numba(q, parallel, fastmath):
     return numba.njit(parallel=parallel, fastmath=fastmath)(euler)
 
 
+def build_numba_rk4(q, parallel, fastmath):
+    """Classical RK4 in numba, the coupling recomputed from each stage's V
+    (a prange loop per stage: every stage needs all cells' previous stage).
+    acc = k1 + 2 k2 + 2 k3; stage input = y + h k; y += dt/6 (acc + k4), as
+    isletsim's RK4 (src/engine/stages.hpp; isletsim fuses each update into
+    one fma, numba rounds the product and the sum separately). One cell loop
+    serves the four stages (a branch per cell on the stage): four separate
+    loops, each inlining the model, compiled 10x longer (~220 s) and ran
+    slower."""
+    import numba
+    rhs = numba.njit(inline="always", fastmath=fastmath)(cell_rhs)
+    prange = numba.prange
+
+    def rk4(nsteps, dt, gV, y, sa, sb, acc, rowptr, col, w, het):
+        n = y.shape[1]
+        h2 = 0.5 * dt
+        h6 = dt / 6.0
+        for s in range(nsteps):
+            for stage in range(4):
+                if stage == 0:
+                    a = y
+                    b = sa
+                    h = h2
+                elif stage == 1:
+                    a = sa
+                    b = sb
+                    h = h2
+                elif stage == 2:
+                    a = sb
+                    b = sa
+                    h = dt
+                else:
+                    a = sa
+                    b = y  # unused: the last stage updates y in place
+                    h = h6
+                for i in prange(n):
+                    V = a[0, i]
+                    cpl = 0.0
+                    for k in range(rowptr[i], rowptr[i + 1]):
+                        cpl += w[k] * (V - a[0, col[k]])
+                    d = rhs(V, a[1, i], a[2, i], a[3, i], a[4, i], a[5, i], a[6, i], a[7, i], a[8, i], a[9, i],
+                            a[10, i], gV * cpl, het[0, i], het[1, i], het[2, i], het[3, i], het[4, i], het[5, i], q)
+                    if stage == 0:
+                        for v in range(11):
+                            acc[v, i] = d[v]
+                            b[v, i] = y[v, i] + h * d[v]
+                    elif stage == 3:
+                        for v in range(11):
+                            y[v, i] = y[v, i] + h * (acc[v, i] + d[v])
+                    else:
+                        for v in range(11):
+                            acc[v, i] = acc[v, i] + 2.0 * d[v]
+                            b[v, i] = y[v, i] + h * d[v]
+        return 0
+
+    return numba.njit(parallel=parallel, fastmath=fastmath)(rk4)
+
+
+def numba_rk4_run(fn, wl, nsteps, dt=RK4_DT_MS):
+    y = wl.y0()
+    sa, sb, acc = np.empty_like(y), np.empty_like(y), np.empty_like(y)
+    t0 = time.perf_counter()
+    fn(nsteps, dt, GV, y, sa, sb, acc, wl.rowptr, wl.col, wl.w, wl.het)
+    return time.perf_counter() - t0, y
+
+
 def numba_run(fn, wl, nsteps, dt=DT_MS):
     y = wl.y0()
     yn = np.empty_like(y)
@@ -360,6 +443,97 @@ def numba_run(fn, wl, nsteps, dt=DT_MS):
     which = fn(nsteps, dt, GV, y, yn, wl.rowptr, wl.col, wl.w, wl.het)
     wall = time.perf_counter() - t0
     return wall, (yn if which else y)
+
+
+# --------------------------------------------------------------------------- accuracy
+def build_single(q):
+    """One uncoupled cell, serial, V after every step (for spike timing)."""
+    import numba
+    rhs = numba.njit(inline="always")(cell_rhs)
+
+    def single(rk4, nsteps, dt, y0, het, Vout):
+        y = y0.copy()
+        ys = y0.copy()
+        acc = y0.copy()
+        gK, gCa, gKCa, gKATP, atot, JGK = het[0], het[1], het[2], het[3], het[4], het[5]
+        Vout[0] = y[0]
+        for s in range(nsteps):
+            if not rk4:
+                d = rhs(y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7], y[8], y[9], y[10], 0.0,
+                        gK, gCa, gKCa, gKATP, atot, JGK, q)
+                for v in range(11):
+                    y[v] = y[v] + dt * d[v]
+            else:
+                for stage in range(4):
+                    a = y if stage == 0 else ys
+                    d = rhs(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], 0.0,
+                            gK, gCa, gKCa, gKATP, atot, JGK, q)
+                    h = dt if stage == 2 else 0.5 * dt
+                    if stage == 3:
+                        for v in range(11):
+                            y[v] = y[v] + dt / 6.0 * (acc[v] + d[v])
+                    else:
+                        for v in range(11):
+                            acc[v] = d[v] if stage == 0 else acc[v] + 2.0 * d[v]
+                            ys[v] = y[v] + h * d[v]
+            Vout[s + 1] = y[0]
+        return 0
+
+    return numba.njit(single)
+
+
+def upcrossings(t, x, level=-40.0):
+    """V = level crossed upwards, linearly interpolated (src/analysis/legacy.cpp's upcrossings)."""
+    i = np.nonzero((x[:-1] < level) & (x[1:] >= level))[0] + 1
+    return t[i - 1] + (t[i] - t[i - 1]) * (level - x[i - 1]) / (x[i] - x[i - 1])
+
+
+def spike_check(got, want, t_max_ms, tol_ms):
+    """(count got, count wanted, worst |dt| over the matched pairs, pass)."""
+    want = np.asarray([x for x in want if x <= t_max_ms])
+    got = np.asarray([x for x in got if x <= t_max_ms])
+    m = min(len(got), len(want))
+    worst = float(np.max(np.abs(got[:m] - want[:m]))) if m else float("nan")
+    return len(got), len(want), worst, len(got) == len(want) and worst <= tol_ms
+
+
+def accuracy_section(args, wd):
+    """The single reference cell (spec defaults, fixed JGK, no heterogeneity)
+    over ACC_SECONDS: isletsim's RK4 at its default step, and numba's forward
+    Euler and RK4 (cell_rhs) at several steps, against the reference spike
+    up-crossings. Returns the rows and whether numba's RK4 at RK4_DT_MS passed."""
+    import json
+    with open(args.reference) as fh:
+        ref = json.load(fh)["spike_upcrossing_times_ms"]
+    t_max = ACC_SECONDS * 1000.0
+    h5 = os.path.join(wd, "single.h5")
+    cmd = [args.islet, "run", "-q", "-j", "1", "-o", h5, "--set", "network.kind=lattice", "--set", "network.nx=1",
+           "--set", "network.ny=1", "--set", "network.nz=1", "--set", "glucose.mode=fixed_jgk",
+           "--set", "sim.integrator=rk4", "--set", f"sim.dt_ms={RK4_DT_MS!r}",
+           "--set", f"sim.duration_s={ACC_SECONDS!r}", "--set", f"record.interval_ms={RK4_DT_MS!r}",
+           "--set", 'record.vars=["V"]', "--set", "record.dtype=float64",
+           *[a for k in HET for a in ("--set", f"heterogeneity.{k}=0.0")]]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    with h5py.File(h5, "r") as f:
+        t = f["time"][:] * 1000.0
+        V = f["data/V"][:, 0].astype(np.float64)
+        P = {k: float(f["params"][k][0]) for k in f["params"]}
+    rows = [("isletsim", "rk4", RK4_DT_MS, spike_check(upcrossings(t, V), ref, t_max, ACC_TOL_MS))]
+    single = build_single(make_q(P))
+    het = np.array([P[k] for k in HET])
+    y0 = np.array(Y0)
+    ok_rk4 = False
+    for rk4, dt in [(False, x) for x in args.euler_steps] + [(True, RK4_DT_MS), (True, 1.0)]:
+        n = int(round(t_max / dt))
+        Vout = np.empty(n + 1)
+        single(rk4, n, dt, y0, het, Vout)
+        res = spike_check(upcrossings(np.arange(n + 1) * dt, Vout), ref, t_max, ACC_TOL_MS)
+        rows.append(("numba", "rk4" if rk4 else "euler", dt, res))
+        if rk4 and dt == RK4_DT_MS:
+            ok_rk4 = res[3]
+    return rows, ok_rk4
 
 
 # --------------------------------------------------------------------------- main
@@ -389,16 +563,28 @@ def main():
     ap.add_argument("--tol-V", type=float, default=1e-6, help="max |dV| (mV) allowed vs isletsim (default 1e-6)")
     ap.add_argument("--tol-c", type=float, default=1e-9, help="max |dc| (uM) allowed vs isletsim (default 1e-9)")
     ap.add_argument("--workdir", default=None, help="keep the network files and HDF5 outputs here")
+    ap.add_argument("--skip-rk4", action="store_true",
+                    help="skip the RK4 0.5 ms comparison (numba RK4 against isletsim's default integrator)")
+    ap.add_argument("--reference", default=None, metavar="EVENTS_JSON",
+                    help="reference events of the single Bertram 2007 cell (a JSON file with "
+                         "spike_upcrossing_times_ms): adds the accuracy check that decides which numba "
+                         "integrator and step match isletsim's accuracy (omitted without it)")
+    ap.add_argument("--euler-steps", default="0.1,0.025,0.005,0.001",
+                    help="forward Euler steps (ms) tried against the reference (default 0.1,0.025,0.005,0.001)")
     args = ap.parse_args()
     if args.sim_seconds is not None:
         args.numba_seconds = args.islet_seconds = args.sim_seconds
     if args.numpy_seconds is None:
         args.numpy_seconds = args.check_seconds
+    args.euler_steps = [float(x) for x in args.euler_steps.split(",") if x]
     threads = [int(t) for t in args.threads.split(",")]
     variants = [v for v in args.variants.split(",") if v]
-    steps = lambda s: int(round(s * 1000.0 / DT_MS))
+    steps = lambda s, dt=DT_MS: int(round(s * 1000.0 / dt))
+    RK4 = ("--set", "sim.integrator=rk4", "--set", f"sim.dt_ms={RK4_DT_MS!r}")
     if not os.access(args.islet, os.X_OK):
         sys.exit(f"{args.islet}: not an executable (build isletsim first, or pass --islet)")
+    if args.reference and not os.path.isfile(args.reference):
+        sys.exit(f"{args.reference}: no such file (--reference)")
 
     import numba
     if max(threads) > numba.config.NUMBA_NUM_THREADS:
@@ -422,14 +608,17 @@ def main():
           f"isletsim: {islet_src}")
     print(f"# load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           "(other processes on this machine slow the runs down)")
-    print("# workload: forward Euler dt = 0.1 ms, float64, gV = 120 pS (other couplings 0), fixed JGK, "
-          "the spec's initial state")
+    print("# workload: forward Euler dt = 0.1 ms" + ("" if args.skip_rk4 else f" and classical RK4 dt = {RK4_DT_MS:g} ms") +
+          ", float64, gV = 120 pS (other couplings 0), fixed JGK, the spec's initial state")
 
     wl, toml, tgen = make_workload(args, wd)
     deg = 2 * len(wl.edges) / wl.n
     print(f"# isletsim version {args.islet_version} (a copy of the binary in {wd})")
     print(f"# network: {args.network}, {wl.n} cells, {len(wl.edges)} edges (mean degree {deg:.2f}); "
           f"generated by isletsim in {tgen:.1f} s, written to {wd}/cells.csv, edges.csv")
+
+    # ---- accuracy of the single reference cell (which integrator/step is "equal accuracy")
+    acc_rows, numba_rk4_ok = (accuracy_section(args, wd) if args.reference else (None, None))
 
     # ---- correctness check (all at the largest thread count)
     T = max(threads)
@@ -441,12 +630,17 @@ def main():
           "to the arrays the Python versions use")
     t_end, V_ref, c_ref = islet_final(chk)
     assert abs(t_end - args.check_seconds) < 1e-9, t_end
-    results = []  # (impl, threads, sim_s, [walls])
+    if not args.skip_rk4:
+        chk4 = os.path.join(wd, "check_rk4.h5")
+        run_islet(args.islet, toml, chk4, args.check_seconds, T, RK4)
+        t_end4, V_ref4, c_ref4 = islet_final(chk4)
+        assert abs(t_end4 - args.check_seconds) < 1e-9, t_end4
+    results = []  # (impl, threads, sim_s, [walls], dt_ms)
     checks = []  # (impl, max|dV|, max|dc|, ok)
 
-    def compare(name, y):
-        dV = float(np.max(np.abs(y[0] - V_ref)))
-        dc = float(np.max(np.abs(y[9] - c_ref)))
+    def compare(name, y, Vr=V_ref, cr=c_ref):
+        dV = float(np.max(np.abs(y[0] - Vr)))
+        dc = float(np.max(np.abs(y[9] - cr)))
         ok = dV <= args.tol_V and dc <= args.tol_c and np.all(np.isfinite(y))
         checks.append((name, dV, dc, ok))
 
@@ -458,21 +652,34 @@ def main():
         numba_run(fn, wl, 10)  # compiles
         compile_s[v] = time.perf_counter() - t0
         compiled[v] = fn
+    compiled4 = {}
+    if not args.skip_rk4:
+        for v in variants:
+            fn = build_numba_rk4(wl.q, parallel=(v != "serial"), fastmath=(v == "fastmath"))
+            numba.set_num_threads(T)
+            t0 = time.perf_counter()
+            numba_rk4_run(fn, wl, 2)  # compiles
+            compile_s[f"rk4-{v}"] = time.perf_counter() - t0
+            compiled4[v] = fn
     if any(v != "serial" for v in variants):
         print(f"# numba threading layer: {numba.threading_layer()}")
     for v, fn in compiled.items():
         numba.set_num_threads(T)
         _, y = numba_run(fn, wl, nchk)
         compare(f"numba-{v}", y)
+    for v, fn in compiled4.items():
+        numba.set_num_threads(T)
+        _, y = numba_rk4_run(fn, wl, steps(args.check_seconds, RK4_DT_MS))
+        compare(f"numba-rk4-{v}", y, V_ref4, c_ref4)
 
     if not args.skip_numpy:
         wall, y, how = numpy_run(wl, nchk)
         compare("numpy", y)
         if args.numpy_seconds == args.check_seconds:
-            results.append(("numpy", 1, args.check_seconds, [wall]))
+            results.append(("numpy", 1, args.check_seconds, [wall], DT_MS))
         else:
             wall, _, _ = numpy_run(wl, steps(args.numpy_seconds))
-            results.append(("numpy", 1, args.numpy_seconds, [wall]))
+            results.append(("numpy", 1, args.numpy_seconds, [wall], DT_MS))
         print(f"# numpy: coupling by {how}; single-threaded (NumPy ufuncs and scipy's mat-vec use one core)")
 
     # ---- timing: per thread count, implementations interleaved, median of repeats
@@ -489,15 +696,43 @@ def main():
                     continue
                 w, _ = numba_run(fn, wl, steps(args.numba_seconds))
                 walls[f"numba-{v}"].append(w)
+            if compiled4:
+                w, line = run_islet(args.islet, toml, os.path.join(wd, "time.h5"), args.islet_seconds, T, RK4)
+                walls["isletsim-rk4"].append(w)
+                isl_lines.append(line)
+            for v, fn in compiled4.items():
+                if v == "serial" and T != 1:
+                    continue
+                w, _ = numba_rk4_run(fn, wl, steps(args.numba_seconds, RK4_DT_MS))
+                walls[f"numba-rk4-{v}"].append(w)
         for name, ws in walls.items():
-            results.append((name, T, args.islet_seconds if name == "isletsim" else args.numba_seconds, ws))
+            dt = RK4_DT_MS if "rk4" in name else DT_MS
+            results.append((name, T, args.islet_seconds if name.startswith("isletsim") else args.numba_seconds, ws, dt))
 
     # ---- report
     print()
-    print(f"Correctness after {args.check_seconds:g} simulated s ({nchk} Euler steps, {T} threads): final state "
-          f"vs isletsim's (float64), tolerance |dV| <= {args.tol_V:g} mV, |dc| <= {args.tol_c:g} uM")
+    if acc_rows:
+        print(f"Accuracy: the single reference cell (spec defaults, fixed JGK = 0.4, uncoupled), {ACC_SECONDS:g} s, "
+              f"spike up-crossings of -40 mV (linearly interpolated) against {os.path.basename(args.reference)}; "
+              f"pass = the same spike count and every spike within {ACC_TOL_MS:g} ms")
+        print(f"  {'implementation':10s} {'integrator':10s} {'dt_ms':>6s}  {'spikes':>7s}  {'worst |dt| ms':>13s}  check")
+        for name, integ, dt, (ng, nw, worst, ok) in acc_rows:
+            w = f"{worst:13.3f}" if ng == nw else f"{'(count)':>13s}"
+            print(f"  {name:10s} {integ:10s} {dt:6g}  {ng:3d}/{nw:<3d}  {w}  {'pass' if ok else 'FAIL'}")
+        eul = [r for r in acc_rows if r[0] == "numba" and r[1] == "euler"]
+        passing = [r[2] for r in eul if r[3][3]]
+        if passing:
+            print(f"  numba's forward Euler passes from dt = {max(passing):g} ms down")
+        else:
+            print(f"  numba's forward Euler fails at every step tried, down to {min(r[2] for r in eul):g} ms: "
+                  f"equal accuracy needs a higher-order method, RK4 (below)")
+        print()
+    print(f"Correctness after {args.check_seconds:g} simulated s ({nchk} Euler steps"
+          + ("" if args.skip_rk4 else f"; {steps(args.check_seconds, RK4_DT_MS)} RK4 steps") +
+          f", {max(threads)} threads): final state vs isletsim's with the same integrator (float64), "
+          f"tolerance |dV| <= {args.tol_V:g} mV, |dc| <= {args.tol_c:g} uM")
     for name, dV, dc, ok in checks:
-        print(f"  {name:16s} max|dV| = {dV:.3e} mV   max|dc| = {dc:.3e} uM   {'ok' if ok else 'FAILED'}")
+        print(f"  {name:20s} max|dV| = {dV:.3e} mV   max|dc| = {dc:.3e} uM   {'ok' if ok else 'FAILED'}")
     print(f"  (V range at the end: {V_ref.min():.2f} .. {V_ref.max():.2f} mV, c: {c_ref.min():.4f} .. "
           f"{c_ref.max():.4f} uM)")
     if compile_s:
@@ -509,24 +744,32 @@ def main():
     print(f"Timings: best and median of {args.repeats} interleaved runs (NumPy: 1 run), per simulated second; "
           "cell-steps/s and ratios from the best runs (other processes only ever slow a run down).")
     speed, med = {}, {}
-    for name, T, sim_s, ws in results:
+    for name, T, sim_s, ws, dt in results:
         speed[(name, T)] = sim_s / min(ws)
         med[(name, T)] = statistics.median(ws) / sim_s
     tgt = TARGETS.get(wl.n)
-    hdr = (f"{'implementation':16s} {'threads':>7s} {'cells':>7s} {'sim_s':>6s} {'wall_s/sim_s':>13s} "
-           f"{'(median)':>9s} {'cell-steps/s':>13s} {'isletsim/this':>14s}")
-    print(hdr)
-    print("-" * len(hdr))
-    order = {"isletsim": 0, "numba-parallel": 1, "numba-fastmath": 2, "numba-serial": 3, "numpy": 4}
-    for name, T, sim_s, ws in sorted(results, key=lambda r: (r[1], order.get(r[0], 9))):
-        sp = speed[(name, T)]
-        cs = sp * 1000.0 / DT_MS * wl.n
-        isl = speed.get(("isletsim", T))
-        ratio = f"{isl / sp:13.1f}x" if isl else f"{'-':>14s}"
-        print(f"{name:16s} {T:7d} {wl.n:7d} {sim_s:6g} {1.0 / sp:13.4f} {med[(name, T)]:9.4f} {cs:13.3e} {ratio}")
+    order = {"isletsim": 0, "numba-parallel": 1, "numba-fastmath": 2, "numba-serial": 3, "numpy": 4,
+             "isletsim-rk4": 0, "numba-rk4-parallel": 1, "numba-rk4-fastmath": 2, "numba-rk4-serial": 3}
+    for integ, label in (("euler", f"forward Euler, dt = {DT_MS:g} ms"), ("rk4", f"RK4, dt = {RK4_DT_MS:g} ms")):
+        rows = [r for r in results if ("rk4" in r[0]) == (integ == "rk4")]
+        if not rows:
+            continue
+        base = "isletsim-rk4" if integ == "rk4" else "isletsim"
+        print()
+        print(f"{label}:")
+        hdr = (f"{'implementation':20s} {'threads':>7s} {'cells':>7s} {'sim_s':>6s} {'wall_s/sim_s':>13s} "
+               f"{'(median)':>9s} {'cell-steps/s':>13s} {'isletsim/this':>14s}")
+        print(hdr)
+        print("-" * len(hdr))
+        for name, T, sim_s, ws, dt in sorted(rows, key=lambda r: (r[1], order.get(r[0], 9))):
+            sp = speed[(name, T)]
+            cs = sp * 1000.0 / dt * wl.n
+            isl = speed.get((base, T))
+            ratio = f"{isl / sp:13.1f}x" if isl else f"{'-':>14s}"
+            print(f"{name:20s} {T:7d} {wl.n:7d} {sim_s:6g} {1.0 / sp:13.4f} {med[(name, T)]:9.4f} {cs:13.3e} {ratio}")
     print()
     for T in threads:
-        nb = [(speed[(n, TT)], n) for (n, TT) in speed if TT == T and n.startswith("numba")]
+        nb = [(speed[(n, TT)], n) for (n, TT) in speed if TT == T and n.startswith("numba") and "rk4" not in n]
         if not nb or ("isletsim", T) not in speed:
             continue
         best, bname = max(nb)
@@ -535,8 +778,47 @@ def main():
         print(f"{T} thread(s): isletsim / best numba ({bname}) = {r:.1f}x   [{tg}]")
     if tgt is None:
         print("issue 3 targets: >= 15x the best numba version at 1000 cells, >= 10x at 100000 cells")
+    # per core: sim-s/s per thread, at equal thread counts (issue 13)
+    print()
+    print("Per core (simulated s per wall s per thread, best runs; equal thread counts):")
+    for integ, base in (("euler", "isletsim"), ("rk4", "isletsim-rk4")):
+        for T in threads:
+            nb = [(speed[(n, TT)], n) for (n, TT) in speed
+                  if TT == T and n.startswith("numba") and ("rk4" in n) == (integ == "rk4")]
+            if not nb or (base, T) not in speed:
+                continue
+            best, bname = max(nb)
+            i_pc, n_pc = speed[(base, T)] / T, best / T
+            print(f"  {integ:5s} {T} thread(s): isletsim {i_pc:7.3f}, {bname} {n_pc:7.3f} sim-s/s per thread: "
+                  f"{i_pc / n_pc:.1f}x per core")
+    if compiled4:
+        print()
+        if acc_rows:
+            isl_ok = acc_rows[0][3][3]
+            print(f"At equal accuracy (the reference check above: isletsim RK4 {RK4_DT_MS:g} ms "
+                  f"{'passes' if isl_ok else 'FAILS'}, numba RK4 {RK4_DT_MS:g} ms "
+                  f"{'passes' if numba_rk4_ok else 'FAILS'}; numba's forward Euler "
+                  f"{'fails at every step tried' if not any(r[3][3] for r in acc_rows if r[1] == 'euler') else 'passes at small steps only'}):")
+        else:
+            print(f"At equal accuracy (both RK4 {RK4_DT_MS:g} ms; pass --reference to check that against the "
+                  "reference spike times):")
+        for T in threads:
+            nb = [(speed[(n, TT)], n) for (n, TT) in speed if TT == T and n.startswith("numba-rk4")]
+            if not nb or ("isletsim-rk4", T) not in speed:
+                continue
+            best, bname = max(nb)
+            print(f"  {T} thread(s): isletsim RK4 {speed[('isletsim-rk4', T)]:.2f} sim-s/s, {bname} {best:.2f} "
+                  f"sim-s/s: isletsim / numba = {speed[('isletsim-rk4', T)] / best:.1f}x")
+            if ("isletsim", T) in speed:
+                print(f"    (isletsim's own RK4 {RK4_DT_MS:g} ms / Euler {DT_MS:g} ms speed: "
+                      f"{speed[('isletsim-rk4', T)] / speed[('isletsim', T)]:.2f}; numba's: "
+                      + ", ".join(f"{v} {speed[(f'numba-rk4-{v}', T)] / speed[(f'numba-{v}', T)]:.2f}"
+                                  for v in variants if (f'numba-{v}', T) in speed and (f'numba-rk4-{v}', T) in speed)
+                      + ")")
     print(f"# load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     bad = [c for c in checks if not c[3]]
+    if acc_rows and not acc_rows[0][3][3]:
+        bad.append(("isletsim RK4 reference check",))
     if bad:
         print("CORRECTNESS CHECK FAILED for: " + ", ".join(c[0] for c in bad))
         return 1

@@ -74,6 +74,17 @@ struct CouplingGather {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
+  // x[c[0]], ..., x[c[kSimd-1]] as a vector, built as a tree of pairs
+  // (GCC's lane-by-lane version is a chain of 8 dependent merge-masked
+  // broadcasts).
+  using V2 = double __attribute__((vector_size(2 * sizeof(double))));
+  using V4 = double __attribute__((vector_size(4 * sizeof(double))));
+  static V8 load_lanes(const double* __restrict x, const std::int32_t* __restrict c) {
+    static_assert(kSimd == 8, "load_lanes builds 8 lanes");
+    const V2 p0 = {x[c[0]], x[c[1]]}, p1 = {x[c[2]], x[c[3]]}, p2 = {x[c[4]], x[c[5]]}, p3 = {x[c[6]], x[c[7]]};
+    const V4 q0 = __builtin_shufflevector(p0, p1, 0, 1, 2, 3), q1 = __builtin_shufflevector(p2, p3, 0, 1, 2, 3);
+    return __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7);
+  }
   template <unsigned Mask>
   void gather(const double* __restrict x, std::size_t lo, std::size_t m, Scratch& sc) const {
     const std::size_t* kVarRow = var_row;
@@ -101,8 +112,7 @@ struct CouplingGather {
         const std::int32_t* ck = col + k * kSimd;
         each([&](auto v) {
           const double* xv = x + kVarRow[v];
-          V8 xn;
-          for (std::size_t l = 0; l < kSimd; ++l) xn[l] = xv[ck[l]];
+          const V8 xn = load_lanes(xv, ck);
           const V8 d = xn - xi[v];
           acc[v] = acc[v] + wk * d;
         });
