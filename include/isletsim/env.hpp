@@ -62,7 +62,7 @@ void check_thread_count(unsigned long long requested, const std::string& option 
 // rounded down, at least 1 and at most `cores` (the usable cores,
 // detect_cores().cores). The figure is measured: BENCHMARKS.md, "Default
 // thread count (issue 13)". `n_states` 0 counts as 11.
-inline constexpr std::size_t kCellsPerThread = 4000;
+inline constexpr std::size_t kCellsPerThread = 10000;
 inline constexpr std::size_t kReferenceStates = 11;
 unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_states = 0);
 

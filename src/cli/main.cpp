@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_option("-o,--output", output, "output HDF5 file (default: record.file of the config)");
   run->add_option("-j,--threads", threads,
-                  "threads (default: 1 per 4000 cells, at most the usable cores; see `islet info`)");
+                  "threads (default: 1 per 10000 cells, at most the usable cores; see `islet info`)");
   run->add_flag("-q,--quiet", quiet, "no progress line and no warnings");
   run->add_flag("--profile", profile, "print where the time went");
   run->add_flag("--print-config", print_config, "print the resolved config as TOML and exit");
