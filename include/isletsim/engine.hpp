@@ -134,6 +134,11 @@ struct Profile {
   // Seconds per phase, summed over threads (divide by threads for wall time).
   double kernel = 0, coupling = 0, recording = 0, sync = 0, total_wall = 0;
   unsigned threads = 0;
+  // CPU seconds the writer thread spent writing recorded samples and
+  // checkpoints to the sink (HDF5 compression included), measured in that
+  // thread; it runs alongside the simulation's threads, on a core of its own
+  // or sharing one with them. Filled with or without RunOptions::profile.
+  double writer_cpu = 0;
   std::uint64_t resplits = 0;              // times the cells were re-split between threads (load balancing)
   std::vector<std::size_t> cells_per_thread;  // the final split (padded cells included)
 };

@@ -3,6 +3,7 @@
 // Only the CLI and the Python module call this; the engine is handed plain
 // values (the Arbor arborenv/arbor split).
 #include <atomic>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,25 @@ inline constexpr unsigned long long kMaxThreads = 1024;
 // when requested > kMaxThreads; `option` names where the number came from
 // ("-j", "threads="). 0 and 1..1024 pass.
 void check_thread_count(unsigned long long requested, const std::string& option = "-j");
+
+// The thread count a run gets when none is asked for (`islet run` without
+// -j, isletsim.simulate(threads=None)): lock-step threads pay only when each
+// has enough work per step to hide the synchronisation between the stages of
+// a step (a few microseconds, far more when a core is shared). So: one thread
+// per kCellsPerThread cells of an 11-state model (the default, bertram2007;
+// a model with more states per cell needs proportionally fewer cells),
+// rounded down, at least 1 and at most `cores` (the usable cores,
+// detect_cores().cores). The figure is measured: BENCHMARKS.md, "Default
+// thread count (issue 13)". `n_states` 0 counts as 11.
+inline constexpr std::size_t kCellsPerThread = 10000;
+inline constexpr std::size_t kReferenceStates = 11;
+unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_states = 0);
+
+// The thread count of a run: `requested` when it is > 0 (checked with
+// check_thread_count under the name `option`; more threads than cores are
+// allowed), else default_threads(n_cells, cores, n_states).
+unsigned resolve_threads(unsigned long long requested, std::size_t n_cells, unsigned cores, std::size_t n_states = 0,
+                         const std::string& option = "-j");
 
 // Installs SIGINT/SIGTERM handlers that set the returned flag (a second
 // signal restores the default action, so a second Ctrl-C kills at once).

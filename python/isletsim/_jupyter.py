@@ -64,8 +64,8 @@ def simulate(config, network=None, threads=None, output=None, *, params=None, in
     """Run a simulation; returns a Result.
 
     config: a Config. network: a Network to use instead of the config's [network] section
-    (None = build it from the config). threads: None = the cores this process may use (as
-    ``islet info``). output: also write the HDF5 file there, as ``islet run -o``.
+    (None = build it from the config). threads: None = 1 per 10000 cells, at most the cores
+    this process may use (as ``islet run`` without -j). output: also write the HDF5 file there, as ``islet run -o``.
 
     params: {parameter name: (n_cells,) array} per-cell parameter values (units of
     isletsim.params()): the final values, replacing whatever the config gives that parameter

@@ -231,13 +231,11 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
                     py::object continue_from) {
   RunConfig rc = cfg.resolved;
   if (output) rc.output = *output;
-  unsigned nt;
+  unsigned nt = 0;  // 0: env::default_threads, once the islet's size is known
   if (threads) {
     if (*threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(*threads));
     env::check_thread_count(static_cast<unsigned>(*threads), "threads=");
     nt = static_cast<unsigned>(*threads);
-  } else {
-    nt = env::detect_cores().cores;
   }
   const ModelInfo& model = find_model(rc.model);
   const std::vector<PerCell> per_param = per_cell_arrays(params_in, true, model);
@@ -309,6 +307,9 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
       check_problem(s.problem);
     }
     if (prev) cont = continue_setup(s, *prev, output);
+    if (nt == 0)
+      nt = env::default_threads(s.problem.n_cells, env::detect_cores().cores, s.problem.the_model().states.size());
+    opt.threads = nt;
     if (callback_interval_s) {
       // Samples per block handed to the sink = per callback call.
       const double sample_s = static_cast<double>(s.problem.record_every) * s.problem.dt_ms * 1e-3;
@@ -395,8 +396,8 @@ void bind_simulate(py::module_& m) {
         R"doc(Run a simulation; returns a Result.
 
 config: a Config. network: a Network to use instead of the config's [network]
-section (None = build it from the config). threads: None = the cores this process
-may use (as `islet info`). output: also write the HDF5 file there, as `islet run -o`.
+section (None = build it from the config). threads: None = 1 per 10000 cells, at
+most the cores this process may use (as `islet run` without -j). output: also write the HDF5 file there, as `islet run -o`.
 
 params: {parameter name: (n_cells,) array} per-cell parameter values (units of
 isletsim.params()). They are the final values: they replace whatever the config

@@ -59,14 +59,16 @@ class ProgressLine {
   Clock::time_point t0_, last_;
 };
 
-unsigned choose_threads(int requested, bool quiet) {
+// -j N: N threads (a warning when N exceeds the usable cores); no -j (or 0):
+// env::default_threads, from the islet's size and the usable cores.
+unsigned choose_threads(int requested, bool quiet, const EngineProblem& problem) {
   const env::CoreReport rep = env::detect_cores();
-  if (requested <= 0) return rep.cores;
-  env::check_thread_count(static_cast<unsigned>(requested), "-j");
-  if (static_cast<unsigned>(requested) > rep.cores && !quiet)
+  const unsigned n = env::resolve_threads(requested > 0 ? static_cast<unsigned>(requested) : 0u, problem.n_cells,
+                                          rep.cores, problem.the_model().states.size(), "-j");
+  if (requested > 0 && n > rep.cores && !quiet)
     fmt::print(stderr, "islet: warning: -j {} exceeds the {} usable core(s) detected (limited by {}); "
                "lock-step threads will share cores\n", requested, rep.cores, rep.limited_by);
-  return static_cast<unsigned>(requested);
+  return n;
 }
 
 void print_profile(const RunResult& r, const RunSetup& s) {
@@ -83,6 +85,11 @@ void print_profile(const RunResult& r, const RunSetup& s) {
   row("recording", p.recording);
   row("synchronisation", p.sync);
   row("other", other);
+  // The writer thread is not one of the T threads above: its CPU time is its
+  // own row, as a share of the run's wall time (it may share a core with them).
+  fmt::print(stderr, "  {:<16} {:9.3f} s  {:5.1f}% of the wall time (CPU time of the writer thread: HDF5 writing "
+             "and compression, alongside the simulation)\n", "writer thread", p.writer_cpu,
+             p.total_wall > 0 ? 100.0 * p.writer_cpu / p.total_wall : 0);
   const double cell_steps = static_cast<double>(s.problem.n_cells) * static_cast<double>(r.steps_done);
   fmt::print(stderr, "  {:.3g} cell-steps/s, {:.1f} ns per cell-step per thread\n", cell_steps / p.total_wall,
              p.total_wall * T / cell_steps * 1e9);
@@ -129,7 +136,7 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   s.command_line = cmdline;
   const RunConfig& cfg = s.config;
   RunOptions opt;
-  opt.threads = choose_threads(threads, quiet);
+  opt.threads = choose_threads(threads, quiet, s.problem);
   opt.profile = profile;
   opt.stop = env::install_stop_handlers();
   ProgressLine progress(cfg.dt_ms, !quiet && env::stderr_is_tty());
@@ -302,7 +309,8 @@ int main(int argc, char** argv) {
   run->add_option("--set", sets, "override a config value, e.g. --set coupling.gV=120 (repeatable)")
       ->allow_extra_args(false);
   run->add_option("-o,--output", output, "output HDF5 file (default: record.file of the config)");
-  run->add_option("-j,--threads", threads, "threads (default: the usable cores, see `islet info`)");
+  run->add_option("-j,--threads", threads,
+                  "threads (default: 1 per 10000 cells, at most the usable cores; see `islet info`)");
   run->add_flag("-q,--quiet", quiet, "no progress line and no warnings");
   run->add_flag("--profile", profile, "print where the time went");
   run->add_flag("--print-config", print_config, "print the resolved config as TOML and exit");
@@ -395,12 +403,13 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
-    // Thread and core counts: 0 (or unset) = the usable cores; never negative,
+    // Thread and core counts: 0 (or unset) = the default (run: env::default_threads;
+    // the others: the usable cores); never negative,
     // at most env::kMaxThreads.
     const auto check_count = [](const CLI::App* cmd, int v, const char* opt) {
       if (!*cmd) return;
       if (v < 0)
-        throw InputError(fmt::format("{} {}: expected a number >= 1 (or 0: the usable cores, see `islet info`)", opt, v));
+        throw InputError(fmt::format("{} {}: expected a number >= 1 (or 0: the default)", opt, v));
       env::check_thread_count(static_cast<unsigned>(v), opt);
     };
     check_count(run, threads, "-j");
@@ -427,7 +436,10 @@ int main(int argc, char** argv) {
     if (*an) return cli::cmd_analyze(aa);
     if (*network_cmd) return cli::cmd_network(na);
     if (*info) {
-      fmt::print("isletsim {}\n{}", version(), env::format_core_report(env::detect_cores()));
+      const env::CoreReport rep = env::detect_cores();
+      fmt::print("isletsim {}\n{}", version(), env::format_core_report(rep));
+      fmt::print("islet run without -j: 1 thread per {} cells ({}-state model; fewer cells per thread with more "
+                 "states), at most {}\n", env::kCellsPerThread, env::kReferenceStates, rep.cores);
       return 0;
     }
   } catch (const InputError& e) {

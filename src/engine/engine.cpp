@@ -230,6 +230,7 @@ class Engine {
     Profile& pr = result_.profile;
     pr.threads = actual;
     pr.total_wall = result_.wall_s;
+    pr.writer_cpu = writer_.cpu_seconds();
     for (const auto& t : times_) {
       pr.kernel += t.kernel;
       pr.coupling += t.coupling;
