@@ -65,7 +65,7 @@ struct RunConfig {
   // dopri5 only: the relative tolerance (each state's error weight is
   // tolerance x (the model's error scale + |value|)), and the largest step
   // (0: no limit).
-  double tolerance = 1e-7;
+  double tolerance = 1e-8;
   double max_step_ms = 0;
   std::uint64_t seed = 1;
   // [network]

@@ -82,7 +82,7 @@ struct EngineProblem {
   // a step.
   double dt_ms = 0.5;
   // Adaptive integrators only:
-  double tolerance = 1e-7;     // relative; see ModelInfo::error_scale for the absolute part
+  double tolerance = 1e-8;     // relative; see ModelInfo::error_scale for the absolute part
   double max_step_ms = 0;      // 0: no limit
   double start_step_ms = 0;    // the first step to try (a continued run: its checkpoint's); 0: a guess
   // Steps land on every grid step that is a multiple of land_every (a

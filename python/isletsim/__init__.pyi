@@ -91,7 +91,13 @@ class Config:
         """Simulated time (s)."""
     @property
     def dt_ms(self) -> float:
-        """Time step (ms)."""
+        """Time step (ms); for dopri5 its grid, the record interval."""
+    @property
+    def integrator(self) -> str:
+        """The integrator: 'dopri5', 'rk4' or 'euler' (the model's default unless set)."""
+    @property
+    def tolerance(self) -> float:
+        """dopri5's relative tolerance."""
     @property
     def seed(self) -> int: ...
     @property

@@ -250,8 +250,8 @@ def config_html(self) -> str:
         glucose = str(mode)
     rows = [("model", d.get("model", {}).get("name", "?")), ("network", network),
             ("duration", f"{_g(self.duration_s)} s"),
-            ("integrator", f"{sim.get('integrator', '?')}, tolerance {_g(sim.get('tolerance'))}"
-                           if sim.get("integrator") == "dopri5" else f"{sim.get('integrator', '?')}, dt {_g(self.dt_ms)} ms"),
+            ("integrator", f"dopri5, tolerance {_g(self.tolerance)}" if self.integrator == "dopri5"
+                           else f"{self.integrator}, dt {_g(self.dt_ms)} ms"),
             ("glucose", glucose),
             ("recorded", f"{', '.join(self.record_vars)} every {_g(rec.get('interval_ms', '?'))} ms, "
                          f"{rec.get('dtype', '?')}"),

@@ -153,7 +153,10 @@ std::string config_repr(const IslConfig& c) {
                                              : "csv network";
   std::string s = "<isletsim.Config from " + c.origin + ", " + std::to_string(c.sets.size()) +
                   " override(s): " + net + ", " + py::repr(py::float_(r.duration_s)).cast<std::string>() + " s, " +
-                  to_string(r.integrator) + " dt " + py::repr(py::float_(r.dt_ms)).cast<std::string>() + " ms, model " + r.model +
+                  (is_adaptive(r.integrator)
+                       ? to_string(r.integrator) + " tolerance " + py::repr(py::float_(r.tolerance)).cast<std::string>()
+                       : to_string(r.integrator) + " dt " + py::repr(py::float_(r.dt_ms)).cast<std::string>() + " ms") +
+                  ", model " + r.model +
                   ", seed " + std::to_string(r.seed) + ">";
   return s;
 }
@@ -225,7 +228,12 @@ change it with set("section.key", value), exactly like the CLI's
       .def_property_readonly("base_dir", [](const IslConfig& c) { return c.base_dir; })
       .def_property_readonly("duration_s", [](const IslConfig& c) { return c.resolved.duration_s; },
                              "Simulated time (s).")
-      .def_property_readonly("dt_ms", [](const IslConfig& c) { return c.resolved.dt_ms; }, "Time step (ms).")
+      .def_property_readonly("dt_ms", [](const IslConfig& c) { return c.resolved.dt_ms; },
+                             "Time step (ms); for dopri5 its grid, the record interval.")
+      .def_property_readonly("integrator", [](const IslConfig& c) { return to_string(c.resolved.integrator); },
+                             "The integrator: 'dopri5', 'rk4' or 'euler' (the model's default unless set).")
+      .def_property_readonly("tolerance", [](const IslConfig& c) { return c.resolved.tolerance; },
+                             "dopri5's relative tolerance.")
       .def_property_readonly("seed", [](const IslConfig& c) { return c.resolved.seed; })
       .def_property_readonly("record_vars", [](const IslConfig& c) { return c.resolved.record_vars; },
                              "State variables recorded.")

@@ -625,14 +625,16 @@ def test_models_from_python_and_a_sweep_over_models(tmp_path):
         isl.Config.default().set("model.name", "cha2O11")
     cfg = (isl.Config.default().set("sim.duration_s", 1).set("network.kind", "lattice").set("network.nx", 3)
            .set("network.ny", 3).set("network.nz", 2).set("glucose.mode", "constant").set("glucose.level", 8))
-    # Each task gets its model's defaults (time step, recorded variables, heterogeneity), not Bertram's.
+    # Each task gets its model's defaults (integrator, time step, recorded variables, heterogeneity), not
+    # Bertram's.
     t = isl.sweep(cfg, grid={"model.name": ["bertram2007", "cha2011", "pedersen2010"]}, out_dir=str(tmp_path / "m"),
                   threads=2)
     assert list(t["status"]) == ["ok", "ok", "ok"]
     runs = [t.load(i) for i in range(3)]
     assert [r.vars for r in runs] == [["c", "V"], ["Cai", "V"], ["V"]]
     assert [r.attrs["model"] for r in runs] == ["bertram2007", "cha2011", "pedersen2010"]
-    assert [r.attrs["dt_ms"] for r in runs] == [0.5, 0.1, 0.1]
+    assert [r.attrs["integrator"] for r in runs] == ["dopri5", "rk4", "rk4"]
+    assert [r.attrs["dt_ms"] for r in runs] == [10.0, 0.1, 0.1]  # dopri5: its grid, the record interval
 
 
 def test_network_to_csv_round_trip(tmp_path):

@@ -14,6 +14,7 @@ CLI = os.environ.get("ISLET_CLI", "islet")
 TOML = """
 [sim]
 duration_s = 3
+integrator = "rk4"
 [network]
 kind = "lattice"
 nx = 3

@@ -727,10 +727,13 @@ std::string to_toml(const RunConfig& c) {
   for (const auto& v : c.record_vars) vars.push_back(v);
   const double dt_default =
       c.integrator == Integrator::euler ? model.dt_ms_euler : model.dt_ms_rk4;
-  toml::table sim{{"duration_s", c.duration_s}, {"integrator", to_string(c.integrator)},
-                  {"seed", static_cast<std::int64_t>(c.seed)}};
+  // The integrator, its step and tolerance only where they differ from the
+  // model's defaults (as the keys of every section): a sweep over
+  // model.name then gives each model its own.
+  toml::table sim{{"duration_s", c.duration_s}, {"seed", static_cast<std::int64_t>(c.seed)}};
+  if (c.integrator != model.default_integrator) sim.insert("integrator", to_string(c.integrator));
   if (is_adaptive(c.integrator)) {
-    sim.insert("tolerance", c.tolerance);
+    if (c.tolerance != RunConfig{}.tolerance) sim.insert("tolerance", c.tolerance);
     if (c.max_step_ms > 0) sim.insert("max_step_ms", c.max_step_ms);
   } else if (c.dt_ms != dt_default) {
     sim.insert("dt_ms", c.dt_ms);

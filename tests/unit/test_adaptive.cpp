@@ -209,7 +209,7 @@ TEST_F(AdaptiveCli, ConfigErrorsNameTheKey) {
   EXPECT_EQ(r.code, 2);
   EXPECT_HAS(r.out, "sim.dt_ms");
   EXPECT_HAS(r.out, "sim.tolerance");
-  r = test::islet("run -q -o " + path("x.h5") + " --set sim.tolerance=1e-6");
+  r = test::islet("run -q -o " + path("x.h5") + " --set sim.integrator=rk4 --set sim.tolerance=1e-6");
   EXPECT_EQ(r.code, 2);
   EXPECT_HAS(r.out, "sim.tolerance applies to integrator = \"dopri5\"");
   r = test::islet("run -q -o " + path("x.h5") + " --set sim.integrator=dopri5 --set sim.tolerance=0.5");
@@ -278,4 +278,26 @@ TEST_F(AdaptiveCli, OtherModelsMatchTheirReferences) {
     EXPECT_LT(worst, 2.0) << c.model;
     std::printf("%s: %zu spikes, worst %.4f ms\n", c.model, got.size(), worst);
   }
+}
+
+// The model decides the default integrator: dopri5 for Bertram 2007 (1e-8),
+// RK4 at its own step for the others; a given one is kept.
+TEST(Adaptive, ModelChoosesTheDefaultIntegrator) {
+  RunConfig c = parse_config("", "test");
+  EXPECT_EQ(c.integrator, Integrator::dopri5);
+  EXPECT_EQ(c.tolerance, 1e-8);
+  EXPECT_EQ(c.dt_ms, c.record_interval_ms);
+  c = parse_config("[model]\nname = \"cha2011\"\n", "test");
+  EXPECT_EQ(c.integrator, Integrator::rk4);
+  EXPECT_EQ(c.dt_ms, find_model("cha2011").dt_ms_rk4);
+  c = parse_config("[sim]\nintegrator = \"rk4\"\n", "test");
+  EXPECT_EQ(c.integrator, Integrator::rk4);
+  EXPECT_EQ(c.dt_ms, 0.5);
+  c = parse_config("[sim]\nduration_s = 2\n[record]\ninterval_ms = 4\n", "test");
+  EXPECT_EQ(c.dt_ms, 4.0);
+  // The stored config re-reads to the same run.
+  const RunConfig again = parse_config(to_toml(c), "again");
+  EXPECT_EQ(again.integrator, c.integrator);
+  EXPECT_EQ(again.tolerance, c.tolerance);
+  EXPECT_EQ(again.dt_ms, c.dt_ms);
 }

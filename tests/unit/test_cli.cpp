@@ -39,7 +39,7 @@ TEST_F(Cli, RunWritesCompleteFile) {
   EXPECT_EQ(f.n_samples, 51u);  // 0, 10, ..., 500 ms
   EXPECT_EQ(f.var_names, (std::vector<std::string>{"c", "V"}));
   EXPECT_HAS(f.attr("config"), "duration_s = 0.5");
-  EXPECT_EQ(f.attr("integrator"), "rk4");
+  EXPECT_EQ(f.attr("integrator"), "dopri5");  // Bertram 2007's default
   EXPECT_EQ(f.params.size(), 66u);
 }
 

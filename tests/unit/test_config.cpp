@@ -81,7 +81,7 @@ TEST(ConfigErrors, BadValues) {
   EXPECT_HAS(error_of("[sim]\nduration_s = \"long\"\n"), "expected a number, got a string");
   EXPECT_HAS(error_of("[coupling]\ngV = -5\n"), "coupling.gV");
   EXPECT_HAS(error_of("[sim]\nintegrator = \"rk5\"\n"), "did you mean 'rk4'");
-  EXPECT_HAS(error_of("[record]\ninterval_ms = 0.75\n"), "whole multiple of sim.dt_ms");
+  EXPECT_HAS(error_of("[sim]\nintegrator = \"rk4\"\n[record]\ninterval_ms = 0.75\n"), "whole multiple of sim.dt_ms");
   EXPECT_HAS(error_of("[network]\nkind = \"csv\"\n"), "needs both network.cells and network.edges");
   EXPECT_HAS(error_of("[glucose]\nmode = \"protocol\"\nevents = [{t_s = 5}]\n"), "needs t_s (s) and G (mM)");
   EXPECT_HAS(error_of("[heterogeneity]\ngK = {cv = -1}\n"), "heterogeneity.gK.cv");

@@ -20,6 +20,8 @@ namespace {
 
 RunConfig small_config(const std::string& net, double duration_s) {
   RunConfig c = default_config();
+  c.integrator = Integrator::rk4;  // fixed steps (dopri5: test_adaptive.cpp)
+  c.dt_ms = 0.5;
   c.duration_s = duration_s;
   if (net == "lattice") {
     c.network = NetworkKind::lattice;

@@ -20,6 +20,8 @@ std::string temp_path(const std::string& name) {
 
 RunConfig small(const std::string& dtype) {
   RunConfig c = default_config();
+  c.integrator = Integrator::rk4;  // fixed steps: the counts below
+  c.dt_ms = 0.5;
   c.network = NetworkKind::lattice;
   c.nx = 3, c.ny = 3, c.nz = 2;
   c.duration_s = 0.5;

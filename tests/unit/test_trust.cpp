@@ -35,9 +35,11 @@ namespace {
 
 
 
-// A small coupled islet with a glucose step and frequent checkpoints.
+// A small coupled islet with a glucose step and frequent checkpoints, RK4
+// (dopri5's checkpoints fall on whole seconds: test_adaptive.cpp).
 const char* kConfig = R"([sim]
 duration_s = 4
+integrator = "rk4"
 [network]
 kind = "lattice"
 nx = 4

@@ -268,11 +268,11 @@ TEST_P(ConfigRange, RefusedWithFileKeyAndRange) {
 INSTANTIATE_TEST_SUITE_P(
     Values, ConfigRange,
     ::testing::Values(
-        BadValue{"[sim]\nduration_s = 1e13\ndt_ms = 0.0001", "sim.duration_s", "expected at most 2^53"},
+        BadValue{"[sim]\nintegrator = \"rk4\"\nduration_s = 1e13\ndt_ms = 0.0001", "sim.duration_s", "expected at most 2^53"},
         BadValue{"[sim]\nduration_s = 1e300", "sim.duration_s", "expected at most 2^53"},
-        BadValue{"[sim]\ndt_ms = 1e-300", "sim.dt_ms", "expected at most 2^53"},
-        BadValue{"[record]\ninterval_ms = 1e300", "record.interval_ms", "at most 2^53 steps per sample"},
-        BadValue{"[record]\ninterval_ms = 0.1", "record.interval_ms", "whole multiple of sim.dt_ms"},
+        BadValue{"[sim]\nintegrator = \"rk4\"\ndt_ms = 1e-300", "sim.dt_ms", "expected at most 2^53"},
+        BadValue{"[sim]\nintegrator = \"rk4\"\n[record]\ninterval_ms = 1e300", "record.interval_ms", "at most 2^53 steps per sample"},
+        BadValue{"[sim]\nintegrator = \"rk4\"\n[record]\ninterval_ms = 0.1", "record.interval_ms", "whole multiple of sim.dt_ms"},
         BadValue{"[record]\nfile = \"\"", "record.file", "expected an output file name"},
         BadValue{"[network]\nn_cells = 1000000000", "network.n_cells", "expected 1..100000000 cells"},
         BadValue{"[network]\nn_cells = 0", "network.n_cells", "expected an integer > 0"},

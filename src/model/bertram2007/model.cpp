@@ -70,7 +70,7 @@ const ModelInfo kModel{
     1.0,  // glucose.mode = "fixed_jgk": JGK as given
     kHeterogeneity,
     kErrorScale,
-    Integrator::rk4,
+    Integrator::dopri5,  // validated: docs/integrators.md
 };
 }  // namespace
 
