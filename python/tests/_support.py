@@ -16,3 +16,12 @@ level = 11
 vars = ["c", "V", "ADP"]
 interval_ms = 5
 """
+
+
+def assert_same_bits(a, b):
+    """Two results hold the same variables, times and samples, bit for bit."""
+    import numpy as np
+    assert a.vars == b.vars
+    assert np.array_equal(a.time, b.time)
+    for v in a.vars:
+        assert a[v].tobytes() == b[v].tobytes(), v

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import isletsim as isl
+from _support import assert_same_bits
 
 TOML = """
 [sim]
@@ -30,10 +31,7 @@ def config(duration):
     return isl.Config.from_toml(TOML).set("sim.duration_s", duration)
 
 
-def assert_same(a, b):
-    assert np.array_equal(a.time, b.time)
-    for v in a.vars:
-        assert a[v].tobytes() == b[v].tobytes(), v
+assert_same = assert_same_bits
 
 
 def test_samples_on_the_grid_and_same_bits_for_any_threads():

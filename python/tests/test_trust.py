@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import isletsim as isl
+from _support import assert_same_bits
 
 CLI = os.environ.get("ISLET_CLI", "islet")
 
@@ -34,11 +35,7 @@ def config(duration):
     return isl.Config.from_toml(TOML).set("sim.duration_s", duration)
 
 
-def assert_same(a, b):
-    assert a.vars == b.vars
-    assert np.array_equal(a.time, b.time)
-    for v in a.vars:
-        assert a[v].tobytes() == b[v].tobytes(), v
+assert_same = assert_same_bits
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -285,13 +285,12 @@ class Engine {
     tm.lap(pt.coupling);
   }
 
-  // One explicit stage over the thread's cells (its part.segs, boundary
-  // ones first; `boundary_done` is called after those): derivatives of `in`
-  // segment by segment, combined by the kernel as `mode` says into the
-  // blocks of `base` (the step's start state), `out` and acc_.
-  template <bool Prof, class OnBoundary>
-  void stage(Stage mode, const StateSet& in, StateSet* base, StateSet* out, double h, double w,
-             const Part& part, double gkf, Scratch& sc, PhaseTimes& pt, OnBoundary&& boundary_done) {
+  // The thread's segments (part.segs, each within one kernel block),
+  // boundary ones first, then boundary_done() (its neighbours may go on:
+  // this pass reads no other thread's cells after it), then the rest:
+  // block(b, m, o, tm) for cells [b, b + m) at layout offset o.
+  template <bool Prof, class Block, class OnBoundary>
+  void for_segments(const Part& part, PhaseTimes& pt, Block&& block, OnBoundary&& boundary_done) {
     Timer<Prof> tm;
     const auto& segs = part.segs;
     const std::size_t nb = part.n_boundary;
@@ -301,18 +300,31 @@ class Engine {
         tm.lap(pt.sync);
       }
       if (si == segs.size()) break;
-      const auto [b, e] = segs[si];  // within one kernel block
-      const std::size_t m = e - b, o = lay_.off(b);
-      load_block<Prof>(in, b, m, sc, pt, tm);
-      model_abi::StageArgs<double> a;
-      a.y = base ? base->v.data() + o : nullptr;
-      a.out = out ? out->v.data() + o : nullptr;
-      a.acc = acc_.empty() ? nullptr : acc_.v.data() + o;
-      a.h = h;
-      a.w = w;
-      fns_[variant_][static_cast<int>(mode)](m, in.v.data() + o, sc.in.data(), gkf, a);
-      tm.lap(pt.kernel);
+      const auto [b, e] = segs[si];
+      block(b, e - b, lay_.off(b), tm);
     }
+  }
+
+  // One explicit stage over the thread's cells: derivatives of `in`
+  // segment by segment, combined by the kernel as `mode` says into the
+  // blocks of `base` (the step's start state), `out` and acc_.
+  template <bool Prof, class OnBoundary>
+  void stage(Stage mode, const StateSet& in, StateSet* base, StateSet* out, double h, double w,
+             const Part& part, double gkf, Scratch& sc, PhaseTimes& pt, OnBoundary&& boundary_done) {
+    for_segments<Prof>(
+        part, pt,
+        [&](std::size_t b, std::size_t m, std::size_t o, Timer<Prof>& tm) {
+          load_block<Prof>(in, b, m, sc, pt, tm);
+          model_abi::StageArgs<double> a;
+          a.y = base ? base->v.data() + o : nullptr;
+          a.out = out ? out->v.data() + o : nullptr;
+          a.acc = acc_.empty() ? nullptr : acc_.v.data() + o;
+          a.h = h;
+          a.w = w;
+          fns_[variant_][static_cast<int>(mode)](m, in.v.data() + o, sc.in.data(), gkf, a);
+          tm.lap(pt.kernel);
+        },
+        boundary_done);
   }
 
   template <bool Prof>
@@ -603,26 +615,19 @@ class Engine {
   template <bool Prof, class Post, class OnBoundary>
   void dp_pass(const StateSet* in, StateSet* kout, double gkf, const Part& part, Scratch& sc, PhaseTimes& pt, Post&& post,
                OnBoundary&& boundary_done) {
-    Timer<Prof> tm;
-    const auto& segs = part.segs;
-    const std::size_t nb = part.n_boundary;
-    for (std::size_t si = 0; si <= segs.size(); ++si) {
-      if (si == nb) {
-        boundary_done();
-        tm.lap(pt.sync);
-      }
-      if (si == segs.size()) break;
-      const auto [b, e] = segs[si];
-      const std::size_t m = e - b, o = lay_.off(b);
-      if (in) {
-        load_block<Prof>(*in, b, m, sc, pt, tm);
-        model_abi::StageArgs<double> a;
-        a.d = kout->v.data() + o;
-        fns_[variant_][static_cast<int>(Stage::derivs)](m, in->v.data() + o, sc.in.data(), gkf, a);
-      }
-      post(b, o, m);
-      tm.lap(pt.kernel);
-    }
+    for_segments<Prof>(
+        part, pt,
+        [&](std::size_t b, std::size_t m, std::size_t o, Timer<Prof>& tm) {
+          if (in) {
+            load_block<Prof>(*in, b, m, sc, pt, tm);
+            model_abi::StageArgs<double> a;
+            a.d = kout->v.data() + o;
+            fns_[variant_][static_cast<int>(Stage::derivs)](m, in->v.data() + o, sc.in.data(), gkf, a);
+          }
+          post(b, o, m);
+          tm.lap(pt.kernel);
+        },
+        boundary_done);
   }
 
   template <bool Prof>
