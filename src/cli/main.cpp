@@ -90,9 +90,19 @@ void print_profile(const RunResult& r, const RunSetup& s) {
   fmt::print(stderr, "  {:<16} {:9.3f} s  {:5.1f}% of the wall time (CPU time of the writer thread: HDF5 writing "
              "and compression, alongside the simulation)\n", "writer thread", p.writer_cpu,
              p.total_wall > 0 ? 100.0 * p.writer_cpu / p.total_wall : 0);
-  const double cell_steps = static_cast<double>(s.problem.n_cells) * static_cast<double>(r.steps_done);
-  fmt::print(stderr, "  {:.3g} cell-steps/s, {:.1f} ns per cell-step per thread\n", cell_steps / p.total_wall,
-             p.total_wall * T / cell_steps * 1e9);
+  if (is_adaptive(s.problem.integrator)) {
+    // Its steps (and the rejected ones), each 6 model evaluations.
+    const double tried = static_cast<double>(r.accepted + r.rejected);
+    const double evals = static_cast<double>(s.problem.n_cells) * tried * 6.0;
+    fmt::print(stderr, "  {} steps ({} rejected), mean {:.3g} ms; {:.1f} ns per cell evaluation per thread (6 a step)\n",
+               r.accepted, r.rejected,
+               r.accepted ? static_cast<double>(r.steps_done) * s.problem.dt_ms / static_cast<double>(r.accepted) : 0.0,
+               evals > 0 ? p.total_wall * T / evals * 1e9 : 0.0);
+  } else {
+    const double cell_steps = static_cast<double>(s.problem.n_cells) * static_cast<double>(r.steps_done);
+    fmt::print(stderr, "  {:.3g} cell-steps/s, {:.1f} ns per cell-step per thread\n", cell_steps / p.total_wall,
+               p.total_wall * T / cell_steps * 1e9);
+  }
   if (p.threads > 1) {
     std::string split;
     for (std::size_t c : p.cells_per_thread) split += fmt::format("{}{}", split.empty() ? "" : "/", c);

@@ -227,12 +227,14 @@ TEST_F(AdaptiveCli, ConfigErrorsNameTheKey) {
 
 // Ctrl-C: the run goes on to the next whole second, saves its state there
 // and stops ("interrupted", exit 130); continued from it, it gives the same
-// bits as a run that never stopped.
+// bits as a run that never stopped. (timeout --foreground: one SIGINT; a
+// plain timeout also signals its process group, a second SIGINT, which
+// kills at once by design.)
 TEST_F(AdaptiveCli, InterruptedRunStopsOnAWholeSecondAndContinues) {
   const std::string common =
       " -q -j 2 --set sim.integrator=dopri5 --set network.n_cells=100 --set glucose.mode=fixed_jgk "
       "--set record.dtype=float64";
-  auto r = test::islet("run -o " + path("long.h5") + common + " --set sim.duration_s=600", "", "timeout --preserve-status -s INT 1 ");
+  auto r = test::islet("run -o " + path("long.h5") + common + " --set sim.duration_s=600", "", "timeout --foreground --preserve-status -s INT 1 ");
   ASSERT_EQ(r.code, 130) << r.out;
   EXPECT_EQ(read_run(path("long.h5")).attr("status"), "interrupted");
   const auto st = read_checkpoint(path("long.h5"));
