@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from compare_python import _cpu_name as cpu_model  # same folder: /proc/cpuinfo's model name
+from cpu_model import cpu_model  # same folder: /proc/cpuinfo's model name
 
 
 def blas_in_use():

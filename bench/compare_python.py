@@ -62,6 +62,8 @@ import time
 
 import numpy as np
 
+from cpu_model import cpu_model as _cpu_name  # same folder: /proc/cpuinfo's model name
+
 try:
     import h5py
 except ImportError:  # pragma: no cover
@@ -823,17 +825,6 @@ def main():
         print("CORRECTNESS CHECK FAILED for: " + ", ".join(c[0] for c in bad))
         return 1
     return 0
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "?"
 
 
 if __name__ == "__main__":

@@ -16,20 +16,14 @@ import subprocess
 import sys
 import tempfile
 
+from cpu_model import cpu_model
+
 ISLET = sys.argv[1] if len(sys.argv) > 1 else "build/islet"
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 DURATION = float(sys.argv[3]) if len(sys.argv) > 3 else 60.0
 THREADS = sys.argv[4] if len(sys.argv) > 4 else "2"
 WALL = re.compile(r"simulated in ([0-9.]+) s")
 WRITER = re.compile(r"writer thread\s+([0-9.]+) s")
-
-
-def cpu_model():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def run(interval_ms, out):

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 
+from cpu_model import cpu_model
+
 ISLET = sys.argv[1] if len(sys.argv) > 1 else "build/islet"
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SIZES = [int(s) for s in sys.argv[3].split(",")] if len(sys.argv) > 3 else [50, 125, 1000, 8000, 30000, 100000]
@@ -29,14 +31,6 @@ LOADS = sys.argv[5].split(",") if len(sys.argv) > 5 else ["quiet", "busy"]
 DURATION = {50: 50.0, 125: 25.0, 1000: 5.0, 8000: 0.6, 30000: 0.2, 100000: 0.05}
 CONFIGS = [("default", []), ("-j 1", ["-j", "1"]), ("-j 2", ["-j", "2"])]
 SUMMARY = re.compile(r"simulated in ([0-9.]+) s \([0-9.]+ sim-s/s, ([0-9]+) thread")
-
-
-def cpu_model():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def run(cells, extra, out):

@@ -5,26 +5,9 @@ import numpy as np
 import pytest
 
 import isletsim as isl
-from _support import assert_same_bits
+from _support import assert_same_bits, step_islet
 
-TOML = """
-[sim]
-duration_s = 2
-integrator = "dopri5"
-tolerance = 1e-7
-[network]
-kind = "lattice"
-nx = 3
-ny = 3
-nz = 2
-[glucose]
-mode = "step"
-t_step_s = 1
-[record]
-vars = ["c", "V"]
-interval_ms = 20
-dtype = "float64"
-"""
+TOML = step_islet('duration_s = 2\nintegrator = "dopri5"\ntolerance = 1e-7')
 
 
 def config(duration):

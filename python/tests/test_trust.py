@@ -8,27 +8,11 @@ import numpy as np
 import pytest
 
 import isletsim as isl
-from _support import assert_same_bits
+from _support import assert_same_bits, step_islet
 
 CLI = os.environ.get("ISLET_CLI", "islet")
 
-TOML = """
-[sim]
-duration_s = 3
-integrator = "rk4"
-[network]
-kind = "lattice"
-nx = 3
-ny = 3
-nz = 2
-[glucose]
-mode = "step"
-t_step_s = 1
-[record]
-vars = ["c", "V"]
-interval_ms = 20
-dtype = "float64"
-"""
+TOML = step_islet('duration_s = 3\nintegrator = "rk4"')
 
 
 def config(duration):

@@ -285,6 +285,13 @@ class Engine {
     tm.lap(pt.coupling);
   }
 
+  // The model's stimulus at t_ms from the glucose protocol (Bertram 2007:
+  // the glucokinase factor), the same for every cell.
+  double stimulus(double t_ms) const {
+    if (p_.glucose.fixed_jgk) return m_.stimulus_without_glucose;
+    return m_.stimulus_of_glucose ? m_.stimulus_of_glucose(p_.glucose.glucose_mM(t_ms * 1e-3)) : 0.0;
+  }
+
   // The thread's segments (part.segs, each within one kernel block),
   // boundary ones first, then boundary_done() (its neighbours may go on:
   // this pass reads no other thread's cells after it), then the rest:
@@ -346,15 +353,9 @@ class Engine {
       tm.lap(pt.sync);
     };
     const auto arrive = [&] { nsync_.arrive(tid, ++phase); };
-    // The model's stimulus from the glucose protocol (Bertram 2007: the
-    // glucokinase factor).
-    const auto gk = [&](double t) {
-      if (p_.glucose.fixed_jgk) return m_.stimulus_without_glucose;
-      return m_.stimulus_of_glucose ? m_.stimulus_of_glucose(p_.glucose.glucose_mM(t * 1e-3)) : 0.0;
-    };
     integrator_step(p_.integrator, t_ms, dt, view, a_, b_, wait,
                     [&](Stage mode, const StateSet& in, StateSet* base, StateSet* out, double h, double w, double t) {
-                      stage<Prof>(mode, in, base, out, h, w, part, gk(t), sc, pt, arrive);
+                      stage<Prof>(mode, in, base, out, h, w, part, stimulus(t), sc, pt, arrive);
                     });
   }
 
@@ -664,10 +665,6 @@ class Engine {
     StateSet* yn = &ynew_;
     Stages ks;
     for (int i = 0; i < dp::kStages; ++i) ks[i] = &k_[i];
-    const auto gk = [&](double t_ms) {
-      if (p_.glucose.fixed_jgk) return m_.stimulus_without_glucose;
-      return m_.stimulus_of_glucose ? m_.stimulus_of_glucose(p_.glucose.glucose_mM(t_ms * 1e-3)) : 0.0;
-    };
     const auto wait = [&] {
       Timer<Prof> tm;
       if (!nsync_.ready(part.deps, phase)) nsync_.wait_for(part.deps, phase);
@@ -712,7 +709,7 @@ class Engine {
     // The first stage of the first step (later ones are the last stage of
     // the step before).
     wait();
-    dp_pass<Prof>(y, ks[0], gk(t), part, sc, local, nothing, arrive);
+    dp_pass<Prof>(y, ks[0], stimulus(t), part, sc, local, nothing, arrive);
     for (;;) {
       if (on_grid) {
         Timer<Prof> tm;
@@ -763,23 +760,23 @@ class Engine {
         dp_pass<Prof>(nullptr, nullptr, 0.0, part, sc, local,
                       [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA1, *y, A, hs, o, m); }, arrive);
         wait();
-        dp_pass<Prof>(&A, ks[1], gk(std::fma(dp::kC[1], hs, t)), part, sc, local,
+        dp_pass<Prof>(&A, ks[1], stimulus(std::fma(dp::kC[1], hs, t)), part, sc, local,
                       [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA2, *y, B, hs, o, m); }, arrive);
         wait();
-        dp_pass<Prof>(&B, ks[2], gk(std::fma(dp::kC[2], hs, t)), part, sc, local,
+        dp_pass<Prof>(&B, ks[2], stimulus(std::fma(dp::kC[2], hs, t)), part, sc, local,
                       [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA3, *y, A, hs, o, m); }, arrive);
         wait();
-        dp_pass<Prof>(&A, ks[3], gk(std::fma(dp::kC[3], hs, t)), part, sc, local,
+        dp_pass<Prof>(&A, ks[3], stimulus(std::fma(dp::kC[3], hs, t)), part, sc, local,
                       [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA4, *y, B, hs, o, m); }, arrive);
         wait();
-        dp_pass<Prof>(&B, ks[4], gk(std::fma(dp::kC[4], hs, t)), part, sc, local,
+        dp_pass<Prof>(&B, ks[4], stimulus(std::fma(dp::kC[4], hs, t)), part, sc, local,
                       [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kA5, *y, A, hs, o, m); }, arrive);
         wait();
-        dp_pass<Prof>(&A, ks[5], gk(t_end), part, sc, local,
+        dp_pass<Prof>(&A, ks[5], stimulus(t_end), part, sc, local,
                       [&](std::size_t, std::size_t o, std::size_t m) { combine(ks, dp::kB, *y, *yn, hs, o, m); }, arrive);
         double worst = 0;
         wait();
-        dp_pass<Prof>(yn, ks[6], gk(t_end), part, sc, local,
+        dp_pass<Prof>(yn, ks[6], stimulus(t_end), part, sc, local,
                       [&](std::size_t b, std::size_t o, std::size_t m) {
                         worst = std::max(worst, block_error(ks, *y, *yn, hs, b, o, m));
                       },
