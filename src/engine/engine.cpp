@@ -292,6 +292,20 @@ class Engine {
     return m_.stimulus_of_glucose ? m_.stimulus_of_glucose(p_.glucose.glucose_mM(t_ms * 1e-3)) : 0.0;
   }
 
+  // A checkpoint (every thread calls it): the thread's cells of y into
+  // ckpt_state_, then, after a barrier, thread 0 hands a copy to the writer
+  // (behind every block handed before). Nobody writes ckpt_state_ again
+  // before that copy: the next checkpoint comes after another barrier.
+  void checkpoint(const StateSet& y, const Part& part, unsigned tid, SpinBarrier& bar, bool& sense,
+                  std::uint64_t step, std::uint64_t samples, double h) {
+    for (std::size_t v = 0; v < S_; ++v)
+      for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i)
+        ckpt_state_[v][perm_[i]] = y.at(i, static_cast<int>(v));
+    bar.wait(sense);
+    if (tid == 0)
+      writer_.submit([this, state = ckpt_state_, step, samples, h] { sink_->checkpoint(step, samples, state, h); });
+  }
+
   // The thread's segments (part.segs, each within one kernel block),
   // boundary ones first, then boundary_done() (its neighbours may go on:
   // this pass reads no other thread's cells after it), then the rest:
@@ -483,13 +497,8 @@ class Engine {
         // it as written (no partly filled chunk is ever written again before
         // it).
         if (ckpt_every > 0 && sample && k % K == 0 && k > p_.first_sample && s != N && s >= next_ckpt) {
-          for (std::size_t v = 0; v < S_; ++v)
-            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i)
-              ckpt_state_[v][perm_[i]] = view.cur->at(i, static_cast<int>(v));
-          bar.wait(sense);
-          if (tid == 0) writer_.submit([this, state = ckpt_state_, s, k] { sink_->checkpoint(s, k, state, 0.0); });
-          // Nobody writes ckpt_state_ again before thread 0 has copied it:
-          // the next checkpoint comes after at least one control barrier.
+          checkpoint(*view.cur, part, tid, bar, sense, s, k, 0.0);
+          // The next checkpoint comes after at least one control barrier.
           next_ckpt = s + ckpt_every;
           tm.lap(local.recording);
         }
@@ -672,17 +681,22 @@ class Engine {
     };
     const auto arrive = [&] { nsync_.arrive(tid, ++phase); };
     const auto nothing = [](std::size_t, std::size_t, std::size_t) {};
+    // Samples [handed, kk) to the writer, once every thread has written
+    // them; the writer done with the other buffer (which sample kk may
+    // start) before anyone writes into it.
+    const auto hand_over = [&](std::uint64_t kk) {
+      if (kk <= handed) return;
+      if (tid == 0) writer_.wait_idle();
+      bar.wait(sense);
+      if (tid == 0) submit(handed, kk);
+      handed = kk;
+    };
     // Sample kk (its buffer slot) from the dense output at theta of the
     // step from y to yn of size hs (theta = 0: y itself).
     const auto take_sample = [&](std::uint64_t kk, double theta, double hs) {
       // Sample kk starts a buffer: the writer must be done with it, and
       // every thread done with the buffer before it (handed over now).
-      if (kk % K == 0 && kk > handed) {
-        if (tid == 0) writer_.wait_idle();
-        bar.wait(sense);
-        if (tid == 0) submit(handed, kk);
-        handed = kk;
-      }
+      if (kk % K == 0) hand_over(kk);
       RecordBuffer& buf = rec_[(kk / K) % 2];
       const std::size_t slot = kk % K;
       const auto q = dp::dense_weights(theta);
@@ -716,18 +730,8 @@ class Engine {
         // A checkpoint: every sample before this point handed to the writer
         // (whole blocks), then the state, after a barrier, behind them.
         if (ckpt_every > 0 && (g >= next_ckpt || stopping) && g != N && k > p_.first_sample) {
-          if (recording_ && k > handed) {
-            if (tid == 0) writer_.wait_idle();
-            bar.wait(sense);
-            if (tid == 0) submit(handed, k);
-            handed = k;
-          }
-          for (std::size_t v = 0; v < S_; ++v)
-            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i)
-              ckpt_state_[v][perm_[i]] = y->at(i, static_cast<int>(v));
-          bar.wait(sense);
-          if (tid == 0)
-            writer_.submit([this, state = ckpt_state_, g, k, h] { sink_->checkpoint(g, k, state, h); });
+          if (recording_) hand_over(k);
+          checkpoint(*y, part, tid, bar, sense, g, k, h);
           next_ckpt = g + ckpt_every;
           // The next checkpoint comes after at least one step's barrier.
         }
