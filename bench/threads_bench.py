@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """Default thread count against fixed -j (issue 13).
 
-For islets of 50, 125, 1000, 8000, 30000 and 100000 cells (shorter simulated
-durations for the larger ones, so that each run takes ~0.2-1 s on a quiet host), runs
+For islets of 50, 125, 1000, 8000, 30000 and 100000 cells (the default run's
+10 simulated minutes up to 1000 cells, whose mix of silent phases and bursts
+sets the balance between the simulation and the writer; shorter durations for
+the larger ones, from the start of the run, so that a run takes ~1-40 s on a
+quiet host), runs
 `islet run` with no -j (the default: env::default_threads) and with -j 1 and
 -j 2, in turn (default, -j1, -j2, default, ...), on a quiet host and with one
 competing busy process (`sh -c 'while :; do :; done'`), and prints a Markdown
@@ -25,10 +28,10 @@ from cpu_model import cpu_model
 ISLET = sys.argv[1] if len(sys.argv) > 1 else "build/islet"
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SIZES = [int(s) for s in sys.argv[3].split(",")] if len(sys.argv) > 3 else [50, 125, 1000, 8000, 30000, 100000]
-# Simulated seconds per size: ~0.2-1 s of wall time on one thread of the quiet 2-vCPU test VM.
+# Simulated seconds per size: ~1-40 s of wall time on one thread of the quiet 2-vCPU test VM.
 SCALE = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
 LOADS = sys.argv[5].split(",") if len(sys.argv) > 5 else ["quiet", "busy"]
-DURATION = {50: 50.0, 125: 25.0, 1000: 5.0, 8000: 0.6, 30000: 0.2, 100000: 0.05}
+DURATION = {50: 600.0, 125: 600.0, 1000: 600.0, 8000: 30.0, 30000: 2.0, 100000: 0.2}
 CONFIGS = [("default", []), ("-j 1", ["-j", "1"]), ("-j 2", ["-j", "2"])]
 SUMMARY = re.compile(r"simulated in ([0-9.]+) s \([0-9.]+ sim-s/s, ([0-9]+) thread")
 

@@ -4,6 +4,7 @@
 // values (the Arbor arborenv/arbor split).
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,23 +55,85 @@ inline constexpr unsigned long long kMaxThreads = 1024;
 void check_thread_count(unsigned long long requested, const std::string& option = "-j");
 
 // The thread count a run gets when none is asked for (`islet run` without
-// -j, isletsim.simulate(threads=None)): lock-step threads pay only when each
-// has enough work per step to hide the synchronisation between the stages of
-// a step (a few microseconds, far more when a core is shared). So: one thread
-// per kCellsPerThread cells of an 11-state model (the default, bertram2007;
-// a model with more states per cell needs proportionally fewer cells),
-// rounded down, at least 1 and at most `cores` (the usable cores,
-// detect_cores().cores). The figure is measured: BENCHMARKS.md, "Default
-// thread count (issue 13)". `n_states` 0 counts as 11.
-inline constexpr std::size_t kCellsPerThread = 10000;
+// -j, isletsim.simulate(threads=None)). Lock-step threads pay only where
+// each has enough work per stage to hide the synchronisation between the
+// stages, only on cores nobody else is using (a thread on a shared core turns
+// every wait at a barrier into a time slice of the other process), and only
+// while the writer thread, which compresses the samples, has a core of its
+// own (a writer that takes a compute thread's core stalls all of them).
+// So the default predicts the wall time of N threads, relative to one
+// thread's simulation time 1:
+//   W(N) = 1/N + (kSyncCells / cells) log2(N) + (N == free ? writer : 0)
+// where cells counts reference cells (11 states each: a model with more
+// states per cell counts for more), the middle term is the synchronisation
+// (a barrier's cost grows with the log of the threads), free is the number
+// of usable cores that are idle (ThreadContext::idle_cores, at least 1, all
+// of them when unknown) and writer is ThreadContext::writer_share; it takes
+// the N in 1..free with the smallest W (ties: fewer threads). The constants
+// are measured: BENCHMARKS.md, "Default thread count (issue 13)".
 inline constexpr std::size_t kReferenceStates = 11;
-unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_states = 0);
+// A step's synchronisation between two threads (a barrier per stage, the
+// load imbalance, the error maximum of an adaptive step) costs as much as
+// this many reference cells' work.
+inline constexpr double kSyncCells = 100;
+struct ThreadContext {
+  // Idle capacity of the usable cores (idle_cores()); < 0: unknown, all idle.
+  double idle_cores = -1;
+  // The writer thread's CPU time per CPU second of the simulation on one
+  // thread (writer_share()); 0: nothing written during the run.
+  double writer_share = 0;
+};
+unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_states = 0, const ThreadContext& ctx = {});
+
+// How many of the cores this process may run on (its affinity mask) are
+// idle: the sum of their idle fractions (idle and iowait time in
+// /proc/stat) between the sample's construction and idle(). Take the sample
+// early (e.g. before reading the inputs and building the network) so that
+// the interval costs nothing; idle() sleeps only for what is left of
+// `min_ms` (/proc/stat counts in 10 ms ticks). This process's own CPU time
+// in the interval counts as idle. nullopt when the file cannot be read or
+// parsed (then the default assumes idle cores).
+class IdleSample {
+ public:
+  explicit IdleSample(std::string proc_stat = "/proc/stat");
+  std::optional<double> idle(unsigned min_ms = 50) const;
+
+ private:
+  std::string path_;
+  std::vector<std::pair<long double, long double>> start_;  // per CPU: idle, total
+  std::int64_t t0_ns_ = 0, cpu0_ns_ = 0;
+  bool ok_ = false;
+  bool proc_stat_is_real_ = false;  // the system's file: this process's own CPU time is in it
+};
+
+// The writer's expected share (ThreadContext::writer_share) from the values
+// recorded per cell and simulated second, the model evaluations per cell and
+// simulated second, and the model's states: what storing a value costs the
+// lock-step threads when the writer takes one of their cores
+// (kWriterNsPerValue: float conversion, shuffle, deflate and HDF5 take ~48
+// ns of CPU per float32 value; the threads lose ~1.3 times that, as every
+// one of them waits for the one the writer displaced) over the cost of an
+// evaluation in the engine's step (kStepNsPerEval per reference cell, gather
+// and update included). Both are measured on the same machine, so their
+// ratio carries over to others better than either alone. Past this core's
+// L2 cache the step costs more per evaluation, up to 1.5x when the memory
+// the step touches (`working_set_bytes`, 0: not counted) is 8 times the L2
+// (measured: 1.46x at 8000 cells against 1000 cells).
+inline constexpr double kWriterNsPerValue = 62;
+inline constexpr double kStepNsPerEval = 15;
+double writer_share(double values_per_cell_s, double evals_per_cell_s, std::size_t n_states = 0,
+                    double working_set_bytes = 0);
+
+// default_threads with the idle cores of `sample` (read only when the
+// islet is large enough for more than one thread on idle cores).
+unsigned default_threads_now(std::size_t n_cells, unsigned cores, std::size_t n_states, double writer_share,
+                             const IdleSample& sample);
 
 // The thread count of a run: `requested` when it is > 0 (checked with
 // check_thread_count under the name `option`; more threads than cores are
-// allowed), else default_threads(n_cells, cores, n_states).
+// allowed), else default_threads(n_cells, cores, n_states, ctx).
 unsigned resolve_threads(unsigned long long requested, std::size_t n_cells, unsigned cores, std::size_t n_states = 0,
-                         const std::string& option = "-j");
+                         const std::string& option = "-j", const ThreadContext& ctx = {});
 
 // Installs SIGINT/SIGTERM handlers that set the returned flag (a second
 // signal restores the default action, so a second Ctrl-C kills at once).

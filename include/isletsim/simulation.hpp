@@ -59,6 +59,12 @@ RunSetup build_continuation(const std::string& path, const std::vector<std::stri
 // file, the run file it re-runs or starts from, its network CSV files).
 void check_output_path(const RunSetup& s, const std::string& output);
 
+// The writer thread's expected CPU per CPU second of `s` simulated on one
+// thread, when its samples are written to a file as the run goes
+// (env::ThreadContext::writer_share): from the values recorded per
+// simulated second and the model evaluations the integrator spends on it.
+double writer_share_of(const RunSetup& s);
+
 // Multiplicative factor (mean 1, coefficient of variation d.cv) for one cell,
 // from the counter-based RNG: depends only on (seed, cell, stream, sub).
 double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell, std::uint32_t stream,

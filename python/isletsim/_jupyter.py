@@ -64,7 +64,8 @@ def simulate(config, network=None, threads=None, output=None, *, params=None, in
     """Run a simulation; returns a Result.
 
     config: a Config. network: a Network to use instead of the config's [network] section
-    (None = build it from the config). threads: None = 1 per 10000 cells, at most the cores
+    (None = build it from the config). threads: None = the count predicted
+    fastest from the islet's size, the idle cores and the recording, at most the cores
     this process may use (as ``islet run`` without -j). output: also write the HDF5 file there, as ``islet run -o``.
 
     params: {parameter name: (n_cells,) array} per-cell parameter values (units of

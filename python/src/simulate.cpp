@@ -229,9 +229,10 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
                     std::optional<std::string> output, py::object params_in, py::object initial_in,
                     py::object callback, std::optional<double> callback_interval_s, py::object progress,
                     py::object continue_from) {
+  const env::IdleSample idle;  // how idle the cores are while the run is set up
   RunConfig rc = cfg.resolved;
   if (output) rc.output = *output;
-  unsigned nt = 0;  // 0: env::default_threads, once the islet's size is known
+  unsigned nt = 0;  // 0: env::default_threads_now, once the islet's size is known
   if (threads) {
     if (*threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(*threads));
     env::check_thread_count(static_cast<unsigned>(*threads), "threads=");
@@ -308,7 +309,8 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     }
     if (prev) cont = continue_setup(s, *prev, output);
     if (nt == 0)
-      nt = env::default_threads(s.problem.n_cells, env::detect_cores().cores, s.problem.the_model().states.size());
+      nt = env::default_threads_now(s.problem.n_cells, env::detect_cores().cores, s.problem.the_model().states.size(),
+                                    output ? writer_share_of(s) : 0.0, idle);
     opt.threads = nt;
     if (callback_interval_s) {
       // Samples per block handed to the sink = per callback call.
@@ -396,8 +398,8 @@ void bind_simulate(py::module_& m) {
         R"doc(Run a simulation; returns a Result.
 
 config: a Config. network: a Network to use instead of the config's [network]
-section (None = build it from the config). threads: None = 1 per 10000 cells, at
-most the cores this process may use (as `islet run` without -j). output: also write the HDF5 file there, as `islet run -o`.
+section (None = build it from the config). threads: None = the count predicted
+fastest from the islet's size, the idle cores and the recording, at most the cores this process may use (as `islet run` without -j). output: also write the HDF5 file there, as `islet run -o`.
 
 params: {parameter name: (n_cells,) array} per-cell parameter values (units of
 isletsim.params()). They are the final values: they replace whatever the config

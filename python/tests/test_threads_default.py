@@ -1,5 +1,5 @@
 """isletsim.simulate's default thread count (threads=None): as `islet run` without -j,
-1 thread per env kCellsPerThread cells at most the usable cores; threads=N is obeyed."""
+1 thread for small islets, at most the usable cores; threads=N is obeyed."""
 import isletsim as isl
 
 from _support import SMALL  # the 27-cell islet the tests share

@@ -60,12 +60,15 @@ class ProgressLine {
 };
 
 // -j N: N threads (a warning when N exceeds the usable cores); no -j (or 0):
-// env::default_threads, from the islet's size and the usable cores.
-unsigned choose_threads(int requested, bool quiet, const EngineProblem& problem) {
+// env::default_threads_now, from the islet's size, the usable cores that
+// are idle (`idle`, sampled since the command started) and the writer's
+// share of the work.
+unsigned choose_threads(int requested, bool quiet, const RunSetup& s, const env::IdleSample& idle) {
   const env::CoreReport rep = env::detect_cores();
-  const unsigned n = env::resolve_threads(requested > 0 ? static_cast<unsigned>(requested) : 0u, problem.n_cells,
-                                          rep.cores, problem.the_model().states.size(), "-j");
-  if (requested > 0 && n > rep.cores && !quiet)
+  const std::size_t states = s.problem.the_model().states.size();
+  if (requested <= 0) return env::default_threads_now(s.problem.n_cells, rep.cores, states, writer_share_of(s), idle);
+  const unsigned n = env::resolve_threads(static_cast<unsigned>(requested), s.problem.n_cells, rep.cores, states, "-j");
+  if (n > rep.cores && !quiet)
     fmt::print(stderr, "islet: warning: -j {} exceeds the {} usable core(s) detected (limited by {}); "
                "lock-step threads will share cores\n", requested, rep.cores, rep.limited_by);
   return n;
@@ -132,6 +135,7 @@ std::string command_line(int argc, char** argv) {
 
 int cmd_run(const std::string& config_path, const std::vector<std::string>& sets, std::string output, int threads,
             bool quiet, bool profile, const std::string& continue_path, const std::string& cmdline) {
+  const env::IdleSample idle;  // how idle the cores are while the inputs are read
   RunSetup s;
   if (!continue_path.empty()) {
     if (!config_path.empty())
@@ -146,7 +150,7 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   s.command_line = cmdline;
   const RunConfig& cfg = s.config;
   RunOptions opt;
-  opt.threads = choose_threads(threads, quiet, s.problem);
+  opt.threads = choose_threads(threads, quiet, s, idle);
   opt.profile = profile;
   opt.stop = env::install_stop_handlers();
   ProgressLine progress(cfg.dt_ms, !quiet && env::stderr_is_tty());
@@ -320,7 +324,7 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_option("-o,--output", output, "output HDF5 file (default: record.file of the config)");
   run->add_option("-j,--threads", threads,
-                  "threads (default: 1 per 10000 cells, at most the usable cores; see `islet info`)");
+                  "threads (default: 1 for small islets, else the idle usable cores; see `islet info`)");
   run->add_flag("-q,--quiet", quiet, "no progress line and no warnings");
   run->add_flag("--profile", profile, "print where the time went");
   run->add_flag("--print-config", print_config, "print the resolved config as TOML and exit");
@@ -448,8 +452,17 @@ int main(int argc, char** argv) {
     if (*info) {
       const env::CoreReport rep = env::detect_cores();
       fmt::print("isletsim {}\n{}", version(), env::format_core_report(rep));
-      fmt::print("islet run without -j: 1 thread per {} cells ({}-state model; fewer cells per thread with more "
-                 "states), at most {}\n", env::kCellsPerThread, env::kReferenceStates, rep.cores);
+      const env::IdleSample sample;
+      const auto idle = sample.idle();
+      // The largest islet that gets one thread (idle cores, no writer): W(N)
+      // = 1/N + kSyncCells / cells reaches 1 at kSyncCells / (1 - 1/N).
+      std::size_t one = static_cast<std::size_t>(env::kSyncCells);
+      while (env::default_threads(one + 1, rep.cores) == 1 && one < 100000) ++one;
+      fmt::print("islet run without -j: 1 thread for islets up to {} cells ({}-state model; fewer with more "
+                 "states); above, the usable cores that are idle when it starts ({}), one left to the writer thread "
+                 "where its compression would stall the others\n",
+                 one, env::kReferenceStates,
+                 idle ? fmt::format("now {:.1f} of {}", *idle, rep.cores) : std::string("unknown here: all"));
       return 0;
     }
   } catch (const InputError& e) {

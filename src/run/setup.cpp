@@ -17,6 +17,7 @@
 #include "core/fastmath.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/simulation.hpp"
+#include "isletsim/env.hpp"
 
 namespace isletsim {
 
@@ -39,6 +40,37 @@ std::uint64_t landing_samples_for(double record_interval_ms, std::size_t n_cells
   const double per_s = 1000.0 / record_interval_ms;
   if (per_s >= 1 && std::abs(per_s - std::round(per_s)) <= 1e-9 * per_s) return static_cast<std::uint64_t>(std::llround(per_s));
   return std::max<std::size_t>(64, record_block_for(n_cells, 1));
+}
+
+double writer_share_of(const RunSetup& s) {
+  const EngineProblem& p = s.problem;
+  if (p.record_vars.empty() || p.record_every == 0 || !(p.dt_ms > 0)) return 0;
+  const double sample_ms = static_cast<double>(p.record_every) * p.dt_ms;
+  // float64 samples: twice the bytes to shuffle and deflate (~1.5x the time).
+  const double dtype = s.config.record_dtype == RecordType::float64 ? 1.5 : 1.0;
+  const double values = static_cast<double>(p.record_vars.size()) * 1000.0 / sample_ms * dtype;
+  double evals = 0;
+  switch (p.integrator) {
+    case Integrator::euler: evals = 1000.0 / p.dt_ms; break;
+    case Integrator::rk4: evals = 4 * 1000.0 / p.dt_ms; break;
+    case Integrator::dopri5: {
+      // Six evaluations per step; the mean step of Bertram 2007's default
+      // 1000-cell islet over 10 minutes at tolerance 1e-8 is 4.7 ms (2.2 ms
+      // in its first minute, longer in the silent phases after), growing as
+      // tolerance^(1/5); the stage combinations, error norm and dense output
+      // add ~30% to the evaluations' cost.
+      double h = 4.7 * std::pow(p.tolerance / 1e-8, 0.2);
+      if (p.max_step_ms > 0) h = std::min(h, p.max_step_ms);
+      evals = 1.3 * 6 * 1000.0 / h;
+      break;
+    }
+  }
+  // The state vectors a step reads and writes: y and its update, plus the
+  // stage derivatives (RK4: 2 more, dopri5: 7 and the dense output's).
+  const double vectors = p.integrator == Integrator::dopri5 ? 10 : p.integrator == Integrator::rk4 ? 4 : 2;
+  const std::size_t states = p.the_model().states.size();
+  const double bytes = static_cast<double>(p.n_cells) * static_cast<double>(states) * 8 * vectors;
+  return env::writer_share(values, evals, states, bytes);
 }
 
 double draw_factor(const Distribution& d, std::uint64_t seed, std::uint64_t cell, std::uint32_t stream,

@@ -1,8 +1,14 @@
-// The default thread count (env::default_threads, env::resolve_threads):
-// small islets get one thread, large ones one per kCellsPerThread cells, never
-// more than the usable cores; an explicit request is always obeyed.
+// The default thread count (env::default_threads, env::resolve_threads,
+// env::IdleSample): small islets get one thread, large ones the idle usable
+// cores (one left to the writer where that pays), never more than the usable
+// cores; an explicit request is always obeyed.
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <limits>
 #include <string>
 
@@ -13,45 +19,136 @@ namespace env = isletsim::env;
 
 namespace {
 
-constexpr std::size_t K = env::kCellsPerThread;
+// Islet sizes where one step's synchronisation is worth its work: with no
+// writer, on idle cores, 2 threads win from 2 * kSyncCells reference cells.
+const std::size_t kCross = static_cast<std::size_t>(2 * env::kSyncCells);
+
+env::ThreadContext idle(double cores, double writer = 0) {
+  env::ThreadContext c;
+  c.idle_cores = cores;
+  c.writer_share = writer;
+  return c;
+}
 
 TEST(DefaultThreads, SmallIsletsGetOneThread) {
   EXPECT_EQ(env::default_threads(50, 8), 1u);
   EXPECT_EQ(env::default_threads(125, 2), 1u);
-  EXPECT_EQ(env::default_threads(1000, 64), 1u);
+  EXPECT_EQ(env::default_threads(kCross - 1, 2), 1u);
+  // The synchronisation grows with log2 of the threads, so many cores make
+  // small islets no cheaper.
+  EXPECT_EQ(env::default_threads(static_cast<std::size_t>(env::kSyncCells), 64), 1u);
   EXPECT_EQ(env::default_threads(0, 8), 1u);  // never 0
   EXPECT_EQ(env::default_threads(1, 1), 1u);
 }
 
-TEST(DefaultThreads, LargeIsletsUseTheCores) {
-  EXPECT_EQ(env::default_threads(100000, 2), 2u);
-  EXPECT_EQ(env::default_threads(100000, 8), 8u);
-  EXPECT_EQ(env::default_threads(100000, 1), 1u);
+TEST(DefaultThreads, TwoThreadsFromTheCrossOver) {
+  // W(2) = 1/2 + kSyncCells / cells < W(1) = 1 exactly when cells > 2 kSyncCells.
+  EXPECT_EQ(env::default_threads(kCross, 2), 1u);  // a tie: fewer threads
+  EXPECT_EQ(env::default_threads(kCross + 1, 2), 2u);
+  EXPECT_EQ(env::default_threads(1000, 2), 2u);
 }
 
-TEST(DefaultThreads, OneThreadPerKCellsRoundedDown) {
-  EXPECT_EQ(env::default_threads(2 * K - 1, 8), 1u);
-  EXPECT_EQ(env::default_threads(2 * K, 8), 2u);
-  EXPECT_EQ(env::default_threads(3 * K + K / 2, 8), 3u);
+TEST(DefaultThreads, LargeIsletsUseTheIdleCores) {
+  EXPECT_EQ(env::default_threads(100000, 2), 2u);
+  EXPECT_EQ(env::default_threads(100000, 8), 8u);
+  EXPECT_EQ(env::default_threads(100000, 64), 64u);
+  EXPECT_EQ(env::default_threads(100000, 1), 1u);
+  // 1000 cells on 64 cores: W(N) = 1/N + 0.1 log2(N) is least at N = 7
+  // (0.4236; 6: 0.4252, 8: 0.4250).
+  EXPECT_EQ(env::default_threads(1000, 64), 7u);
+  EXPECT_EQ(env::default_threads(100000, 8, 0, idle(8.0)), 8u);
+  EXPECT_EQ(env::default_threads(100000, 8, 0, idle(3.0)), 3u);
+  // A core counts when at least 3/4 of it is idle.
+  EXPECT_EQ(env::default_threads(100000, 8, 0, idle(2.8)), 3u);
+  EXPECT_EQ(env::default_threads(100000, 8, 0, idle(2.7)), 2u);
+  // One busy process on a 2-core machine: one thread.
+  EXPECT_EQ(env::default_threads(100000, 2, 0, idle(1.0)), 1u);
+  EXPECT_EQ(env::default_threads(100000, 2, 0, idle(0.0)), 1u);
+  // More idle capacity than usable cores (other CPUs of the machine): the cores.
+  EXPECT_EQ(env::default_threads(100000, 4, 0, idle(15.0)), 4u);
+}
+
+TEST(DefaultThreads, TheWriterKeepsACoreWhereThatPays) {
+  // 8 idle cores, writer 0.1: W(8) = 1/8 + s + 0.1 > W(7) = 1/7 + s.
+  EXPECT_EQ(env::default_threads(100000, 8, 0, idle(8.0, 0.1)), 7u);
+  // A writer that is cheap next to 8 threads' gain: all cores.
+  EXPECT_EQ(env::default_threads(100000, 8, 0, idle(8.0, 0.01)), 8u);
+  // 2 cores, the default 1000-cell run (writer ~0.45): the second thread
+  // would gain 1/2 - 0.1 and lose the writer's 0.45 to the stalls.
+  EXPECT_EQ(env::default_threads(1000, 2, 0, idle(2.0, 0.45)), 1u);
+  EXPECT_EQ(env::default_threads(1000, 2, 0, idle(2.0, 0.05)), 2u);
+  // Large enough, two threads pay even with the writer sharing a core.
+  EXPECT_EQ(env::default_threads(100000, 2, 0, idle(2.0, 0.3)), 2u);
 }
 
 TEST(DefaultThreads, NeverMoreThanTheCores) {
   for (unsigned cores : {1u, 2u, 3u, 7u, 64u, 1024u})
-    for (std::size_t cells : {std::size_t{1}, K, 10 * K, 1000 * K, std::numeric_limits<std::size_t>::max()}) {
-      const unsigned t = env::default_threads(cells, cores);
-      EXPECT_GE(t, 1u) << cells << " cells, " << cores << " cores";
-      EXPECT_LE(t, cores) << cells << " cells, " << cores << " cores";
-    }
+    for (std::size_t cells : {std::size_t{1}, kCross, 10 * kCross, 1000 * kCross, std::numeric_limits<std::size_t>::max()})
+      for (double w : {0.0, 0.3}) {
+        const unsigned t = env::default_threads(cells, cores, 0, idle(-1, w));
+        EXPECT_GE(t, 1u) << cells << " cells, " << cores << " cores";
+        EXPECT_LE(t, cores) << cells << " cells, " << cores << " cores";
+      }
   EXPECT_EQ(env::default_threads(std::numeric_limits<std::size_t>::max(), 16, 1000), 16u);  // no overflow
   EXPECT_EQ(env::default_threads(100000, 0), 1u);  // 0 cores counts as 1
 }
 
-TEST(DefaultThreads, MoreStatesPerCellNeedFewerCells) {
+TEST(DefaultThreads, MoreStatesPerCellCountForMore) {
   // Work per cell grows with the model's states: 22 states count double.
-  EXPECT_EQ(env::default_threads(K, 8, 2 * env::kReferenceStates), 2u);
-  EXPECT_EQ(env::default_threads(K, 8, env::kReferenceStates), 1u);
-  EXPECT_EQ(env::default_threads(K, 8, 0), 1u);  // 0 = the reference model
-  EXPECT_EQ(env::default_threads(2 * K, 8, env::kReferenceStates / 2), 1u);
+  const std::size_t half = kCross / 2 + 1;
+  EXPECT_EQ(env::default_threads(half, 2, 2 * env::kReferenceStates), 2u);
+  EXPECT_EQ(env::default_threads(half, 2, env::kReferenceStates), 1u);
+  EXPECT_EQ(env::default_threads(half, 2, 0), 1u);  // 0 = the reference model
+}
+
+TEST(DefaultThreads, WriterShareFromValuesAndEvaluations) {
+  // 2 values per sample every 10 ms (200 per cell-second) against 2000
+  // evaluations per cell-second of the reference model.
+  const double expect = 200 * env::kWriterNsPerValue / (2000 * env::kStepNsPerEval);
+  EXPECT_DOUBLE_EQ(env::writer_share(200, 2000), expect);
+  EXPECT_DOUBLE_EQ(env::writer_share(200, 2000, 22), expect / 2);  // a dearer model
+  EXPECT_EQ(env::writer_share(0, 2000), 0.0);
+  EXPECT_EQ(env::writer_share(200, 0), 0.0);
+}
+
+class IdleSampleTest : public ::testing::Test {
+ protected:
+  std::string path = ::testing::TempDir() + "isletsim_proc_stat_" + std::to_string(::getpid());
+  void write(const std::string& text) {
+    std::ofstream(path) << text;
+  }
+  ~IdleSampleTest() override { std::remove(path.c_str()); }
+};
+
+TEST_F(IdleSampleTest, SumsTheIdleFractionsOfTheUsableCpus) {
+  // cpu0: 100 ticks, 25 idle + 5 iowait; cpu1: 100 ticks, 100 idle (guest
+  // time, already in user, is not counted twice).
+  write("cpu  0 0 0 0 0 0 0 0 0 0\n"
+        "cpu0 100 0 100 1000 10 0 0 0 0 0\ncpu1 100 0 100 1000 10 0 0 0 0 0\nintr 1 2 3\n");
+  const env::IdleSample s(path);
+  write("cpu  0 0 0 0 0 0 0 0 0 0\n"
+        "cpu0 150 0 120 1025 15 0 0 0 40 0\ncpu1 100 0 100 1100 10 0 0 0 0 0\nintr 1 2 3\n");
+  const auto got = s.idle(0);
+  ASSERT_TRUE(got.has_value());
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+  const double expect = (CPU_ISSET(0, &set) ? 0.3 : 0.0) + (CPU_ISSET(1, &set) ? 1.0 : 0.0);
+  if (expect == 0) GTEST_SKIP() << "neither CPU 0 nor 1 is usable here";
+  EXPECT_NEAR(*got, expect, 1e-12);
+}
+
+TEST_F(IdleSampleTest, UnreadableOrGarbledIsUnknown) {
+  EXPECT_FALSE(env::IdleSample(path + ".missing").idle(0).has_value());
+  write("cpu0 1 2\n");
+  EXPECT_FALSE(env::IdleSample(path).idle(0).has_value());
+}
+
+TEST_F(IdleSampleTest, ThisMachineHasSomeIdleCapacity) {
+  const auto got = env::IdleSample().idle(20);
+  ASSERT_TRUE(got.has_value());  // Linux: /proc/stat is there
+  EXPECT_GE(*got, 0.0);
+  EXPECT_LE(*got, static_cast<double>(CPU_SETSIZE));
 }
 
 TEST(DefaultThreads, ExplicitRequestIsObeyed) {
@@ -99,13 +196,18 @@ TEST_F(CliThreads, ExplicitJIsObeyed) {
   EXPECT_NE(z.out.find("1 thread(s)"), std::string::npos) << z.out;
 }
 
-TEST_F(CliThreads, LargeIsletTakesTheDefaultOfItsSize) {
-  const std::size_t cells = 2 * env::kCellsPerThread;
-  const unsigned expect = env::default_threads(cells, env::detect_cores().cores);
+TEST_F(CliThreads, LargeIsletTakesAtMostTheCores) {
+  // How many it takes depends on how idle the cores are as it starts.
+  const unsigned cores = env::detect_cores().cores;
   const auto r = isletsim::test::islet("run -q --set sim.duration_s=0.002 --set record.interval_ms=1 "
-                                       "--set network.n_cells=" + std::to_string(cells) + " -o " + path("a.h5"));
+                                       "--set network.n_cells=20000 -o " + path("a.h5"));
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find(std::to_string(expect) + " thread(s)"), std::string::npos) << expect << "\n" << r.out;
+  const auto at = r.out.find(" thread(s)");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const auto from = r.out.find_last_of(" ,(", at - 1) + 1;
+  const unsigned n = static_cast<unsigned>(std::stoul(r.out.substr(from, at - from)));
+  EXPECT_GE(n, 1u) << r.out;
+  EXPECT_LE(n, cores) << r.out;
 }
 
 TEST_F(CliThreads, ProfileReportsTheWriterThread) {
@@ -121,8 +223,14 @@ namespace {
 TEST_F(CliThreads, InfoStatesTheDefaultRule) {
   const auto r = isletsim::test::islet("info");
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("islet run without -j: 1 thread per " + std::to_string(env::kCellsPerThread) + " cells"),
+  const unsigned cores = env::detect_cores().cores;
+  // The largest islet that gets one thread on idle cores, no writer.
+  std::size_t one = 1;
+  while (env::default_threads(one + 1, cores) == 1 && one < 100000) ++one;
+  EXPECT_NE(r.out.find("islet run without -j: 1 thread for islets up to " + std::to_string(one) +
+                       " cells (11-state model"),
             std::string::npos)
       << r.out;
+  EXPECT_NE(r.out.find(" idle when it starts (now "), std::string::npos) << r.out;
 }
 }  // namespace
