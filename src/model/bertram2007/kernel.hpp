@@ -41,7 +41,8 @@ using model_abi::StageArgs;
   D(pfk_c1110, pfk_a / (P[f13] * P[f23])) D(inv_p7, 1.0 / P[p7]) D(p6_p7, P[p6] / P[p7])          \
   D(inv_p11, 1.0 / P[p11]) D(p10_p11, P[p10] / P[p11]) D(inv_p15, 1.0 / P[p15])                          \
   D(p14_p15, P[p14] / P[p15]) D(inv_Cmito, 1.0 / P[Cmito]) D(half_FRT, 0.5 * P[FRT])                     \
-  D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13]) D(oinf_d0, 1.0 + 0.05 * P[atot])
+  D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13]) D(oinf_d0, 1.0 + 0.05 * P[atot])             \
+  D(katp_c0, 0.08 * P[gKATP]) D(katp_c1, 0.16 * P[gKATP]) D(katp_c2, 0.89 * P[gKATP])
 
 ISLET_MODEL_DERIVED_ENUM(ISLET_DERIVED)
 
@@ -98,6 +99,28 @@ void rhs_float(std::size_t n, const float* __restrict st, const float* __restric
 // SharedResp: p6 == p10 and p7 == p11 in every cell (the defaults), so the
 // respiration and proton-pumping terms share one exp (the same value, so the
 // same bits as computing it twice).
+//
+// Divisions (issue 13, item 3): 7 per cell evaluation (8 in the float kernel
+// without SharedResp), down from 11. A division is the slowest vector
+// instruction (a zmm vdivpd: ~16 cycles of the divider on Intel Skylake-SP /
+// Cascade Lake, where the 11 divisions and the sqrt bounded the kernel);
+// removing one costs multiplies, and on a core whose mul/FMA pipes already
+// set the bound (AMD Zen 5) each multiply costs time. Merging every division
+// into one by a product tree cost 36 multiplies (6% slower on Zen 5), ~3.6
+// per division, so only the cheap merges are made, each at 2-3 multiplies:
+//   - two quotients summed over one denominator: the KATP and KCa
+//     conductances (gKATP folded into the derived katp_c*);
+//   - two quotients with a common numerator factor, from one quotient of
+//     it by the product of the denominators: JO and JHres (NADHm; with
+//     SharedResp the common 1 + e_o is taken once), JPDH and JNaCa's Cam/c
+//     (Cam);
+//   - the two gating functions, 1/x = y/(xy) and 1/y = x/(xy).
+// Kept: PFK, F1F0 and ANT (merging these needs 4-5 multiplies per division).
+// The merged products stay far inside float's range (3e38) for states in
+// the model's range; where a factor holds a clamped exp (e_o, e_hres up to
+// 6e37 in float), an overflowing product gives 0 for both quotients, as the
+// separate divisions would, except for two such factors (JO and JHres
+// without SharedResp), which the float kernel keeps as two divisions.
 template <class T, Stage M, bool SharedResp = false>
 [[gnu::always_inline]] static inline void rhs_body_t(std::size_t n, const T* __restrict st, const T* __restrict in,
                                                      T gkf, const StageArgs<T>& a) {
@@ -138,22 +161,27 @@ template <class T, Stage M, bool SharedResp = false>
     const T e_naca = exp(PRM(p24) * Psim);
     const T sqrt_fbp = sqrt_t(FBP);
     // Electrical
-    const T n_inf = T(1) / (T(1) + exp(fma(V, T(-0.2), T(-3.2))));  // -(16 + V)/5
-    const T m_inf = T(1) / (T(1) + exp(fma(V, T(-1.0 / 12.0), T(-20.0 / 12.0))));  // -(20 + V)/12
+    const T n_den = T(1) + exp(fma(V, T(-0.2), T(-3.2)));  // n_inf = 1/n_den, -(16 + V)/5
+    const T m_den = T(1) + exp(fma(V, T(-1.0 / 12.0), T(-20.0 / 12.0)));  // m_inf = 1/m_den, -(20 + V)/12
+    const T r_nm = T(1) / (n_den * m_den);  // n_inf = m_den r_nm, m_inf = n_den r_nm
     const T VmVK = V - PRM(VK);
-    const T ICa = PRM(gCa) * m_inf * (V - PRM(VCa));
+    const T ICa = PRM(gCa) * (n_den * r_nm) * (V - PRM(VCa));
     const T c2 = c * c;
     const T ATP = PRM(atot) - ADP;
-    // o_inf = (0.08 (1 + 2 mg) + 0.89 mg^2) / ((1 + mg)^2 (1 + ADP 0.135/26 + 0.05 ATP)), mg = 0.165 ADP/17
+    // o_inf = (0.08 (1 + 2 mg) + 0.89 mg^2) / ((1 + mg)^2 (1 + ADP 0.135/26 + 0.05 ATP)), mg = 0.165 ADP/17;
+    // katp_num = gKATP times that numerator (its coefficients times gKATP are derived: katp_c*).
     const T mg = ADP * T(0.165 / 17.0);
-    const T o_num = fma(mg, fma(mg, T(0.89), T(0.16)), T(0.08));
+    const T katp_num = fma(mg, fma(mg, DRV(katp_c2), DRV(katp_c1)), DRV(katp_c0));
     const T o_1mg = T(1) + mg;
     const T o_den = o_1mg * o_1mg * fma(ADP, T(0.135 / 26.0 - 0.05), DRV(oinf_d0));  // 0.05 ATP = 0.05 atot - 0.05 ADP
-    // K+ conductances, all driven by V - VK: delayed rectifier, KCa, KATP.
-    const T gKCa = PRM(gKCa) * c2 / (c2 + DRV(kD2));
-    const T gKsum = fma(PRM(gK), nn, fma(PRM(gKATP), o_num / o_den, gKCa));
+    // K+ conductances, all driven by V - VK: delayed rectifier, KCa, KATP; the
+    // last two over one denominator:
+    // gKATP o_num/o_den + gKCa c2/kca_den = (katp_num kca_den + gKCa c2 o_den) / (o_den kca_den).
+    const T kca_den = c2 + DRV(kD2);
+    const T gKATP_KCa = fma(katp_num, kca_den, PRM(gKCa) * c2 * o_den) / (o_den * kca_den);
+    const T gKsum = fma(PRM(gK), nn, gKATP_KCa);
     const T dV = -fma(gKsum, VmVK, ICa + igj) * DRV(invCm);
-    const T dn = (n_inf - nn) * DRV(inv_tau_n);
+    const T dn = fma(m_den, r_nm, -nn) * DRV(inv_tau_n);  // (n_inf - n)/tau_n
 
     // Glycolysis: PFK after Smolen 1995, its 16 terms grouped as in
     // ISLET_DERIVED: b = FBP/k2, f = F6P^2/k3, t = ATP^2/k4.
@@ -168,17 +196,43 @@ template <class T, Stage M, bool SharedResp = false>
     const T dG6P = fma(kappa, fma(PRM(JGK), gkf, -JPFK), jgj_g6p);
     const T dFBP = fma(kappa, JPFK, T(-0.5) * JGPDH);
 
-    // Mitochondria (quotients merged: one division per flux)
+    // Mitochondria
     const T NADm = PRM(NADmtot) - NADHm;
     const T ATPm = PRM(Amtot) - ADPm;
-    const T JPDH = PRM(p1) * NADm * Cam * (JGPDH + PRM(JGPDHbas)) / (fma(PRM(p2), NADm, NADHm) * (PRM(p3) + Cam));
-    const T JO = PRM(p4) * NADHm / ((PRM(p5) + NADHm) * (T(1) + e_o));
-    const T JHres = PRM(p8) * NADHm / ((PRM(p9) + NADHm) * (T(1) + e_hres));
+    // JPDH = p1 NADm Cam (JGPDH + JGPDHbas) / pdh_den and JNaCa's Cam/c share
+    // one division, both having Cam above: r_pc = Cam / (pdh_den c).
+    const T pdh_den = fma(PRM(p2), NADm, NADHm) * (PRM(p3) + Cam);
+    const T r_pc = Cam / (pdh_den * c);
+    const T JPDH = PRM(p1) * NADm * (JGPDH + PRM(JGPDHbas)) * (c * r_pc);
+    // JO = p4 NADHm / o_sat, JHres = p8 NADHm / h_sat share one division,
+    // both having NADHm above: r_oh = NADHm / (o_sat h_sat). With SharedResp
+    // the factor 1 + e_o is common and taken once: r_oh = NADHm / ((p5 +
+    // NADHm)(p9 + NADHm)(1 + e_o)). The float kernel without SharedResp keeps
+    // two divisions: there o_sat h_sat, with two exps each up to 6e37, could
+    // overflow float's range (3e38) where each alone does not.
+    const T e_o1 = T(1) + e_o;
+    const T sat_o = PRM(p5) + NADHm, sat_h = PRM(p9) + NADHm;
+    T JO, JHres;
+    if constexpr (SharedResp) {
+      const T r_oh = NADHm / (sat_o * sat_h * e_o1);
+      JO = PRM(p4) * sat_h * r_oh;
+      JHres = PRM(p8) * sat_o * r_oh;
+    } else {
+      const T o_sat = sat_o * e_o1, h_sat = sat_h * (T(1) + e_hres);
+      if constexpr (sizeof(T) == sizeof(double)) {
+        const T r_oh = NADHm / (o_sat * h_sat);
+        JO = PRM(p4) * h_sat * r_oh;
+        JHres = PRM(p8) * o_sat * r_oh;
+      } else {
+        JO = PRM(p4) * NADHm / o_sat;
+        JHres = PRM(p8) * NADHm / h_sat;
+      }
+    }
     const T JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (T(1) + e_f1f0));
     // p19 RATm/(RATm + p20) with RATm = ATPm/ADPm
     const T JANT = PRM(p19) * ATPm / fma(PRM(p20), ADPm, ATPm) * e_ant;
     const T Juni = fma(PRM(p21), Psim, -PRM(p22)) * c2;
-    const T JNaCa = PRM(p23) * (Cam / c) * e_naca;
+    const T JNaCa = PRM(p23) * (pdh_den * r_pc) * e_naca;  // p23 (Cam/c) e_naca
     const T Jmito = JNaCa - Juni;
     const T gam = PRM(gamma);
     const T dNADHm = gam * (JPDH - JO);
