@@ -59,7 +59,8 @@ inline void derive(const double* P, double* out) {
 // parameters, derived parameters and the four gap-junction terms (Igj in
 // fA, Jgj_c and Jgj_G6P in uM/ms, Jgj_ADPm in mM/ms). With base pointers and
 // constant row offsets, every operand is a plain vector load. 32 cells: the
-// scratch (94 rows, 24 KB) stays in L1 (64 cells: 48 KB, 8% slower kernel).
+// scratch (97 rows, 25 KB) stays in L1 (64 cells: 50 KB; with 94 rows, 48 KB,
+// an 8% slower kernel).
 enum Row : std::size_t {
   kRowParam = 0,
   kRowDerived = kRowParam + kNumParams,
@@ -100,27 +101,33 @@ void rhs_float(std::size_t n, const float* __restrict st, const float* __restric
 // respiration and proton-pumping terms share one exp (the same value, so the
 // same bits as computing it twice).
 //
-// Divisions (issue 13, item 3): 7 per cell evaluation (8 in the float kernel
-// without SharedResp), down from 11. A division is the slowest vector
-// instruction (a zmm vdivpd: ~16 cycles of the divider on Intel Skylake-SP /
-// Cascade Lake, where the 11 divisions and the sqrt bounded the kernel);
-// removing one costs multiplies, and on a core whose mul/FMA pipes already
-// set the bound (AMD Zen 5) each multiply costs time. Merging every division
-// into one by a product tree cost 36 multiplies (6% slower on Zen 5), ~3.6
-// per division, so only the cheap merges are made, each at 2-3 multiplies:
+// Divisions (issue 13, item 3): 5 per cell evaluation, down from 11 (the
+// float kernel keeps 8, below). A division is the slowest vector
+// instruction (zmm vdivpd: one per ~16 cycles of the divider on Intel
+// Skylake-SP / Cascade Lake, where the 11 divisions and the sqrt bounded the
+// kernel); removing one costs multiplies, and where the mul/FMA pipes set
+// the bound (AMD Zen 5) each multiply costs time. Merging all but one by a
+// product tree (1/(xy) gives 1/x = y/(xy), 1/y = x/(xy)) cost 36 multiplies
+// and made the kernel 6% slower on Zen 5, so only the cheaper merges are
+// made, 2-4 multiplies each (18 in all for 6 divisions):
 //   - two quotients summed over one denominator: the KATP and KCa
-//     conductances (gKATP folded into the derived katp_c*);
-//   - two quotients with a common numerator factor, from one quotient of
-//     it by the product of the denominators: JO and JHres (NADHm; with
-//     SharedResp the common 1 + e_o is taken once), JPDH and JNaCa's Cam/c
-//     (Cam);
-//   - the two gating functions, 1/x = y/(xy) and 1/y = x/(xy).
-// Kept: PFK, F1F0 and ANT (merging these needs 4-5 multiplies per division).
-// The merged products stay far inside float's range (3e38) for states in
-// the model's range; where a factor holds a clamped exp (e_o, e_hres up to
-// 6e37 in float), an overflowing product gives 0 for both quotients, as the
-// separate divisions would, except for two such factors (JO and JHres
-// without SharedResp), which the float kernel keeps as two divisions.
+//     conductances (gKATP folded into the derived katp_c*): 2;
+//   - two quotients with a common numerator factor, from one quotient of it
+//     by the product of the denominators: JO and JHres (NADHm; with
+//     SharedResp the common 1 + e_o is taken once): 2 (3 without
+//     SharedResp); JPDH and JNaCa's Cam/c (Cam): 3;
+//   - a product tree of the gating functions' and the F1F0 and ANT
+//     denominators: 3 for the pair n_inf, m_inf, 8 more for F1F0 and ANT.
+// Kept: PFK, and one division per merged group.
+// Overflow: a merged product overflows only where a factor holds an exp at
+// its clamp (double: Psim above ~1900 mV or below ~-5600 mV, or V below
+// ~-2500 mV: a blown-up state); then the quotients are 0 or NaN instead of the
+// separate divisions' values. In float (range 3e38, exp clamped at 6e37)
+// that would come much nearer, so the float kernel keeps the F1F0 and ANT
+// divisions (their product grows with e_f1f0 alone) and, without
+// SharedResp, the JO and JHres ones (two different exps); its other merged
+// products grow only where both quotients tend to 0 together (n_den m_den
+// for V below -330 mV; e_o), or not at all.
 template <class T, Stage M, bool SharedResp = false>
 [[gnu::always_inline]] static inline void rhs_body_t(std::size_t n, const T* __restrict st, const T* __restrict in,
                                                      T gkf, const StageArgs<T>& a) {
@@ -163,7 +170,24 @@ template <class T, Stage M, bool SharedResp = false>
     // Electrical
     const T n_den = T(1) + exp(fma(V, T(-0.2), T(-3.2)));  // n_inf = 1/n_den, -(16 + V)/5
     const T m_den = T(1) + exp(fma(V, T(-1.0 / 12.0), T(-20.0 / 12.0)));  // m_inf = 1/m_den, -(20 + V)/12
-    const T r_nm = T(1) / (n_den * m_den);  // n_inf = m_den r_nm, m_inf = n_den r_nm
+    // F1F0's and ANT's denominators, p19 RATm/(RATm + p20) with RATm = ATPm/ADPm
+    const T ATPm = PRM(Amtot) - ADPm;
+    const T f1f0_den = (PRM(p13) + ATPm) * (T(1) + e_f1f0), ant_den = fma(PRM(p20), ADPm, ATPm);
+    // r_nm = 1/(n_den m_den), 1/f1f0_den and 1/ant_den from one division
+    // (product tree; three in float, see above)
+    const T nm_den = n_den * m_den, fa_den = f1f0_den * ant_den;
+    T r_nm, inv_f1f0, inv_ant;
+    if constexpr (sizeof(T) == sizeof(double)) {
+      const T r = T(1) / (nm_den * fa_den);
+      r_nm = fa_den * r;
+      const T r_fa = nm_den * r;
+      inv_f1f0 = ant_den * r_fa;
+      inv_ant = f1f0_den * r_fa;
+    } else {
+      r_nm = T(1) / nm_den;
+      inv_f1f0 = T(1) / f1f0_den;
+      inv_ant = T(1) / ant_den;
+    }
     const T VmVK = V - PRM(VK);
     const T ICa = PRM(gCa) * (n_den * r_nm) * (V - PRM(VCa));
     const T c2 = c * c;
@@ -198,7 +222,6 @@ template <class T, Stage M, bool SharedResp = false>
 
     // Mitochondria
     const T NADm = PRM(NADmtot) - NADHm;
-    const T ATPm = PRM(Amtot) - ADPm;
     // JPDH = p1 NADm Cam (JGPDH + JGPDHbas) / pdh_den and JNaCa's Cam/c share
     // one division, both having Cam above: r_pc = Cam / (pdh_den c).
     const T pdh_den = fma(PRM(p2), NADm, NADHm) * (PRM(p3) + Cam);
@@ -228,9 +251,8 @@ template <class T, Stage M, bool SharedResp = false>
         JHres = PRM(p8) * NADHm / h_sat;
       }
     }
-    const T JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (T(1) + e_f1f0));
-    // p19 RATm/(RATm + p20) with RATm = ATPm/ADPm
-    const T JANT = PRM(p19) * ATPm / fma(PRM(p20), ADPm, ATPm) * e_ant;
+    const T JF1F0 = DRV(p16p13) * inv_f1f0;
+    const T JANT = PRM(p19) * ATPm * inv_ant * e_ant;
     const T Juni = fma(PRM(p21), Psim, -PRM(p22)) * c2;
     const T JNaCa = PRM(p23) * (pdh_den * r_pc) * e_naca;  // p23 (Cam/c) e_naca
     const T Jmito = JNaCa - Juni;
