@@ -118,7 +118,9 @@ void rhs_float(std::size_t n, const float* __restrict st, const float* __restric
 //     SharedResp); JPDH and JNaCa's Cam/c (Cam): 3;
 //   - a product tree of the gating functions' and the F1F0 and ANT
 //     denominators: 3 for the pair n_inf, m_inf, 8 more for F1F0 and ANT.
-// Kept: PFK, and one division per merged group.
+// Kept: PFK, and one division per merged group. Measured on Zen 5 (see
+// BENCHMARKS.md): the AVX-512 kernel as fast as with 11, the AVX2 one ~6%
+// slower; on Cascade Lake the divider should no longer set the bound.
 // Overflow: a merged product overflows only where a factor holds an exp at
 // its clamp (double: Psim above ~1900 mV or below ~-5600 mV, or V below
 // ~-2500 mV: a blown-up state); then the quotients are 0 or NaN instead of the
