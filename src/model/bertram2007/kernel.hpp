@@ -41,7 +41,8 @@ using model_abi::StageArgs;
   D(pfk_c1110, pfk_a / (P[f13] * P[f23])) D(inv_p7, 1.0 / P[p7]) D(p6_p7, P[p6] / P[p7])          \
   D(inv_p11, 1.0 / P[p11]) D(p10_p11, P[p10] / P[p11]) D(inv_p15, 1.0 / P[p15])                          \
   D(p14_p15, P[p14] / P[p15]) D(inv_Cmito, 1.0 / P[Cmito]) D(half_FRT, 0.5 * P[FRT])                     \
-  D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13]) D(oinf_d0, 1.0 + 0.05 * P[atot])
+  D(fer_Vc, P[fer] * P[Vc_Ver]) D(p16p13, P[p16] * P[p13]) D(oinf_d0, 1.0 + 0.05 * P[atot])             \
+  D(katp_c0, 0.08 * P[gKATP]) D(katp_c1, 0.16 * P[gKATP]) D(katp_c2, 0.89 * P[gKATP])
 
 ISLET_MODEL_DERIVED_ENUM(ISLET_DERIVED)
 
@@ -58,7 +59,8 @@ inline void derive(const double* P, double* out) {
 // parameters, derived parameters and the four gap-junction terms (Igj in
 // fA, Jgj_c and Jgj_G6P in uM/ms, Jgj_ADPm in mM/ms). With base pointers and
 // constant row offsets, every operand is a plain vector load. 32 cells: the
-// scratch (94 rows, 24 KB) stays in L1 (64 cells: 48 KB, 8% slower kernel).
+// scratch (97 rows, 25 KB) stays in L1 (64 cells: 50 KB; with 94 rows, 48 KB,
+// an 8% slower kernel).
 enum Row : std::size_t {
   kRowParam = 0,
   kRowDerived = kRowParam + kNumParams,
@@ -98,6 +100,36 @@ void rhs_float(std::size_t n, const float* __restrict st, const float* __restric
 // SharedResp: p6 == p10 and p7 == p11 in every cell (the defaults), so the
 // respiration and proton-pumping terms share one exp (the same value, so the
 // same bits as computing it twice).
+//
+// Divisions (issue 13, item 3): 5 per cell evaluation, down from 11 (the
+// float kernel keeps 8, below). A division is the slowest vector
+// instruction (zmm vdivpd: one per ~16 cycles of the divider on Intel
+// Skylake-SP / Cascade Lake, where the 11 divisions and the sqrt bounded the
+// kernel); removing one costs multiplies, and where the mul/FMA pipes set
+// the bound (AMD Zen 5) each multiply costs time. Merging all but one by a
+// product tree (1/(xy) gives 1/x = y/(xy), 1/y = x/(xy)) cost 36 multiplies
+// and made the kernel 6% slower on Zen 5, so only the cheaper merges are
+// made, 2-4 multiplies each (18 in all for 6 divisions):
+//   - two quotients summed over one denominator: the KATP and KCa
+//     conductances (gKATP folded into the derived katp_c*): 2;
+//   - two quotients with a common numerator factor, from one quotient of it
+//     by the product of the denominators: JO and JHres (NADHm; with
+//     SharedResp the common 1 + e_o is taken once): 2 (3 without
+//     SharedResp); JPDH and JNaCa's Cam/c (Cam): 3;
+//   - a product tree of the gating functions' and the F1F0 and ANT
+//     denominators: 3 for the pair n_inf, m_inf, 8 more for F1F0 and ANT.
+// Kept: PFK, and one division per merged group. Measured on Zen 5 (see
+// BENCHMARKS.md): the AVX-512 kernel as fast as with 11, the AVX2 one ~6%
+// slower; on Cascade Lake the divider should no longer set the bound.
+// Overflow: a merged product overflows only where a factor holds an exp at
+// its clamp (double: Psim above ~1900 mV or below ~-5600 mV, or V below
+// ~-2500 mV: a blown-up state); then the quotients are 0 or NaN instead of the
+// separate divisions' values. In float (range 3e38, exp clamped at 6e37)
+// that would come much nearer, so the float kernel keeps the F1F0 and ANT
+// divisions (their product grows with e_f1f0 alone) and, without
+// SharedResp, the JO and JHres ones (two different exps); its other merged
+// products grow only where both quotients tend to 0 together (n_den m_den
+// for V below -330 mV; e_o), or not at all.
 template <class T, Stage M, bool SharedResp = false>
 [[gnu::always_inline]] static inline void rhs_body_t(std::size_t n, const T* __restrict st, const T* __restrict in,
                                                      T gkf, const StageArgs<T>& a) {
@@ -138,22 +170,44 @@ template <class T, Stage M, bool SharedResp = false>
     const T e_naca = exp(PRM(p24) * Psim);
     const T sqrt_fbp = sqrt_t(FBP);
     // Electrical
-    const T n_inf = T(1) / (T(1) + exp(fma(V, T(-0.2), T(-3.2))));  // -(16 + V)/5
-    const T m_inf = T(1) / (T(1) + exp(fma(V, T(-1.0 / 12.0), T(-20.0 / 12.0))));  // -(20 + V)/12
+    const T n_den = T(1) + exp(fma(V, T(-0.2), T(-3.2)));  // n_inf = 1/n_den, -(16 + V)/5
+    const T m_den = T(1) + exp(fma(V, T(-1.0 / 12.0), T(-20.0 / 12.0)));  // m_inf = 1/m_den, -(20 + V)/12
+    // F1F0's and ANT's denominators, p19 RATm/(RATm + p20) with RATm = ATPm/ADPm
+    const T ATPm = PRM(Amtot) - ADPm;
+    const T f1f0_den = (PRM(p13) + ATPm) * (T(1) + e_f1f0), ant_den = fma(PRM(p20), ADPm, ATPm);
+    // r_nm = 1/(n_den m_den), 1/f1f0_den and 1/ant_den from one division
+    // (product tree; three in float, see above)
+    const T nm_den = n_den * m_den, fa_den = f1f0_den * ant_den;
+    T r_nm, inv_f1f0, inv_ant;
+    if constexpr (sizeof(T) == sizeof(double)) {
+      const T r = T(1) / (nm_den * fa_den);
+      r_nm = fa_den * r;
+      const T r_fa = nm_den * r;
+      inv_f1f0 = ant_den * r_fa;
+      inv_ant = f1f0_den * r_fa;
+    } else {
+      r_nm = T(1) / nm_den;
+      inv_f1f0 = T(1) / f1f0_den;
+      inv_ant = T(1) / ant_den;
+    }
     const T VmVK = V - PRM(VK);
-    const T ICa = PRM(gCa) * m_inf * (V - PRM(VCa));
+    const T ICa = PRM(gCa) * (n_den * r_nm) * (V - PRM(VCa));
     const T c2 = c * c;
     const T ATP = PRM(atot) - ADP;
-    // o_inf = (0.08 (1 + 2 mg) + 0.89 mg^2) / ((1 + mg)^2 (1 + ADP 0.135/26 + 0.05 ATP)), mg = 0.165 ADP/17
+    // o_inf = (0.08 (1 + 2 mg) + 0.89 mg^2) / ((1 + mg)^2 (1 + ADP 0.135/26 + 0.05 ATP)), mg = 0.165 ADP/17;
+    // katp_num = gKATP times that numerator (its coefficients times gKATP are derived: katp_c*).
     const T mg = ADP * T(0.165 / 17.0);
-    const T o_num = fma(mg, fma(mg, T(0.89), T(0.16)), T(0.08));
+    const T katp_num = fma(mg, fma(mg, DRV(katp_c2), DRV(katp_c1)), DRV(katp_c0));
     const T o_1mg = T(1) + mg;
     const T o_den = o_1mg * o_1mg * fma(ADP, T(0.135 / 26.0 - 0.05), DRV(oinf_d0));  // 0.05 ATP = 0.05 atot - 0.05 ADP
-    // K+ conductances, all driven by V - VK: delayed rectifier, KCa, KATP.
-    const T gKCa = PRM(gKCa) * c2 / (c2 + DRV(kD2));
-    const T gKsum = fma(PRM(gK), nn, fma(PRM(gKATP), o_num / o_den, gKCa));
+    // K+ conductances, all driven by V - VK: delayed rectifier, KCa, KATP; the
+    // last two over one denominator:
+    // gKATP o_num/o_den + gKCa c2/kca_den = (katp_num kca_den + gKCa c2 o_den) / (o_den kca_den).
+    const T kca_den = c2 + DRV(kD2);
+    const T gKATP_KCa = fma(katp_num, kca_den, PRM(gKCa) * c2 * o_den) / (o_den * kca_den);
+    const T gKsum = fma(PRM(gK), nn, gKATP_KCa);
     const T dV = -fma(gKsum, VmVK, ICa + igj) * DRV(invCm);
-    const T dn = (n_inf - nn) * DRV(inv_tau_n);
+    const T dn = fma(m_den, r_nm, -nn) * DRV(inv_tau_n);  // (n_inf - n)/tau_n
 
     // Glycolysis: PFK after Smolen 1995, its 16 terms grouped as in
     // ISLET_DERIVED: b = FBP/k2, f = F6P^2/k3, t = ATP^2/k4.
@@ -168,17 +222,41 @@ template <class T, Stage M, bool SharedResp = false>
     const T dG6P = fma(kappa, fma(PRM(JGK), gkf, -JPFK), jgj_g6p);
     const T dFBP = fma(kappa, JPFK, T(-0.5) * JGPDH);
 
-    // Mitochondria (quotients merged: one division per flux)
+    // Mitochondria
     const T NADm = PRM(NADmtot) - NADHm;
-    const T ATPm = PRM(Amtot) - ADPm;
-    const T JPDH = PRM(p1) * NADm * Cam * (JGPDH + PRM(JGPDHbas)) / (fma(PRM(p2), NADm, NADHm) * (PRM(p3) + Cam));
-    const T JO = PRM(p4) * NADHm / ((PRM(p5) + NADHm) * (T(1) + e_o));
-    const T JHres = PRM(p8) * NADHm / ((PRM(p9) + NADHm) * (T(1) + e_hres));
-    const T JF1F0 = DRV(p16p13) / ((PRM(p13) + ATPm) * (T(1) + e_f1f0));
-    // p19 RATm/(RATm + p20) with RATm = ATPm/ADPm
-    const T JANT = PRM(p19) * ATPm / fma(PRM(p20), ADPm, ATPm) * e_ant;
+    // JPDH = p1 NADm Cam (JGPDH + JGPDHbas) / pdh_den and JNaCa's Cam/c share
+    // one division, both having Cam above: r_pc = Cam / (pdh_den c).
+    const T pdh_den = fma(PRM(p2), NADm, NADHm) * (PRM(p3) + Cam);
+    const T r_pc = Cam / (pdh_den * c);
+    const T JPDH = PRM(p1) * NADm * (JGPDH + PRM(JGPDHbas)) * (c * r_pc);
+    // JO = p4 NADHm / o_sat, JHres = p8 NADHm / h_sat share one division,
+    // both having NADHm above: r_oh = NADHm / (o_sat h_sat). With SharedResp
+    // the factor 1 + e_o is common and taken once: r_oh = NADHm / ((p5 +
+    // NADHm)(p9 + NADHm)(1 + e_o)). The float kernel without SharedResp keeps
+    // two divisions: there o_sat h_sat, with two exps each up to 6e37, could
+    // overflow float's range (3e38) where each alone does not.
+    const T e_o1 = T(1) + e_o;
+    const T sat_o = PRM(p5) + NADHm, sat_h = PRM(p9) + NADHm;
+    T JO, JHres;
+    if constexpr (SharedResp) {
+      const T r_oh = NADHm / (sat_o * sat_h * e_o1);
+      JO = PRM(p4) * sat_h * r_oh;
+      JHres = PRM(p8) * sat_o * r_oh;
+    } else {
+      const T o_sat = sat_o * e_o1, h_sat = sat_h * (T(1) + e_hres);
+      if constexpr (sizeof(T) == sizeof(double)) {
+        const T r_oh = NADHm / (o_sat * h_sat);
+        JO = PRM(p4) * h_sat * r_oh;
+        JHres = PRM(p8) * o_sat * r_oh;
+      } else {
+        JO = PRM(p4) * NADHm / o_sat;
+        JHres = PRM(p8) * NADHm / h_sat;
+      }
+    }
+    const T JF1F0 = DRV(p16p13) * inv_f1f0;
+    const T JANT = PRM(p19) * ATPm * inv_ant * e_ant;
     const T Juni = fma(PRM(p21), Psim, -PRM(p22)) * c2;
-    const T JNaCa = PRM(p23) * (Cam / c) * e_naca;
+    const T JNaCa = PRM(p23) * (pdh_den * r_pc) * e_naca;  // p23 (Cam/c) e_naca
     const T Jmito = JNaCa - Juni;
     const T gam = PRM(gamma);
     const T dNADHm = gam * (JPDH - JO);
