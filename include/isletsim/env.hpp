@@ -90,8 +90,8 @@ unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_stat
 // /proc/stat) between the sample's construction and idle(). Take the sample
 // early (e.g. before reading the inputs and building the network) so that
 // the interval costs nothing; idle() sleeps only for what is left of
-// `min_ms` (/proc/stat counts in 10 ms ticks). This process's own CPU time
-// in the interval counts as idle. nullopt when the file cannot be read or
+// `min_ms` (/proc/stat counts in 10 ms ticks). The CPU time of the thread
+// that constructed the sample, in the interval, counts as idle. nullopt when the file cannot be read or
 // parsed (then the default assumes idle cores).
 class IdleSample {
  public:
@@ -102,6 +102,7 @@ class IdleSample {
   std::string path_;
   std::vector<std::pair<long double, long double>> start_;  // per CPU: idle, total
   std::int64_t t0_ns_ = 0, cpu0_ns_ = 0;
+  int cpu_clock_ = 0;  // the constructing thread's CPU-time clock (clockid_t)
   bool ok_ = false;
   bool proc_stat_is_real_ = false;  // the system's file: this process's own CPU time is in it
 };

@@ -1,5 +1,6 @@
 // The default thread count of a run from its size, the idle cores and the
 // writer's share (env.hpp: default_threads).
+#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,10 +93,10 @@ std::int64_t now_ns() {
       .count();
 }
 
-// This process's CPU time (all its threads), ns.
-std::int64_t self_cpu_ns() {
+// CPU time of the clock `clock` (a thread's), ns.
+std::int64_t cpu_ns(clockid_t clock) {
   timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  if (clock_gettime(clock, &ts) != 0) return 0;
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
@@ -104,7 +105,10 @@ std::int64_t self_cpu_ns() {
 IdleSample::IdleSample(std::string proc_stat) : path_(std::move(proc_stat)) {
   ok_ = read_cpu_times(path_, start_);
   t0_ns_ = now_ns();
-  cpu0_ns_ = self_cpu_ns();
+  clockid_t clock{};
+  if (pthread_getcpuclockid(pthread_self(), &clock) != 0) clock = CLOCK_THREAD_CPUTIME_ID;
+  cpu_clock_ = static_cast<int>(clock);
+  cpu0_ns_ = cpu_ns(clock);
   proc_stat_is_real_ = path_ == "/proc/stat";
 }
 
@@ -129,10 +133,13 @@ std::optional<double> IdleSample::idle(unsigned min_ms) const {
     idle += dt > 0 ? static_cast<double>(std::clamp(di / dt, 0.0L, 1.0L)) : 1.0;
   }
   if (!any) return std::nullopt;
-  // What this process itself ran in the meantime (reading the inputs,
-  // building the network) is not another process's load: it counts as idle.
+  // What the sampling thread itself ran in the meantime (reading the
+  // inputs, building the network) is not a competitor's load: it counts as
+  // idle. (Other threads of this process, e.g. another simulation started
+  // from Python, do count as load.)
   const double wall = static_cast<double>(now_ns() - t0_ns_);
-  if (wall > 0 && proc_stat_is_real_) idle += static_cast<double>(self_cpu_ns() - cpu0_ns_) / wall;
+  if (wall > 0 && proc_stat_is_real_)
+    idle += static_cast<double>(cpu_ns(static_cast<clockid_t>(cpu_clock_)) - cpu0_ns_) / wall;
   return idle;
 }
 

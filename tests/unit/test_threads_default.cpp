@@ -7,6 +7,9 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -142,6 +145,26 @@ TEST_F(IdleSampleTest, UnreadableOrGarbledIsUnknown) {
   EXPECT_FALSE(env::IdleSample(path + ".missing").idle(0).has_value());
   write("cpu0 1 2\n");
   EXPECT_FALSE(env::IdleSample(path).idle(0).has_value());
+}
+
+TEST_F(IdleSampleTest, TheSamplingThreadsOwnWorkCountsAsIdle) {
+  // Busy on this thread for 150 ms (as when the network is built): that is
+  // not another process's load, so at least that share of a core is idle.
+  const auto thread_cpu = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  };
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double cpu0 = thread_cpu();
+  const env::IdleSample s;
+  volatile double x = 1;
+  while (std::chrono::steady_clock::now() - wall0 < std::chrono::milliseconds(150)) x = x * 1.0000001 + 1e-9;
+  const auto got = s.idle(0);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const double own = (thread_cpu() - cpu0) / wall;
+  ASSERT_TRUE(got.has_value());
+  EXPECT_GE(*got, 0.9 * own - 0.05) << "own share of a core " << own;
 }
 
 TEST_F(IdleSampleTest, ThisMachineHasSomeIdleCapacity) {
