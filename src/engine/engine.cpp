@@ -83,8 +83,6 @@ class Engine {
     S_ = m_.states.size(), P_ = m_.params.size(), D_ = m_.kernel->n_derived, C_ = m_.coupled.size();
     lay_.stride = S_ * kBlock;
     fns_ = m_.kernel->table(model_abi::active_isa());
-    per_cell_.resize(P_);
-    dper_cell_.resize(D_);
     uniform_.assign(P_ + D_ + C_, 0.0);
     // Coupled variables: the state rows read, the input rows written, and
     // the coefficient (see gather).
@@ -106,11 +104,15 @@ class Engine {
     perm_ = cell_order(p.graph);
     // Original id whose values internal slot i holds (padding repeats the last cell).
     const auto src = [&](std::size_t i) { return perm_[std::min(i, n_ - 1)]; };
+    // The per-cell input rows (parameters, then derived parameters) and
+    // their values in internal order.
+    std::vector<std::vector<double>> het_values;
     for (std::size_t k = 0; k < P_; ++k) {
       const Column& col = p.params[k];
       if (col.per_cell()) {
-        per_cell_[k].assign(npad_ + kBlock, 0.0);  // + kBlock: load_block copies whole rows
-        for (std::size_t i = 0; i < npad_; ++i) per_cell_[k][i] = col.values[src(i)];
+        het_rows_.push_back(k);
+        het_values.emplace_back(npad_);
+        for (std::size_t i = 0; i < npad_; ++i) het_values.back()[i] = col.values[src(i)];
       } else {
         uniform_[k] = col.uniform;
       }
@@ -130,8 +132,8 @@ class Engine {
         if (uniform) {
           uniform_[P_ + k] = values[k][0];
         } else {
-          dper_cell_[k].assign(npad_ + kBlock, 0.0);  // + kBlock: see per_cell_
-          std::copy(values[k].begin(), values[k].end(), dper_cell_[k].begin());
+          het_rows_.push_back(P_ + k);
+          het_values.push_back(std::move(values[k]));
         }
       }
     }
@@ -149,10 +151,19 @@ class Engine {
       }
       if (variant_ < 0 || variant_ >= model_abi::kMaxVariants) variant_ = 0;
     }
-    for (std::size_t k = 0; k < P_; ++k)
-      if (!per_cell_[k].empty()) het_params_.push_back(k);
-    for (std::size_t k = 0; k < D_; ++k)
-      if (!dper_cell_[k].empty()) het_derived_.push_back(k);
+    // The per-cell rows block by block, in the kernel's row layout: block
+    // b's rows lie together, [b][het row][kBlock], so load_block reads one
+    // contiguous run of memory per block (one stream for the hardware
+    // prefetcher) instead of one run in each row's own array (issue 13,
+    // item 5: whole Euler step ~5% faster with the default heterogeneity's
+    // 7 per-cell rows; BENCHMARKS.md). + 1 row: load_block copies whole
+    // rows from a segment's first cell, which may lie inside a block.
+    {
+      const std::size_t nb = (npad_ + kBlock - 1) / kBlock, nh = het_rows_.size();
+      het_block_.assign((nb * nh + 1) * kBlock, 0.0);
+      for (std::size_t r = 0; r < nh; ++r)
+        for (std::size_t i = 0; i < npad_; ++i) het_block_[(i / kBlock * nh + r) * kBlock + i % kBlock] = het_values[r][i];
+    }
     cg_.ell = build_ell(p.graph, perm_, npad_, lay_);
     gather_ = cg_.pick();
     y_.resize(npad_, lay_);
@@ -272,14 +283,18 @@ class Engine {
   template <bool Prof>
   void load_block(const StateSet& in, std::size_t lo, std::size_t m, Scratch& sc, PhaseTimes& pt,
                   Timer<Prof>& tm) const {
-    // Whole rows of constant size (the arrays have kBlock values of slack):
-    // an inline copy; a loop of m values became a memmove call per row (12%
-    // of an Euler step).
+    // Whole rows of constant size (het_block_ has a row of slack): an
+    // inline copy; a loop of m values became a memmove call per row (12% of
+    // an Euler step). Lanes m and above get the next row's values: the
+    // kernel reads only lanes below m.
     const auto copy = [](const double* __restrict from, double* __restrict to) {
       std::memcpy(to, from, kBlock * sizeof(double));
     };
-    for (std::size_t k : het_params_) copy(per_cell_[k].data() + lo, sc.row(k));
-    for (std::size_t k : het_derived_) copy(dper_cell_[k].data() + lo, sc.row(P_ + k));
+    const double* from = het_block_.data() + (lo / kBlock * het_rows_.size()) * kBlock + lo % kBlock;
+    for (std::size_t r : het_rows_) {
+      copy(from, sc.row(r));
+      from += kBlock;
+    }
     tm.lap(pt.kernel);
     if (gather_) (cg_.*gather_)(in.v.data(), lo, m, sc);
     tm.lap(pt.coupling);
@@ -865,10 +880,9 @@ class Engine {
   model_abi::StageTable fns_{};
   int variant_ = 0;  // the kernel variant (model_abi::Kernel::variant)
   CouplingGather cg_;  // the coupled variables' rows and coefficients, and the neighbours (sliced ELL)
-  std::vector<AlignedVec<double>> per_cell_;  // per parameter; empty = uniform
-  std::vector<AlignedVec<double>> dper_cell_;
   std::vector<double> uniform_;  // uniform values by input row
-  std::vector<std::size_t> het_params_, het_derived_;  // the per-cell ones
+  std::vector<std::size_t> het_rows_;  // the per-cell input rows (parameters, then derived)
+  AlignedVec<double> het_block_;        // their values: [block][het row][kBlock] (see the constructor)
   CouplingGather::Fn gather_ = nullptr;  // the gather for the couplings that are on (none: nullptr)
   std::vector<std::uint32_t> perm_;      // internal index -> original cell id
   StateSet y_, a_, b_, acc_;

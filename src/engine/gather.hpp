@@ -9,6 +9,9 @@
 #include <cstring>
 #include <utility>
 #include <vector>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "engine/layout.hpp"
 #include "isletsim/network.hpp"
@@ -64,7 +67,10 @@ struct CouplingGather {
   // accumulator was kept on the stack, and its 256-bit stores followed by a
   // 512-bit load stalled on store forwarding). Neighbour values are scalar
   // loads: on the Zen 5 test machine AVX-512 hardware gathers were 17%
-  // slower overall. Each row keeps the CSR order; padding entries (self,
+  // slower overall (measured again for issue 13, item 5: whole Euler step
+  // +11% with _mm512_i32gather_pd, +5-8% with two _mm256_i32gather_pd);
+  // summing two slices per loop (one trip count, the pair's larger width)
+  // was 8% slower too (BENCHMARKS.md). Each row keeps the CSR order; padding entries (self,
   // weight 0) add exactly +0.0, so the sum has the same bits as the CSR loop
   // for any partition. x: a StateSet's data; the ELL columns are state
   // offsets (off(cell)).
@@ -81,9 +87,36 @@ struct CouplingGather {
   using V4 = double __attribute__((vector_size(4 * sizeof(double))));
   static V8 load_lanes(const double* __restrict x, const std::int32_t* __restrict c) {
     static_assert(kSimd == 8, "load_lanes builds 8 lanes");
+#if defined(__AVX512F__)
+    // The same 8 value loads with fewer of the rest (issue 13, item 5;
+    // BENCHMARKS.md): the 8 offsets as 4 64-bit loads split in registers
+    // (x86 is little-endian: c[2i] is the low half; offsets are >= 0 and
+    // below 2^31, see build_ell), and the pairs joined with vinsertf128 on
+    // casts (the vector-extension version added 5 zero-extending vmovapd).
+    // Per neighbour vector 17 -> 13 loads and 8 -> 5 vector shuffles and
+    // moves (4 integer moves and shifts more); whole Euler step ~3-5%
+    // faster on the Zen 5 test machine. Loads only: the same bits.
+    std::uint64_t c01, c23, c45, c67;
+    std::memcpy(&c01, c, 8);
+    std::memcpy(&c23, c + 2, 8);
+    std::memcpy(&c45, c + 4, 8);
+    std::memcpy(&c67, c + 6, 8);
+    const auto lo = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
+    const auto hi = [](std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); };
+    const __m128d p0 = _mm_loadh_pd(_mm_load_sd(x + lo(c01)), x + hi(c01));
+    const __m128d p1 = _mm_loadh_pd(_mm_load_sd(x + lo(c23)), x + hi(c23));
+    const __m128d p2 = _mm_loadh_pd(_mm_load_sd(x + lo(c45)), x + hi(c45));
+    const __m128d p3 = _mm_loadh_pd(_mm_load_sd(x + lo(c67)), x + hi(c67));
+    const __m256d q0 = _mm256_insertf128_pd(_mm256_castpd128_pd256(p0), p1, 1);
+    const __m256d q1 = _mm256_insertf128_pd(_mm256_castpd128_pd256(p2), p3, 1);
+    // (_mm512_insertf64x4 would be one instruction too, but GCC 12's
+    // version warns -Wmaybe-uninitialized; this compiles to vshuff64x2.)
+    return __builtin_shufflevector(static_cast<V4>(q0), static_cast<V4>(q1), 0, 1, 2, 3, 4, 5, 6, 7);
+#else
     const V2 p0 = {x[c[0]], x[c[1]]}, p1 = {x[c[2]], x[c[3]]}, p2 = {x[c[4]], x[c[5]]}, p3 = {x[c[6]], x[c[7]]};
     const V4 q0 = __builtin_shufflevector(p0, p1, 0, 1, 2, 3), q1 = __builtin_shufflevector(p2, p3, 0, 1, 2, 3);
     return __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7);
+#endif
   }
   template <unsigned Mask>
   void gather(const double* __restrict x, std::size_t lo, std::size_t m, Scratch& sc) const {
