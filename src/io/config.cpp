@@ -430,7 +430,7 @@ class Reader {
     using namespace analysis;
     Options& o = cfg_.analysis;
     keys("analysis", t,
-         {{"variable", [&](auto& v, auto& k) { o.variable = string(v, k); }},
+         {{"variable", [&](auto& v, auto& k) { o.variable = state_name(v, k); }},
           {"from_s", [&](auto& v, auto& k) { o.from_s = non_negative(v, k); }},
           {"to_s", [&](auto& v, auto& k) { o.to_s = positive(v, k); }},
           {"resample_hz", [&](auto& v, auto& k) { o.sampling_hz = non_negative(v, k); }},
@@ -493,6 +493,16 @@ class Reader {
         return;
       }
     list.emplace_back(name, value);
+  }
+
+  // One state variable of the model, by name.
+  std::string state_name(const toml::node& n, const std::string& key) const {
+    const std::string s = string(n, key);
+    if (!find_state(*model_, s)) {
+      const auto names = state_names(*model_);
+      fail(n, key, "unknown state variable '" + s + "'" + did_you_mean(s, names) + "; states are " + join(names));
+    }
+    return s;
   }
 
   std::vector<std::string> state_list(const toml::node& n, const std::string& key) const {

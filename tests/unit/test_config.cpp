@@ -66,6 +66,12 @@ TEST(ConfigErrors, UnknownParameterSuggestsClosest) {
   EXPECT_HAS(error_of("[heterogeneity]\nJGk = {cv = 0.1}\n"), "did you mean 'JGK'");
   EXPECT_HAS(error_of("[record]\nvars = [\"c\", \"Vm\"]\n"), "unknown state variable 'Vm'");
   EXPECT_HAS(error_of("[simulation]\n"), "did you mean 'sim'");
+  // The analysed variable is a state of the model, named in the error.
+  const std::string a = error_of("[analysis]\nvariable = \"Ca\"\n");
+  EXPECT_HAS(a, "run.toml:2:");
+  EXPECT_HAS(a, "analysis.variable");
+  EXPECT_HAS(a, "unknown state variable 'Ca'");
+  EXPECT_HAS(a, "states are V, n,");
 }
 
 TEST(ConfigErrors, MalformedTomlGivesLineAndColumn) {
