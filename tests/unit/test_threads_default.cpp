@@ -15,8 +15,10 @@
 #include <limits>
 #include <string>
 
+#include "isletsim/config.hpp"
 #include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
+#include "isletsim/simulation.hpp"
 
 namespace env = isletsim::env;
 
@@ -112,6 +114,31 @@ TEST(DefaultThreads, WriterShareFromValuesAndEvaluations) {
   EXPECT_DOUBLE_EQ(env::writer_share(200, 2000, 22), expect / 2);  // a dearer model
   EXPECT_EQ(env::writer_share(0, 2000), 0.0);
   EXPECT_EQ(env::writer_share(200, 0), 0.0);
+}
+
+// The run's writer share from its config (isletsim::writer_share_of):
+// the default run records c and V every 10 ms with dopri5 at 1e-8, 200
+// values per cell-second against 1.3 x 6 x 1000 / 4.7 ms evaluations
+// (1000 cells stay within the L2 factor's start).
+TEST(DefaultThreads, WriterShareOfARun) {
+  using isletsim::parse_config;
+  const auto share = [](const isletsim::Overrides& sets) {
+    return isletsim::writer_share_of(isletsim::build_setup(parse_config("", "<built-in default>", sets)));
+  };
+  const double expect = 200 * env::kWriterNsPerValue / (1.3 * 6 * 1000 / 4.7 * env::kStepNsPerEval);
+  const double def = share({});
+  EXPECT_NEAR(def, expect, 1e-9 * expect);
+  // On 2 idle cores: 1 thread for the default run (W(2) = 0.6 + share > 1) ...
+  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, def)), 1u);
+  // ... 2 for RK4 at 0.5 ms, whose step costs 8000 evaluations per second.
+  const double rk4 = share({"sim.integrator=\"rk4\"", "sim.dt_ms=0.5"});
+  EXPECT_NEAR(rk4, 200 * env::kWriterNsPerValue / (8000 * env::kStepNsPerEval), 1e-9);
+  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, rk4)), 2u);
+  // Fewer samples, a smaller share; a looser tolerance (longer steps), a larger one.
+  EXPECT_NEAR(share({"record.interval_ms=100"}), def / 10, 1e-9);
+  EXPECT_GT(share({"sim.tolerance=1e-6"}), def);
+  // Past the L2 cache the step costs more per evaluation, so the share falls.
+  EXPECT_LT(share({"network.n_cells=8000"}), def);
 }
 
 class IdleSampleTest : public ::testing::Test {
