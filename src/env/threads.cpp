@@ -29,7 +29,8 @@ unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_stat
   // core that another process keeps a quarter busy already waits at the
   // barriers for that process's time slices.
   if (ctx.idle_cores >= 0)
-    free = std::clamp(static_cast<unsigned>(std::floor(ctx.idle_cores + 0.25)), 1u, free);
+    free = std::clamp(static_cast<unsigned>(std::floor(std::min(ctx.idle_cores + 0.25, static_cast<double>(free)))),
+                      1u, free);
   if (cells <= 0) return 1;
   const long double writer = std::max(0.0, ctx.writer_share);
   const auto wall = [&](unsigned n) {
