@@ -91,8 +91,9 @@ unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_stat
 // early (e.g. before reading the inputs and building the network) so that
 // the interval costs nothing; idle() sleeps only for what is left of
 // `min_ms` (/proc/stat counts in 10 ms ticks). The CPU time of the thread
-// that constructed the sample, in the interval, counts as idle. nullopt when the file cannot be read or
-// parsed (then the default assumes idle cores).
+// that constructed the sample, in the interval, counts as idle. nullopt
+// when the file cannot be read or parsed (then the default assumes idle
+// cores).
 class IdleSample {
  public:
   explicit IdleSample(std::string proc_stat = "/proc/stat");

@@ -399,7 +399,9 @@ void bind_simulate(py::module_& m) {
 
 config: a Config. network: a Network to use instead of the config's [network]
 section (None = build it from the config). threads: None = the count predicted
-fastest from the islet's size, the idle cores and the recording, at most the cores this process may use (as `islet run` without -j). output: also write the HDF5 file there, as `islet run -o`.
+fastest from the islet's size, the idle cores and the recording, at most the
+cores this process may use (as `islet run` without -j). output: also write the
+HDF5 file there, as `islet run -o`.
 
 params: {parameter name: (n_cells,) array} per-cell parameter values (units of
 isletsim.params()). They are the final values: they replace whatever the config

@@ -454,8 +454,8 @@ int main(int argc, char** argv) {
       fmt::print("isletsim {}\n{}", version(), env::format_core_report(rep));
       const env::IdleSample sample;
       const auto idle = sample.idle();
-      // The largest islet that gets one thread (idle cores, no writer): W(N)
-      // = 1/N + kSyncCells / cells reaches 1 at kSyncCells / (1 - 1/N).
+      // The largest islet that gets one thread on these cores, all idle, no
+      // writer (the least W(N) of env::default_threads reaches W(1) = 1).
       std::size_t one = static_cast<std::size_t>(env::kSyncCells);
       while (env::default_threads(one + 1, rep.cores) == 1 && one < 100000) ++one;
       fmt::print("islet run without -j: 1 thread for islets up to {} cells ({}-state model; fewer with more "
