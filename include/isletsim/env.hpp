@@ -133,9 +133,10 @@ unsigned default_threads_now(std::size_t n_cells, unsigned cores, std::size_t n_
 
 // The thread count of a run: `requested` when it is > 0 (checked with
 // check_thread_count under the name `option`; more threads than cores are
-// allowed), else default_threads(n_cells, cores, n_states, ctx).
+// allowed), else default_threads(n_cells, cores, n_states): the default for
+// idle cores and no writer (`islet run` itself takes default_threads_now).
 unsigned resolve_threads(unsigned long long requested, std::size_t n_cells, unsigned cores, std::size_t n_states = 0,
-                         const std::string& option = "-j", const ThreadContext& ctx = {});
+                         const std::string& option = "-j");
 
 // Installs SIGINT/SIGTERM handlers that set the returned flag (a second
 // signal restores the default action, so a second Ctrl-C kills at once).

@@ -155,8 +155,8 @@ unsigned default_threads_now(std::size_t n_cells, unsigned cores, std::size_t n_
 }
 
 unsigned resolve_threads(unsigned long long requested, std::size_t n_cells, unsigned cores, std::size_t n_states,
-                         const std::string& option, const ThreadContext& ctx) {
-  if (requested == 0) return default_threads(n_cells, cores, n_states, ctx);
+                         const std::string& option) {
+  if (requested == 0) return default_threads(n_cells, cores, n_states);
   check_thread_count(requested, option);
   return static_cast<unsigned>(requested);
 }
