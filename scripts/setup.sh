@@ -7,7 +7,7 @@ PKGS=(cmake ninja-build g++ libhdf5-dev libtomlplusplus-dev libcli11-dev libfmt-
       libgtest-dev libbenchmark-dev libpng-dev pybind11-dev python3-dev python3-numpy
       python3-h5py python3-pytest python3-matplotlib libopenmpi-dev openmpi-bin
       pkg-config libopenblas-dev libfftw3-dev libigraph-dev python3-networkx python3-scipy python3-pandas
-      clang-14 libclang-rt-14-dev libomp-14-dev python3-xarray python3-tqdm)
+      clang-14 libclang-rt-14-dev libomp-14-dev python3-xarray python3-tqdm libdeflate-dev zlib1g-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -96,14 +96,19 @@ unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_stat
 // cores).
 class IdleSample {
  public:
-  explicit IdleSample(std::string proc_stat = "/proc/stat");
+  // whole_process: every thread of this process counts as idle, not only
+  // the constructing one (islet run: libraries' own threads, such as
+  // OpenBLAS's workers that spin for a moment after the program starts,
+  // are not competitors; Python keeps false, where another simulate()
+  // running in the same process is one).
+  explicit IdleSample(std::string proc_stat = "/proc/stat", bool whole_process = false);
   std::optional<double> idle(unsigned min_ms = 50) const;
 
  private:
   std::string path_;
   std::vector<std::pair<long double, long double>> start_;  // per CPU: idle, total
   std::int64_t t0_ns_ = 0, cpu0_ns_ = 0;
-  int cpu_clock_ = 0;  // the constructing thread's CPU-time clock (clockid_t)
+  int cpu_clock_ = 0;  // the constructing thread's (or the process's) CPU-time clock (clockid_t)
   bool ok_ = false;
   bool proc_stat_is_real_ = false;  // the system's file: this process's own CPU time is in it
 };
@@ -112,8 +117,8 @@ class IdleSample {
 // recorded per cell and simulated second, the model evaluations per cell and
 // simulated second, and the model's states: what storing a value costs the
 // lock-step threads when the writer takes one of their cores
-// (kWriterNsPerValue: float conversion, shuffle, deflate and HDF5 take ~48
-// ns of CPU per float32 value; the threads lose ~1.3 times that, as every
+// (kWriterNsPerValue: float conversion, shuffle, deflate (libdeflate) and
+// HDF5 take ~27 ns of CPU per float32 value; the threads lose ~1.3 times that, as every
 // one of them waits for the one the writer displaced) over the cost of an
 // evaluation in the engine's step (kStepNsPerEval per reference cell, gather
 // and update included). Both are measured on the same machine, so their
@@ -121,7 +126,7 @@ class IdleSample {
 // L2 cache the step costs more per evaluation, up to 1.5x when the memory
 // the step touches (`working_set_bytes`, 0: not counted) is 8 times the L2
 // (measured: 1.46x at 8000 cells against 1000 cells).
-inline constexpr double kWriterNsPerValue = 62;
+inline constexpr double kWriterNsPerValue = 35;
 inline constexpr double kStepNsPerEval = 15;
 double writer_share(double values_per_cell_s, double evals_per_cell_s, std::size_t n_states = 0,
                     double working_set_bytes = 0);

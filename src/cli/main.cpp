@@ -135,7 +135,10 @@ std::string command_line(int argc, char** argv) {
 
 int cmd_run(const std::string& config_path, const std::vector<std::string>& sets, std::string output, int threads,
             bool quiet, bool profile, const std::string& continue_path, const std::string& cmdline) {
-  const env::IdleSample idle;  // how idle the cores are while the inputs are read
+  // How idle the cores are while the inputs are read (this process's own
+  // threads not counted as load: OpenBLAS's worker spins for a moment after
+  // start-up and read as a busy core).
+  const env::IdleSample idle("/proc/stat", true);
   RunSetup s;
   if (!continue_path.empty()) {
     if (!config_path.empty())
@@ -452,7 +455,7 @@ int main(int argc, char** argv) {
     if (*info) {
       const env::CoreReport rep = env::detect_cores();
       fmt::print("isletsim {}\n{}", version(), env::format_core_report(rep));
-      const env::IdleSample sample;
+      const env::IdleSample sample("/proc/stat", true);
       const auto idle = sample.idle();
       // The largest islet that gets one thread on these cores, all idle, no
       // writer (the least W(N) of env::default_threads reaches W(1) = 1).

@@ -103,11 +103,11 @@ std::int64_t cpu_ns(clockid_t clock) {
 
 }  // namespace
 
-IdleSample::IdleSample(std::string proc_stat) : path_(std::move(proc_stat)) {
+IdleSample::IdleSample(std::string proc_stat, bool whole_process) : path_(std::move(proc_stat)) {
   ok_ = read_cpu_times(path_, start_);
   t0_ns_ = now_ns();
-  clockid_t clock{};
-  if (pthread_getcpuclockid(pthread_self(), &clock) != 0) clock = CLOCK_THREAD_CPUTIME_ID;
+  clockid_t clock = CLOCK_PROCESS_CPUTIME_ID;
+  if (!whole_process && pthread_getcpuclockid(pthread_self(), &clock) != 0) clock = CLOCK_THREAD_CPUTIME_ID;
   cpu_clock_ = static_cast<int>(clock);
   cpu0_ns_ = cpu_ns(clock);
   proc_stat_is_real_ = path_ == "/proc/stat";
@@ -134,10 +134,11 @@ std::optional<double> IdleSample::idle(unsigned min_ms) const {
     idle += dt > 0 ? static_cast<double>(std::clamp(di / dt, 0.0L, 1.0L)) : 1.0;
   }
   if (!any) return std::nullopt;
-  // What the sampling thread itself ran in the meantime (reading the
-  // inputs, building the network) is not a competitor's load: it counts as
-  // idle. (Other threads of this process, e.g. another simulation started
-  // from Python, do count as load.)
+  // What the sampling thread (whole_process: this process) itself ran in
+  // the meantime (reading the inputs, building the network) is not a
+  // competitor's load: it counts as idle. (Without whole_process, other
+  // threads of this process, e.g. another simulation started from Python,
+  // do count as load.)
   const double wall = static_cast<double>(now_ns() - t0_ns_);
   if (wall > 0 && proc_stat_is_real_)
     idle += static_cast<double>(cpu_ns(static_cast<clockid_t>(cpu_clock_)) - cpu0_ns_) / wall;

@@ -151,17 +151,16 @@ Handle create_extendible(const Ctx& ctx, hid_t loc, const std::string& name, hid
                  H5Dclose, "create dataset '" + name + "'");
 }
 
-// Extends dset (of old_rows rows, cols columns; cols == 0 for 1-D) by n rows
-// and writes them from buf (memory type mem_type, row-major).
-void append_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t old_rows, hsize_t n,
-                 hsize_t cols, hid_t mem_type, const void* buf) {
-  std::vector<hsize_t> extent{old_rows + n}, start{old_rows}, count{n};
+// Writes rows [row, row + n) of dset (cols columns; cols == 0 for 1-D),
+// which must already be that long, from buf (memory type mem_type, row-major).
+void write_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t row, hsize_t n, hsize_t cols,
+                hid_t mem_type, const void* buf) {
+  if (n == 0) return;
+  std::vector<hsize_t> start{row}, count{n};
   if (cols > 0) {
-    extent.push_back(cols);
     start.push_back(0);
     count.push_back(cols);
   }
-  ctx.ok(H5Dset_extent(dset, extent.data()), "extend '" + name + "'");
   Handle file_space = ctx.own(H5Dget_space(dset), H5Sclose, "get space of '" + name + "'");
   ctx.ok(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
                              nullptr),
@@ -169,6 +168,20 @@ void append_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t ol
   Handle mem_space = ctx.space(count);
   ctx.ok(H5Dwrite(dset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, buf),
          "write new rows of '" + name + "'");
+}
+
+void extend_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t rows, hsize_t cols) {
+  std::vector<hsize_t> extent{rows};
+  if (cols > 0) extent.push_back(cols);
+  ctx.ok(H5Dset_extent(dset, extent.data()), "extend '" + name + "'");
+}
+
+// Extends dset (of old_rows rows, cols columns; cols == 0 for 1-D) by n rows
+// and writes them from buf (memory type mem_type, row-major).
+void append_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t old_rows, hsize_t n,
+                 hsize_t cols, hid_t mem_type, const void* buf) {
+  extend_rows(ctx, dset, name, old_rows + n, cols);
+  write_rows(ctx, dset, name, old_rows, n, cols, mem_type, buf);
 }
 
 // A fixed-size dataset name (relative to loc) of shape dims, replacing any

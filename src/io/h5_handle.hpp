@@ -118,8 +118,21 @@ Handle create_extendible(const Ctx& ctx, hid_t loc, const std::string& name, hid
 
 // Extends dset (of old_rows rows, cols columns; cols == 0 for 1-D) by n rows
 // and writes them from buf (memory type mem_type, row-major).
+// The bytes HDF5's filter pipeline "shuffle, then deflate at `level`"
+// stores for one chunk of `nbytes` bytes of elements of `elem` bytes, into
+// `out` (resized to them): the shuffle's byte planes, then one zlib stream,
+// encoded by libdeflate (h5_chunk.cpp). Readers decode it with HDF5's own
+// filters.
+void shuffle_deflate(const void* raw, std::size_t nbytes, std::size_t elem, int level,
+                     std::vector<unsigned char>& scratch, std::vector<unsigned char>& out);
+
 void append_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t old_rows, hsize_t n,
                  hsize_t cols, hid_t mem_type, const void* buf);
+// The two halves of append_rows: the new extent (rows in all), then rows
+// [row, row + n) written from buf.
+void extend_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t rows, hsize_t cols);
+void write_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t row, hsize_t n, hsize_t cols,
+                hid_t mem_type, const void* buf);
 
 // A fixed-size dataset name (relative to loc) of shape dims, replacing any
 // dataset of that name. Returns it open (for attributes). Large datasets

@@ -10,6 +10,7 @@
 #include <hdf5_hl.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <filesystem>
 #include <limits>
@@ -29,6 +30,38 @@ namespace {
 
 constexpr hsize_t kMaxChunkBytes = 4u << 20;  // cap on one chunk of /data/<var>
 
+// How the writer stores whole chunks of a /data/<var> dataset: compressed
+// here (shuffle_deflate) and written with H5Dwrite_chunk when the dataset's
+// filter pipeline is exactly HDF5's shuffle then deflate (what
+// create_extendible makes; a file being continued is read for it, so a
+// pipeline the writer does not make itself goes through HDF5's filters).
+struct DirectChunks {
+  bool on = false;
+  hsize_t rows = 0;  // chunk rows (a chunk holds every cell)
+  int level = 0;     // deflate level
+};
+
+DirectChunks direct_chunks_of(const Ctx& ctx, hid_t dset, hsize_t cells) {
+  DirectChunks d;
+  if constexpr (std::endian::native != std::endian::little) return d;  // chunks hold the file's LE bytes
+  Handle dcpl = ctx.own(H5Dget_create_plist(dset), H5Pclose, "get a dataset's creation properties");
+  hsize_t chunk[2] = {0, 0};
+  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED || H5Pget_chunk(dcpl.get(), 2, chunk) != 2 || chunk[1] != cells)
+    return d;
+  if (H5Pget_nfilters(dcpl.get()) != 2) return d;
+  unsigned flags = 0, cd[4] = {0, 0, 0, 0};
+  std::size_t ncd = 4;
+  if (H5Pget_filter2(dcpl.get(), 0, &flags, &ncd, cd, 0, nullptr, nullptr) != H5Z_FILTER_SHUFFLE) return d;
+  ncd = 4;
+  if (H5Pget_filter2(dcpl.get(), 1, &flags, &ncd, cd, 0, nullptr, nullptr) != H5Z_FILTER_DEFLATE || ncd < 1 ||
+      cd[0] < 1 || cd[0] > 9)
+    return d;
+  d.on = true;
+  d.rows = chunk[0];
+  d.level = static_cast<int>(cd[0]);
+  return d;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- writer ---
@@ -43,7 +76,36 @@ struct H5Writer::Impl {
   std::size_t samples = 0;
   bool finished = false;
   std::vector<float> narrow;  // float32 conversion buffer
+  std::vector<DirectChunks> direct;  // per /data variable
+  std::vector<unsigned char> shuffled, packed;  // one chunk's bytes (shuffle_deflate)
   std::vector<double> nan_fill;  // glucose when the caller passes nullptr
+
+  // Rows [samples, samples + n) of /data variable v from `rows` (row-major,
+  // memory type mem_type: the file's type, float or double): the whole
+  // chunks among them compressed here and written directly, the rest (a
+  // block's first or last rows that fill part of a chunk) through HDF5.
+  void append_data(std::size_t v, const std::string& name, std::size_t n, const void* rows, hid_t mem_type) {
+    const hsize_t cells = opt.n_cells, first = samples, end = samples + n;
+    const hid_t d = vars[v].get();
+    extend_rows(ctx, d, name, end, cells);
+    const DirectChunks& dc = direct[v];
+    if (!dc.on) {
+      write_rows(ctx, d, name, first, n, cells, mem_type, rows);
+      return;
+    }
+    const std::size_t es = H5Tget_size(mem_type), row_bytes = cells * es;
+    const auto at = [&](hsize_t r) { return static_cast<const unsigned char*>(rows) + (r - first) * row_bytes; };
+    const hsize_t R = dc.rows, a = std::min(end, (first + R - 1) / R * R);
+    write_rows(ctx, d, name, first, a - first, cells, mem_type, at(first));
+    hsize_t r = a;
+    for (; r + R <= end; r += R) {
+      shuffle_deflate(at(r), R * row_bytes, es, dc.level, shuffled, packed);
+      const hsize_t offset[2] = {r, 0};
+      ctx.ok(H5Dwrite_chunk(d, H5P_DEFAULT, 0, offset, packed.size(), packed.data()),
+             "write a chunk of '" + name + "'");
+    }
+    write_rows(ctx, d, name, r, end - r, cells, mem_type, at(r));
+  }
 
   void require_open() const {
     if (finished) throw std::logic_error("H5Writer: '" + opt.path + "' is already finished");
@@ -119,6 +181,7 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
                                        chunk_rows, opt.deflate_level));
     describe(ctx, m.vars.back().get(), var.units, var.description);
   }
+  for (const Handle& v : m.vars) m.direct.push_back(direct_chunks_of(ctx, v.get(), opt.n_cells));
   attach_scales();
   ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
 }
@@ -145,6 +208,7 @@ void H5Writer::reopen(std::size_t keep) {
   m.glucose = open(root, "glucose");
   m.data_group = ctx.own(H5Gopen2(root, "data", H5P_DEFAULT), H5Gclose, "open '/data'");
   for (const H5Variable& var : opt.vars) m.vars.push_back(open(m.data_group.get(), var.name));
+  for (const Handle& v : m.vars) m.direct.push_back(direct_chunks_of(ctx, v.get(), opt.n_cells));
   const auto rows = [&](hid_t d) {
     Handle sp = ctx.own(H5Dget_space(d), H5Sclose, "get a dataspace");
     hsize_t dims[2] = {0, 0};
@@ -312,15 +376,16 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
   for (std::size_t v = 0; v < m.vars.size(); ++v) {
     if (!data[v]) throw std::invalid_argument("H5Writer::append: data pointer is null");
     const std::string name = "/data/" + m.opt.vars[v].name;
+    const void* rows = data[v];
+    hid_t mem_type = H5T_NATIVE_DOUBLE;
     if (m.opt.float32) {
       m.narrow.resize(n * cells);
       std::transform(data[v], data[v] + n * cells, m.narrow.begin(),
                      [](double x) { return static_cast<float>(x); });
-      append_rows(ctx, m.vars[v].get(), name, m.samples, n, cells, H5T_NATIVE_FLOAT,
-                  m.narrow.data());
-    } else {
-      append_rows(ctx, m.vars[v].get(), name, m.samples, n, cells, H5T_NATIVE_DOUBLE, data[v]);
+      rows = m.narrow.data();
+      mem_type = H5T_NATIVE_FLOAT;
     }
+    m.append_data(v, name, n, rows, mem_type);
   }
   if (!glucose_mM) {
     m.nan_fill.assign(n, std::numeric_limits<double>::quiet_NaN());

@@ -5,11 +5,13 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -207,6 +209,70 @@ TEST_F(H5IoTest, RoundTripFloat32RoundsToNearestFloat) {
   const H5Run run = read_run(path);
   expect_signal(run, cells, 9, true);
   EXPECT_NE(run.data[0][0], value(0, 0, 0));  // really stored as float32
+}
+
+// Whole chunks of /data/<var> are compressed by the writer itself (libdeflate)
+// and stored with H5Dwrite_chunk; a block's rows that fill part of a chunk
+// go through HDF5's filters. Blocks of 1, 6, 8 and 3 samples against chunks
+// of 4 mix both, and continuing at sample 10 (inside a chunk) adds more.
+// Read back through HDF5 (its own deflate decoder), and one stored chunk
+// decoded by hand with zlib: shuffle then deflate, both applied (mask 0).
+TEST_F(H5IoTest, WholeChunksStoredAsHdf5ShuffleDeflate) {
+  for (const bool float32 : {true, false}) {
+    const std::string path = file(float32 ? "f32.h5" : "f64.h5");
+    const std::size_t cells = 5;
+    {
+      H5Writer w(options(path, cells, float32));
+      append_block(w, cells, 0, 1);
+      append_block(w, cells, 1, 6);
+      append_block(w, cells, 7, 8);
+      append_block(w, cells, 15, 3);
+    }
+    expect_signal(read_run(path), cells, 18, float32);
+    {
+      H5WriterOptions opt = options(path, cells, float32);
+      opt.continue_at = 10;
+      H5Writer w(opt);
+      append_block(w, cells, 10, 11);
+      w.finish("completed", "");
+    }
+    expect_signal(read_run(path), cells, 21, float32);
+    // Samples 8-11 of V: the one chunk a block (7-14) holds whole.
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const hid_t d = H5Dopen2(f, "/data/V", H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    const hsize_t offset[2] = {8, 0};
+    hsize_t stored = 0;
+    ASSERT_GE(H5Dget_chunk_storage_size(d, offset, &stored), 0);
+    std::vector<unsigned char> packed(stored);
+    std::uint32_t mask = 99;
+    ASSERT_GE(H5Dread_chunk(d, H5P_DEFAULT, offset, &mask, packed.data()), 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    EXPECT_EQ(mask, 0u) << "both filters applied";
+    const std::size_t es = float32 ? 4 : 8, n = 4 * cells;
+    std::vector<unsigned char> planes(n * es), raw(n * es);
+    uLongf got = planes.size();
+    ASSERT_EQ(uncompress(planes.data(), &got, packed.data(), packed.size()), Z_OK);
+    ASSERT_EQ(got, planes.size());
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t b = 0; b < es; ++b) raw[i * es + b] = planes[b * n + i];
+    for (std::size_t s = 0; s < 4; ++s)
+      for (std::size_t c = 0; c < cells; ++c) {
+        const double want = value(0, 8 + s, c);
+        double have = 0;
+        if (float32) {
+          float x = 0;
+          std::memcpy(&x, &raw[(s * cells + c) * es], 4);
+          have = x;
+          EXPECT_EQ(have, static_cast<double>(static_cast<float>(want)));
+        } else {
+          std::memcpy(&have, &raw[(s * cells + c) * es], 8);
+          EXPECT_EQ(have, want);
+        }
+      }
+  }
 }
 
 TEST_F(H5IoTest, LargeRowsCapChunkAndKeepData) {

@@ -128,9 +128,13 @@ TEST(DefaultThreads, WriterShareOfARun) {
   const double expect = 200 * env::kWriterNsPerValue / (1.3 * 6 * 1000 / 4.7 * env::kStepNsPerEval);
   const double def = share({});
   EXPECT_NEAR(def, expect, 1e-9 * expect);
-  // On 2 idle cores: 1 thread for the default run (W(2) = 0.6 + share > 1) ...
-  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, def)), 1u);
-  // ... 2 for RK4 at 0.5 ms, whose step costs 8000 evaluations per second.
+  // On 2 idle cores: 2 threads for the default run (W(2) = 0.6 + share < 1),
+  // 1 when it records twice as often (W(2) = 0.6 + 2 share > 1) ...
+  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, def)), 2u);
+  const double often = share({"record.interval_ms=5"});
+  EXPECT_NEAR(often, 2 * def, 1e-9 * def);
+  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, often)), 1u);
+  // ... and 2 for RK4 at 0.5 ms, whose step costs 8000 evaluations per second.
   const double rk4 = share({"sim.integrator=\"rk4\"", "sim.dt_ms=0.5"});
   EXPECT_NEAR(rk4, 200 * env::kWriterNsPerValue / (8000 * env::kStepNsPerEval), 1e-9);
   EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, rk4)), 2u);
