@@ -45,6 +45,17 @@ struct SampleSink {
                           double step_ms) {
     (void)step, (void)samples, (void)state, (void)step_ms;
   }
+  // Optional: a block's per-variable work that may run on any thread before
+  // its write() (the run file's compression): variable v's n samples from
+  // sample `first` (sample-major, as write()'s data[v]). With
+  // RunOptions::encode_on_compute the engine's threads call it, variable v
+  // on thread v % threads, after the block is complete and the previous
+  // write() has returned, and queue the block's write() after every call
+  // has returned; calls for different variables run at once. Default:
+  // nothing (write() does everything).
+  virtual void encode(std::size_t v, std::uint64_t first, std::size_t n, const double* data) {
+    (void)v, (void)first, (void)n, (void)data;
+  }
 };
 
 // Keeps every sample in memory (tests, Python): data[v] grows by n x n_cells.
@@ -128,6 +139,11 @@ struct RunOptions {
   // of a block of record_block samples after every this many steps (0:
   // never; a run that records nothing has none).
   std::uint64_t checkpoint_every = 0;
+  // The sink's per-block work (SampleSink::encode: compressing the samples)
+  // done by the simulation's threads instead of the writer thread: for runs
+  // with a thread on every core, where the writer would take a core from
+  // a lock-step thread and stall all of them (islet run decides).
+  bool encode_on_compute = false;
 };
 
 struct Profile {

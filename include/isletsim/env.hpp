@@ -79,10 +79,23 @@ inline constexpr double kSyncCells = 100;
 struct ThreadContext {
   // Idle capacity of the usable cores (idle_cores()); < 0: unknown, all idle.
   double idle_cores = -1;
-  // The writer thread's CPU time per CPU second of the simulation on one
-  // thread (writer_share()); 0: nothing written during the run.
+  // The writer's work (compressing the samples) in CPU time per CPU second
+  // of the simulation on one thread (writer_share()); 0: nothing written
+  // during the run.
   double writer_share = 0;
+  // The pieces that work splits into (the recorded variables: one
+  // compressed block each), for threads that share it (encode_on_compute).
+  unsigned writer_parts = 1;
 };
+// Where the writer's work goes (writer_share): with a thread on every
+// usable core (encode_on_compute), the simulation's threads compress the
+// samples themselves, variable v on thread v % N, so each block costs them
+// ceil(parts / N) of its parts; with fewer threads than usable cores the
+// writer thread does it on a core of its own, or, where the idle cores run
+// out first (another process busy), on a core that the lock-step threads
+// need, which stalls them all (kWriterStall times its CPU time).
+bool encode_on_compute(unsigned threads, unsigned cores);
+inline constexpr double kWriterStall = 1.3;
 unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_states = 0, const ThreadContext& ctx = {});
 
 // How many of the cores this process may run on (its affinity mask) are
@@ -117,16 +130,15 @@ class IdleSample {
 // recorded per cell and simulated second, the model evaluations per cell and
 // simulated second, and the model's states: what storing a value costs the
 // lock-step threads when the writer takes one of their cores
-// (kWriterNsPerValue: float conversion, shuffle, deflate (libdeflate) and
-// HDF5 take ~27 ns of CPU per float32 value; the threads lose ~1.3 times that, as every
-// one of them waits for the one the writer displaced) over the cost of an
+// (kWriterNsPerValue: float conversion, shuffle and deflate (libdeflate)
+// take ~27 ns of CPU per float32 value) over the cost of an
 // evaluation in the engine's step (kStepNsPerEval per reference cell, gather
 // and update included). Both are measured on the same machine, so their
 // ratio carries over to others better than either alone. Past this core's
 // L2 cache the step costs more per evaluation, up to 1.5x when the memory
 // the step touches (`working_set_bytes`, 0: not counted) is 8 times the L2
 // (measured: 1.46x at 8000 cells against 1000 cells).
-inline constexpr double kWriterNsPerValue = 35;
+inline constexpr double kWriterNsPerValue = 27;
 inline constexpr double kStepNsPerEval = 15;
 double writer_share(double values_per_cell_s, double evals_per_cell_s, std::size_t n_states = 0,
                     double working_set_bytes = 0);
@@ -134,7 +146,7 @@ double writer_share(double values_per_cell_s, double evals_per_cell_s, std::size
 // default_threads with the idle cores of `sample` (read only when the
 // islet is large enough for more than one thread on idle cores).
 unsigned default_threads_now(std::size_t n_cells, unsigned cores, std::size_t n_states, double writer_share,
-                             const IdleSample& sample);
+                             unsigned writer_parts, const IdleSample& sample);
 
 // The thread count of a run: `requested` when it is > 0 (checked with
 // check_thread_count under the name `option`; more threads than cores are

@@ -71,6 +71,16 @@ class H5Writer {
   void append(std::size_t n, const double* time_s, const double* glucose_mM,
               const std::vector<const double*>& data);
 
+  // Optional, before append() of samples [first, first + n): compresses the
+  // whole chunks of variable v's rows among them (data: n * n_cells values,
+  // as for append), which append() then stores as they are. Calls for
+  // different variables may run at once on different threads (no HDF5 call
+  // is made here); each must finish before the append() of its block, and
+  // the next encode of a variable must wait for that append(). An append()
+  // whose block was not encoded (or encoded for other samples) compresses
+  // on its own thread.
+  void encode(std::size_t v, std::size_t first, std::size_t n, const double* data);
+
   // The complete state of every cell at `step` (state[k][cell], named by
   // `names`), after `samples` samples: /checkpoint/{a,b}, written in turn,
   // with /checkpoint's attribute "latest" naming the last one written whole.

@@ -66,7 +66,9 @@ class ProgressLine {
 unsigned choose_threads(int requested, bool quiet, const RunSetup& s, const env::IdleSample& idle) {
   const env::CoreReport rep = env::detect_cores();
   const std::size_t states = s.problem.the_model().states.size();
-  if (requested <= 0) return env::default_threads_now(s.problem.n_cells, rep.cores, states, writer_share_of(s), idle);
+  if (requested <= 0)
+    return env::default_threads_now(s.problem.n_cells, rep.cores, states, writer_share_of(s),
+                                    static_cast<unsigned>(s.problem.record_vars.size()), idle);
   const unsigned n = env::resolve_threads(static_cast<unsigned>(requested), s.problem.n_cells, rep.cores, states, "-j");
   if (n > rep.cores && !quiet)
     fmt::print(stderr, "islet: warning: -j {} exceeds the {} usable core(s) detected (limited by {}); "
@@ -154,6 +156,9 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   const RunConfig& cfg = s.config;
   RunOptions opt;
   opt.threads = choose_threads(threads, quiet, s, idle);
+  // A thread on every usable core: they compress the samples themselves
+  // (the writer thread would take a core from one of them).
+  opt.encode_on_compute = env::encode_on_compute(opt.threads, env::detect_cores().cores);
   opt.profile = profile;
   opt.stop = env::install_stop_handlers();
   ProgressLine progress(cfg.dt_ms, !quiet && env::stderr_is_tty());

@@ -190,6 +190,7 @@ class Engine {
     if (sink && opt.checkpoint_every > 0) ckpt_state_.assign(S_, std::vector<double>(n_));
     const std::size_t nv = p.record_vars.size();
     recording_ = sink && nv > 0;
+    encode_ = recording_ && opt.encode_on_compute;
     if (recording_) {
       for (auto& buf : rec_) {
         buf.data.assign(nv, std::vector<double>(p.record_block * n_));
@@ -420,6 +421,20 @@ class Engine {
     });
   }
 
+  // RunOptions::encode_on_compute: the sink's per-variable work on samples
+  // [from, to) (SampleSink::encode: the run file's compression), variable v
+  // by thread v % nt, after the barrier that made the block complete and
+  // with the writer idle; then a barrier, before thread 0 queues the write.
+  void encode_block(std::uint64_t from, std::uint64_t to, unsigned tid, unsigned nt, SpinBarrier& bar,
+                    bool& sense) {
+    const std::size_t K = std::max<std::size_t>(1, p_.record_block);
+    const RecordBuffer& buf = rec_[(from / K) % 2];
+    const std::size_t off = from % K;
+    for (std::size_t v = tid; v < buf.data.size(); v += nt)
+      sink_->encode(v, from, static_cast<std::size_t>(to - from), buf.data[v].data() + off * n_);
+    bar.wait(sense);
+  }
+
   template <bool Prof>
   void thread_main(unsigned tid, unsigned nt, SpinBarrier& bar) {
     bool sense = false;
@@ -439,7 +454,7 @@ class Engine {
     const std::size_t K = std::max<std::size_t>(1, p_.record_block);
     const std::size_t nv = p_.record_vars.size();
     std::uint64_t k = p_.first_sample;  // sample index (sample k: step k * every)
-    std::uint64_t handed = k;           // samples handed to the writer (thread 0)
+    std::uint64_t handed = k;           // samples handed to the writer
     const std::uint64_t ckpt_every = sink_ ? opt_.checkpoint_every : 0;
     std::uint64_t next_ckpt = p_.start_step + ckpt_every;
     View view{&y_, &a_};
@@ -479,8 +494,12 @@ class Engine {
         // Every thread has written every sample before k (threads are only
         // loosely coupled between control points, so this must come after the
         // barrier): hand the full buffer to the writer.
-        if (tid == 0 && sample && k > handed && k % K == 0) {
-          submit(handed, k);
+        if (sample && k > handed && k % K == 0) {
+          if (encode_) {  // the writer is idle (waited for above, before the barrier)
+            encode_block(handed, k, tid, nt, bar, sense);
+            tm.lap(local.recording);
+          }
+          if (tid == 0) submit(handed, k);
           handed = k;
         }
         // Every thread reads the same flags after the barrier: one decision.
@@ -703,6 +722,11 @@ class Engine {
       if (kk <= handed) return;
       if (tid == 0) writer_.wait_idle();
       bar.wait(sense);
+      if (encode_) {
+        Timer<Prof> tm;
+        encode_block(handed, kk, tid, nt, bar, sense);
+        tm.lap(local.recording);
+      }
       if (tid == 0) submit(handed, kk);
       handed = kk;
     };
@@ -895,6 +919,7 @@ class Engine {
   std::vector<ThreadErr> errs_[2];  // adaptive: per step parity, per thread
   const StateSet* final_ = &y_;
   bool recording_ = false;
+  bool encode_ = false;  // RunOptions::encode_on_compute, with a sink and something to record
   RecordBuffer rec_[2];
   std::size_t samples_written_ = 0;
   std::vector<std::vector<double>> ckpt_state_;  // [state][cell]: the checkpoint being assembled

@@ -33,10 +33,15 @@ unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_stat
                       1u, free);
   if (cells <= 0) return 1;
   const long double writer = std::max(0.0, ctx.writer_share);
+  const unsigned parts = std::max(1u, ctx.writer_parts), usable = std::max(1u, cores);
   const auto wall = [&](unsigned n) {
     long double w = 1.0L / n;
     if (n > 1) w += static_cast<long double>(kSyncCells) * std::log2(static_cast<long double>(n)) / cells;
-    if (n == free) w += writer;  // the writer has no core of its own
+    if (encode_on_compute(n, usable)) {
+      w += writer * static_cast<long double>((parts + n - 1) / n) / parts;  // shared by the threads
+    } else if (n == free) {
+      w += writer * kWriterStall;  // the writer has no idle core of its own
+    }
     return w;
   };
   unsigned best = 1;
@@ -47,6 +52,8 @@ unsigned default_threads(std::size_t n_cells, unsigned cores, std::size_t n_stat
   }
   return best;
 }
+
+bool encode_on_compute(unsigned threads, unsigned cores) { return threads >= std::max(1u, cores); }
 
 double writer_share(double values_per_cell_s, double evals_per_cell_s, std::size_t n_states, double working_set_bytes) {
   if (!(values_per_cell_s > 0) || !(evals_per_cell_s > 0)) return 0;
@@ -146,9 +153,10 @@ std::optional<double> IdleSample::idle(unsigned min_ms) const {
 }
 
 unsigned default_threads_now(std::size_t n_cells, unsigned cores, std::size_t n_states, double writer,
-                             const IdleSample& sample) {
+                             unsigned writer_parts, const IdleSample& sample) {
   ThreadContext ctx;
   ctx.writer_share = writer;
+  ctx.writer_parts = writer_parts;
   if (default_threads(n_cells, cores, n_states) > 1) {
     if (const auto idle = sample.idle()) ctx.idle_cores = *idle;
   }

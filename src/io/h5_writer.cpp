@@ -77,14 +77,33 @@ struct H5Writer::Impl {
   bool finished = false;
   std::vector<float> narrow;  // float32 conversion buffer
   std::vector<DirectChunks> direct;  // per /data variable
+  // Per /data variable: the float32 rows and compressed whole chunks of one
+  // block (encode()), for the append() of the same samples.
+  struct Encoded {
+    std::size_t first = 0, n = 0;
+    bool valid = false;
+    std::vector<float> narrow;
+    std::vector<unsigned char> shuffled;
+    std::vector<std::vector<unsigned char>> chunks;  // the block's whole chunks, in order
+  };
+  std::vector<Encoded> encoded;
   std::vector<unsigned char> shuffled, packed;  // one chunk's bytes (shuffle_deflate)
+
+  // The first whole chunk's first row among [first, end), and the end of
+  // the whole chunks (DirectChunks dc).
+  static std::pair<hsize_t, hsize_t> whole_chunks(const DirectChunks& dc, hsize_t first, hsize_t end) {
+    const hsize_t R = dc.rows, a = std::min(end, (first + R - 1) / R * R);
+    return {a, a + (end - a) / R * R};
+  }
   std::vector<double> nan_fill;  // glucose when the caller passes nullptr
 
   // Rows [samples, samples + n) of /data variable v from `rows` (row-major,
   // memory type mem_type: the file's type, float or double): the whole
   // chunks among them compressed here and written directly, the rest (a
   // block's first or last rows that fill part of a chunk) through HDF5.
-  void append_data(std::size_t v, const std::string& name, std::size_t n, const void* rows, hid_t mem_type) {
+  // pre: the block's whole chunks as encode() made them (nullptr: none).
+  void append_data(std::size_t v, const std::string& name, std::size_t n, const void* rows, hid_t mem_type,
+                   const Encoded* pre) {
     const hsize_t cells = opt.n_cells, first = samples, end = samples + n;
     const hid_t d = vars[v].get();
     extend_rows(ctx, d, name, end, cells);
@@ -95,16 +114,21 @@ struct H5Writer::Impl {
     }
     const std::size_t es = H5Tget_size(mem_type), row_bytes = cells * es;
     const auto at = [&](hsize_t r) { return static_cast<const unsigned char*>(rows) + (r - first) * row_bytes; };
-    const hsize_t R = dc.rows, a = std::min(end, (first + R - 1) / R * R);
+    const auto [a, b] = whole_chunks(dc, first, end);
     write_rows(ctx, d, name, first, a - first, cells, mem_type, at(first));
-    hsize_t r = a;
-    for (; r + R <= end; r += R) {
-      shuffle_deflate(at(r), R * row_bytes, es, dc.level, shuffled, packed);
+    std::size_t c = 0;
+    for (hsize_t r = a; r < b; r += dc.rows, ++c) {
+      const std::vector<unsigned char>* bytes = &packed;
+      if (pre) {
+        bytes = &pre->chunks.at(c);
+      } else {
+        shuffle_deflate(at(r), dc.rows * row_bytes, es, dc.level, shuffled, packed);
+      }
       const hsize_t offset[2] = {r, 0};
-      ctx.ok(H5Dwrite_chunk(d, H5P_DEFAULT, 0, offset, packed.size(), packed.data()),
+      ctx.ok(H5Dwrite_chunk(d, H5P_DEFAULT, 0, offset, bytes->size(), bytes->data()),
              "write a chunk of '" + name + "'");
     }
-    write_rows(ctx, d, name, r, end - r, cells, mem_type, at(r));
+    write_rows(ctx, d, name, b, end - b, cells, mem_type, at(b));
   }
 
   void require_open() const {
@@ -182,6 +206,7 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
     describe(ctx, m.vars.back().get(), var.units, var.description);
   }
   for (const Handle& v : m.vars) m.direct.push_back(direct_chunks_of(ctx, v.get(), opt.n_cells));
+  m.encoded.resize(m.vars.size());
   attach_scales();
   ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
 }
@@ -209,6 +234,7 @@ void H5Writer::reopen(std::size_t keep) {
   m.data_group = ctx.own(H5Gopen2(root, "data", H5P_DEFAULT), H5Gclose, "open '/data'");
   for (const H5Variable& var : opt.vars) m.vars.push_back(open(m.data_group.get(), var.name));
   for (const Handle& v : m.vars) m.direct.push_back(direct_chunks_of(ctx, v.get(), opt.n_cells));
+  m.encoded.resize(m.vars.size());
   const auto rows = [&](hid_t d) {
     Handle sp = ctx.own(H5Dget_space(d), H5Sclose, "get a dataspace");
     hsize_t dims[2] = {0, 0};
@@ -377,15 +403,22 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
     if (!data[v]) throw std::invalid_argument("H5Writer::append: data pointer is null");
     const std::string name = "/data/" + m.opt.vars[v].name;
     const void* rows = data[v];
-    hid_t mem_type = H5T_NATIVE_DOUBLE;
+    hid_t mem_type = m.opt.float32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+    Impl::Encoded* pre = v < m.encoded.size() ? &m.encoded[v] : nullptr;
+    if (pre && pre->valid && pre->first == m.samples && pre->n == n) {
+      if (m.opt.float32) rows = pre->narrow.data();
+      m.append_data(v, name, n, rows, mem_type, pre);
+      pre->valid = false;
+      continue;
+    }
+    if (pre) pre->valid = false;
     if (m.opt.float32) {
       m.narrow.resize(n * cells);
       std::transform(data[v], data[v] + n * cells, m.narrow.begin(),
                      [](double x) { return static_cast<float>(x); });
       rows = m.narrow.data();
-      mem_type = H5T_NATIVE_FLOAT;
     }
-    m.append_data(v, name, n, rows, mem_type);
+    m.append_data(v, name, n, rows, mem_type, nullptr);
   }
   if (!glucose_mM) {
     m.nan_fill.assign(n, std::numeric_limits<double>::quiet_NaN());
@@ -398,6 +431,30 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
   // Counted only once on disk: after a failure, finish() cuts the series
   // back to what was written whole.
   m.samples += n;
+}
+
+void H5Writer::encode(std::size_t v, std::size_t first, std::size_t n, const double* data) {
+  Impl& m = *impl_;
+  if (v >= m.direct.size() || !m.direct[v].on || n == 0 || !data) return;
+  Impl::Encoded& e = m.encoded[v];
+  e.valid = false;
+  const DirectChunks& dc = m.direct[v];
+  const std::size_t cells = m.opt.n_cells;
+  const auto [a, b] = Impl::whole_chunks(dc, first, first + n);
+  const std::size_t es = m.opt.float32 ? 4 : 8, row_bytes = cells * es;
+  const unsigned char* base = reinterpret_cast<const unsigned char*>(data);
+  if (m.opt.float32) {
+    e.narrow.resize(n * cells);
+    std::transform(data, data + n * cells, e.narrow.begin(), [](double x) { return static_cast<float>(x); });
+    base = reinterpret_cast<const unsigned char*>(e.narrow.data());
+  }
+  e.chunks.resize((b - a) / dc.rows);
+  std::size_t c = 0;
+  for (hsize_t r = a; r < b; r += dc.rows, ++c)
+    shuffle_deflate(base + (r - first) * row_bytes, dc.rows * row_bytes, es, dc.level, e.shuffled, e.chunks[c]);
+  e.first = first;
+  e.n = n;
+  e.valid = true;
 }
 
 void H5Writer::write_state(std::uint64_t step, std::uint64_t samples, double time_s,

@@ -194,6 +194,15 @@ struct FileSink : SampleSink {
     }
     if (also) also->write(n, t, g, d);
   }
+  // On a simulation thread: compression only (no HDF5 call). A failure is
+  // left to write(), which compresses again and reports it.
+  void encode(std::size_t v, std::uint64_t first, std::size_t n, const double* data) override {
+    if (failed) return;
+    try {
+      w.encode(v, static_cast<std::size_t>(first), n, data);
+    } catch (...) {
+    }
+  }
   void checkpoint(std::uint64_t step, std::uint64_t samples, const std::vector<std::vector<double>>& state,
                   double step_ms) override {
     if (failed) return;

@@ -275,6 +275,29 @@ TEST_F(H5IoTest, WholeChunksStoredAsHdf5ShuffleDeflate) {
   }
 }
 
+// encode() compresses a block's whole chunks ahead of its append(), which
+// stores those bytes as they are: encoded from other values than appended
+// (a misuse, to tell which bytes were stored), the whole chunk holds the
+// encoded values and the part-chunk rows the appended ones. An encode for
+// other samples than the append's is ignored.
+TEST_F(H5IoTest, AppendStoresTheChunksEncodeMade) {
+  const std::string path = file("enc.h5");
+  const std::size_t cells = 3, n = 6;  // chunks of 4: rows 0-3 whole, 4-5 part
+  {
+    H5Writer w(options(path, cells, false));
+    std::vector<double> appended(n * cells, 1.5), encoded(n * cells, -2.5), t(n, 0.0);
+    w.encode(0, 0, n, encoded.data());
+    w.encode(1, 7, n, encoded.data());  // other samples: not used
+    w.append(n, t.data(), nullptr, {appended.data(), appended.data()});
+  }
+  const H5Run run = read_run(path);
+  ASSERT_EQ(run.n_samples, n);
+  for (std::size_t i = 0; i < n * cells; ++i) {
+    EXPECT_EQ(run.data[0][i], i < 4 * cells ? -2.5 : 1.5) << i;
+    EXPECT_EQ(run.data[1][i], 1.5) << i;
+  }
+}
+
 TEST_F(H5IoTest, LargeRowsCapChunkAndKeepData) {
   // 300k cells x float64 = 2.4 MB per sample: a chunk holds only one sample.
   const std::size_t cells = 300000;

@@ -59,6 +59,52 @@ TEST(RunFile, AlsoSinkGetsTheFilesSamples) {
   std::filesystem::remove(plain);
 }
 
+// RunOptions::encode_on_compute: the simulation's threads compress the
+// blocks (SampleSink::encode) and the writer stores them; the file holds the
+// same samples as with the writer compressing, for fixed steps and dopri5,
+// float32 and float64, on 1, 2 and 3 threads (3 threads, 2 variables: one
+// thread has none). 2501 samples in blocks (and chunks) of 1000 (dopri5)
+// or 1024: two blocks compressed by the threads, the last part-block by the
+// writer.
+TEST(RunFile, CompressedOnComputeThreadsSameSamples) {
+  for (const char* dtype : {"float32", "float64"})
+    for (const Integrator integ : {Integrator::rk4, Integrator::dopri5}) {
+      RunConfig c = small(dtype);
+      c.integrator = integ;
+      c.duration_s = 2.5;
+      c.record_interval_ms = 1;
+      const RunSetup s = build_setup(c);
+      ASSERT_LT(2 * s.problem.record_block, 2501u);
+      MemorySink mem(s.problem.n_cells);
+      RunOptions base;
+      base.threads = 1;
+      const std::string ref = temp_path("islet_run_file_enc_ref");
+      ASSERT_EQ(run_to_file(s, ref, base, &mem).status, RunResult::Status::complete);
+      const H5Run want = read_run(ref);
+      ASSERT_EQ(want.n_samples, 2501u);
+      for (unsigned threads : {1u, 2u, 3u}) {
+        RunOptions opt;
+        opt.threads = threads;
+        opt.encode_on_compute = true;
+        const std::string path = temp_path("islet_run_file_enc");
+        const RunResult r = run_to_file(s, path, opt);
+        ASSERT_EQ(r.status, RunResult::Status::complete) << r.message;
+        const H5Run got = read_run(path);
+        EXPECT_EQ(got.time, want.time) << dtype << " " << threads;
+        EXPECT_EQ(got.var("c"), want.var("c")) << dtype << " " << threads;
+        EXPECT_EQ(got.var("V"), want.var("V")) << dtype << " " << threads;
+        std::filesystem::remove(path);
+      }
+      // And the samples are the simulation's (the memory sink's doubles).
+      ASSERT_EQ(mem.data.size(), 2u);
+      for (std::size_t i = 0; i < mem.data[1].size(); ++i) {
+        const double x = mem.data[1][i];
+        ASSERT_EQ(want.var("V")[i], std::string(dtype) == "float32" ? static_cast<double>(static_cast<float>(x)) : x);
+      }
+      std::filesystem::remove(ref);
+    }
+}
+
 TEST(RunFile, StaticPartIsWhatRunToFileWrites) {
   const RunSetup s = build_setup(small("float32"));
   const RunFileStatic st = file_static(s, 3);

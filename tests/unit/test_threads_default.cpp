@@ -28,10 +28,11 @@ namespace {
 // writer, on idle cores, 2 threads win from 2 * kSyncCells reference cells.
 const std::size_t kCross = static_cast<std::size_t>(2 * env::kSyncCells);
 
-env::ThreadContext idle(double cores, double writer = 0) {
+env::ThreadContext idle(double cores, double writer = 0, unsigned parts = 1) {
   env::ThreadContext c;
   c.idle_cores = cores;
   c.writer_share = writer;
+  c.writer_parts = parts;
   return c;
 }
 
@@ -84,6 +85,21 @@ TEST(DefaultThreads, TheWriterKeepsACoreWhereThatPays) {
   EXPECT_EQ(env::default_threads(1000, 2, 0, idle(2.0, 0.05)), 2u);
   // Large enough, two threads pay even with the writer sharing a core.
   EXPECT_EQ(env::default_threads(100000, 2, 0, idle(2.0, 0.3)), 2u);
+  // Two recorded variables: on 2 threads each compresses one, so the
+  // writer's 0.45 costs each 0.225: W(2) = 0.825 < 1.
+  EXPECT_EQ(env::default_threads(1000, 2, 0, idle(2.0, 0.45, 2)), 2u);
+  // 4 usable cores, one busy: 3 threads would have the writer on a core they
+  // need (stalls: 0.2 x 1.3 more), 2 leave it one: W(3) = 0.75 > W(2) = 0.6.
+  EXPECT_EQ(env::default_threads(1000, 4, 0, idle(3.0, 0.2)), 2u);
+  EXPECT_EQ(env::default_threads(1000, 4, 0, idle(3.0, 0.0)), 3u);
+}
+
+TEST(DefaultThreads, EncodeOnComputeWhenEveryCoreComputes) {
+  EXPECT_TRUE(env::encode_on_compute(2, 2));
+  EXPECT_TRUE(env::encode_on_compute(3, 2));
+  EXPECT_FALSE(env::encode_on_compute(1, 2));
+  EXPECT_TRUE(env::encode_on_compute(1, 1));
+  EXPECT_TRUE(env::encode_on_compute(1, 0));  // 0 cores counts as 1
 }
 
 TEST(DefaultThreads, NeverMoreThanTheCores) {
@@ -128,12 +144,13 @@ TEST(DefaultThreads, WriterShareOfARun) {
   const double expect = 200 * env::kWriterNsPerValue / (1.3 * 6 * 1000 / 4.7 * env::kStepNsPerEval);
   const double def = share({});
   EXPECT_NEAR(def, expect, 1e-9 * expect);
-  // On 2 idle cores: 2 threads for the default run (W(2) = 0.6 + share < 1),
-  // 1 when it records twice as often (W(2) = 0.6 + 2 share > 1) ...
-  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, def)), 2u);
-  const double often = share({"record.interval_ms=5"});
-  EXPECT_NEAR(often, 2 * def, 1e-9 * def);
-  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, often)), 1u);
+  // On 2 idle cores: 2 threads for the default run, whose 2 threads each
+  // compress one of c and V (W(2) = 0.6 + share / 2 < 1), 1 when it
+  // records every 1 ms (W(2) = 0.6 + 10 share / 2 > 1) ...
+  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, def, 2)), 2u);
+  const double often = share({"record.interval_ms=1"});
+  EXPECT_NEAR(often, 10 * def, 1e-9 * def);
+  EXPECT_EQ(env::default_threads(1000, 2, 11, idle(2.0, often, 2)), 1u);
   // ... and 2 for RK4 at 0.5 ms, whose step costs 8000 evaluations per second.
   const double rk4 = share({"sim.integrator=\"rk4\"", "sim.dt_ms=0.5"});
   EXPECT_NEAR(rk4, 200 * env::kWriterNsPerValue / (8000 * env::kStepNsPerEval), 1e-9);
