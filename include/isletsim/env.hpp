@@ -57,18 +57,23 @@ void check_thread_count(unsigned long long requested, const std::string& option 
 // The thread count a run gets when none is asked for (`islet run` without
 // -j, isletsim.simulate(threads=None)). Lock-step threads pay only where
 // each has enough work per stage to hide the synchronisation between the
-// stages, only on cores nobody else is using (a thread on a shared core turns
-// every wait at a barrier into a time slice of the other process), and only
-// while the writer thread, which compresses the samples, has a core of its
-// own (a writer that takes a compute thread's core stalls all of them).
+// stages, and only on cores nobody else is using (a thread on a shared core
+// turns every wait at a barrier into a time slice of the other process);
+// and the samples' compression costs the threads time when they do it
+// themselves (a thread on every usable core, encode_on_compute) or when the
+// writer thread has no idle core of its own (it stalls them all).
 // So the default predicts the wall time of N threads, relative to one
 // thread's simulation time 1:
-//   W(N) = 1/N + (kSyncCells / cells) log2(N) + (N == free ? writer : 0)
+//   W(N) = 1/N + (kSyncCells / cells) log2(N) + C(N)
+//   C(N) = writer ceil(parts / N) / parts   when N >= the usable cores
+//          writer kWriterStall              when N == free, fewer than them
+//          0                                otherwise
 // where cells counts reference cells (11 states each: a model with more
 // states per cell counts for more), the middle term is the synchronisation
 // (a barrier's cost grows with the log of the threads), free is the number
 // of usable cores that are idle (ThreadContext::idle_cores, at least 1, all
-// of them when unknown) and writer is ThreadContext::writer_share; it takes
+// of them when unknown), writer is ThreadContext::writer_share and parts
+// ThreadContext::writer_parts; it takes
 // the N in 1..free with the smallest W (ties: fewer threads). The constants
 // are measured: BENCHMARKS.md, "Default thread count (issue 13)".
 inline constexpr std::size_t kReferenceStates = 11;

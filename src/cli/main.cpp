@@ -92,8 +92,8 @@ void print_profile(const RunResult& r, const RunSetup& s) {
   row("other", other);
   // The writer thread is not one of the T threads above: its CPU time is its
   // own row, as a share of the run's wall time (it may share a core with them).
-  fmt::print(stderr, "  {:<16} {:9.3f} s  {:5.1f}% of the wall time (CPU time of the writer thread: HDF5 writing "
-             "and compression, alongside the simulation)\n", "writer thread", p.writer_cpu,
+  fmt::print(stderr, "  {:<16} {:9.3f} s  {:5.1f}% of the wall time (CPU time of the writer thread: HDF5 writing, "
+             "and the compression unless the threads do it, in 'recording' above)\n", "writer thread", p.writer_cpu,
              p.total_wall > 0 ? 100.0 * p.writer_cpu / p.total_wall : 0);
   if (is_adaptive(s.problem.integrator)) {
     // Its steps (and the rejected ones), each 6 model evaluations.
