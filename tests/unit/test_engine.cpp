@@ -196,6 +196,37 @@ TEST(Determinism, SeedControlsHeterogeneity) {
   EXPECT_NEAR(m, 16000, 16000 * 0.03);
 }
 
+// --profile's phases (timed on the profile clock, converted with the rate
+// measured over the run) do not overlap: per thread they add up to at most
+// the run's wall time, and to most of it (the rest: set-up, checks). Both
+// integrators, 1 and 2 threads, recording with the threads compressing
+// (encode_on_compute: its time is recording's, counted once).
+TEST(Profile, PhasesAddUpToTheWallTime) {
+  for (const char* integ : {"rk4", "dopri5"})
+    for (unsigned t : {1u, 2u}) {
+      RunConfig c = small_config("sphere", 3.0);
+      c.integrator = std::string(integ) == "rk4" ? Integrator::rk4 : Integrator::dopri5;
+      c.record_interval_ms = 1;
+      const RunSetup s = build_setup(c);
+      const std::string path = (std::filesystem::temp_directory_path() /
+                                ("islet_profile_test_" + std::to_string(::getpid()) + ".h5"))
+                                   .string();
+      RunOptions opt;
+      opt.threads = t;
+      opt.profile = true;
+      opt.encode_on_compute = true;
+      const RunResult r = run_to_file(s, path, opt);
+      ASSERT_EQ(r.status, RunResult::Status::complete) << r.message;
+      const Profile& p = r.profile;
+      const double sum = p.kernel + p.coupling + p.recording + p.sync, budget = p.total_wall * p.threads;
+      EXPECT_GT(p.kernel, 0) << integ << " " << t;
+      EXPECT_GT(p.recording, 0) << integ << " " << t;
+      EXPECT_LE(sum, 1.02 * budget) << integ << " " << t;
+      EXPECT_GE(sum, 0.5 * budget) << integ << " " << t;
+      std::filesystem::remove(path);
+    }
+}
+
 // A run that blows up reports cell, variable and time, keeps the data so far.
 TEST(Failure, BlowUpIsReportedAndDataKept) {
   // A time constant far below the step: forward Euler on n is unstable.
