@@ -467,8 +467,9 @@ int main(int argc, char** argv) {
       std::size_t one = static_cast<std::size_t>(env::kSyncCells);
       while (env::default_threads(one + 1, rep.cores) == 1 && one < 100000) ++one;
       fmt::print("islet run without -j: 1 thread for islets up to {} cells ({}-state model; fewer with more "
-                 "states); above, the usable cores that are idle when it starts ({}), one left to the writer thread "
-                 "where its compression would stall the others\n",
+                 "states); above, the usable cores that are idle when it starts ({}), fewer where compressing the "
+                 "samples would cost more than a thread gains (on every usable core the threads compress them "
+                 "themselves)\n",
                  one, env::kReferenceStates,
                  idle ? fmt::format("now {:.1f} of {}", *idle, rep.cores) : std::string("unknown here: all"));
       return 0;

@@ -1,6 +1,6 @@
 // The default thread count (env::default_threads, env::resolve_threads,
 // env::IdleSample): small islets get one thread, large ones the idle usable
-// cores (one left to the writer where that pays), never more than the usable
+// cores (fewer where the samples' compression costs more), never more than the usable
 // cores; an explicit request is always obeyed.
 #include <gtest/gtest.h>
 
