@@ -287,6 +287,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "expected a file name"},
         BadValue{"[sim]\nseed = -1", "sim.seed", "expected an integer 0..9223372036854775807"},
         BadValue{"[sim]\nseed = 1.5", "sim.seed", "expected an integer 0..9223372036854775807"},
+        // Floats beyond int64's range (converting them is undefined; fuzz_sweep found it).
+        BadValue{"[sim]\nseed = 2e111", "sim.seed", "expected an integer 0..9223372036854775807 (2^63 - 1), got a number"},
+        BadValue{"[network]\nn_cells = 1e300", "network.n_cells", "expected an integer, got a number"},
         BadValue{"[glucose]\nlevel = 1e300", "glucose.level", "expected a glucose level in [0, 1000] mM"},
         BadValue{"[glucose]\nbasal = -1", "glucose.basal", "expected a number >= 0"},
         BadValue{"[glucose]\nmode = \"protocol\"\nevents = [{t_s = 1, G = 5000}]", "glucose.events[0].G",
