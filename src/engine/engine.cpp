@@ -77,7 +77,7 @@ struct alignas(64) ThreadFlags {
 // --profile's clock: on x86-64 the time-stamp counter (a read costs ~10 ns
 // on the Zen 5 test VM against ~24 ns for steady_clock, and the profile
 // reads it three times per block and stage: --profile's overhead on a
-// 1000-cell Euler step fell from ~20% to ~7%), elsewhere steady_clock's
+// 1000-cell Euler step fell from ~20% to a few %), elsewhere steady_clock's
 // nanoseconds. Ticks are turned into seconds with the rate measured over
 // the whole run (Engine::run); the counter runs at a constant rate on every
 // core of x86-64 CPUs of the last 15 years (constant_tsc).
