@@ -9,7 +9,7 @@
 # The shared library is linked from the objects of the static `isletsim` target (already
 # position-independent): nothing is compiled twice, and `islet`, the Python module and the tests keep
 # the static library they always used (same code, no run-time path to set). Its other libraries
-# (HDF5, toml++, OpenBLAS, FFTW3, igraph, libdeflate, zlib, OpenMP, fmt, libpng, MPI) are private: a program that links
+# (HDF5, toml++, OpenBLAS, FFTW3, igraph, libdeflate, OpenMP, fmt, libpng, MPI) are private: a program that links
 # isletsim::isletsim needs none of their development files.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -25,7 +25,7 @@ target_include_directories(isletsim_shared INTERFACE $<BUILD_INTERFACE:${PROJECT
                            $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_compile_features(isletsim_shared INTERFACE cxx_std_20)
 target_link_libraries(isletsim_shared PRIVATE OpenMP::OpenMP_CXX Threads::Threads fmt::fmt ${HDF5_C_HL_LIBRARIES} ${HDF5_C_LIBRARIES}
-  tomlplusplus::tomlplusplus PkgConfig::OPENBLAS PkgConfig::FFTW3 PkgConfig::IGRAPH PkgConfig::LIBDEFLATE ZLIB::ZLIB)
+  tomlplusplus::tomlplusplus PkgConfig::OPENBLAS PkgConfig::FFTW3 PkgConfig::IGRAPH PkgConfig::LIBDEFLATE)
 if(ISLET_GAUSS)
   target_link_libraries(isletsim_shared PRIVATE PNG::PNG)
 endif()
