@@ -75,10 +75,11 @@ struct H5Writer::Impl {
   std::vector<Handle> vars;
   std::size_t samples = 0;
   bool finished = false;
-  std::vector<float> narrow;  // float32 conversion buffer
   std::vector<DirectChunks> direct;  // per /data variable
-  // Per /data variable: the float32 rows and compressed whole chunks of one
-  // block (encode()), for the append() of the same samples.
+  // Per /data variable: one block's float32 rows (float32 files) and its
+  // compressed whole chunks (direct chunks), made by encode() on whichever
+  // thread calls it, or by append() itself, for the append() of the same
+  // samples.
   struct Encoded {
     std::size_t first = 0, n = 0;
     bool valid = false;
@@ -87,7 +88,6 @@ struct H5Writer::Impl {
     std::vector<std::vector<unsigned char>> chunks;  // the block's whole chunks, in order
   };
   std::vector<Encoded> encoded;
-  std::vector<unsigned char> shuffled, packed;  // one chunk's bytes (shuffle_deflate)
 
   // The first whole chunk's first row among [first, end), and the end of
   // the whole chunks (DirectChunks dc).
@@ -99,11 +99,11 @@ struct H5Writer::Impl {
 
   // Rows [samples, samples + n) of /data variable v from `rows` (row-major,
   // memory type mem_type: the file's type, float or double): the whole
-  // chunks among them compressed here and written directly, the rest (a
-  // block's first or last rows that fill part of a chunk) through HDF5.
-  // pre: the block's whole chunks as encode() made them (nullptr: none).
+  // chunks among them as `e` holds them compressed, written directly; the
+  // rest (a block's first or last rows that fill part of a chunk) through
+  // HDF5.
   void append_data(std::size_t v, const std::string& name, std::size_t n, const void* rows, hid_t mem_type,
-                   const Encoded* pre) {
+                   const Encoded& e) {
     const hsize_t cells = opt.n_cells, first = samples, end = samples + n;
     const hid_t d = vars[v].get();
     extend_rows(ctx, d, name, end, cells);
@@ -112,20 +112,15 @@ struct H5Writer::Impl {
       write_rows(ctx, d, name, first, n, cells, mem_type, rows);
       return;
     }
-    const std::size_t es = H5Tget_size(mem_type), row_bytes = cells * es;
+    const std::size_t row_bytes = cells * H5Tget_size(mem_type);
     const auto at = [&](hsize_t r) { return static_cast<const unsigned char*>(rows) + (r - first) * row_bytes; };
     const auto [a, b] = whole_chunks(dc, first, end);
     write_rows(ctx, d, name, first, a - first, cells, mem_type, at(first));
     std::size_t c = 0;
     for (hsize_t r = a; r < b; r += dc.rows, ++c) {
-      const std::vector<unsigned char>* bytes = &packed;
-      if (pre) {
-        bytes = &pre->chunks.at(c);
-      } else {
-        shuffle_deflate(at(r), dc.rows * row_bytes, es, dc.level, shuffled, packed);
-      }
+      const std::vector<unsigned char>& bytes = e.chunks.at(c);
       const hsize_t offset[2] = {r, 0};
-      ctx.ok(H5Dwrite_chunk(d, H5P_DEFAULT, 0, offset, bytes->size(), bytes->data()),
+      ctx.ok(H5Dwrite_chunk(d, H5P_DEFAULT, 0, offset, bytes.size(), bytes.data()),
              "write a chunk of '" + name + "'");
     }
     write_rows(ctx, d, name, b, end - b, cells, mem_type, at(b));
@@ -402,23 +397,15 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
   for (std::size_t v = 0; v < m.vars.size(); ++v) {
     if (!data[v]) throw std::invalid_argument("H5Writer::append: data pointer is null");
     const std::string name = "/data/" + m.opt.vars[v].name;
-    const void* rows = data[v];
-    hid_t mem_type = m.opt.float32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
-    Impl::Encoded* pre = v < m.encoded.size() ? &m.encoded[v] : nullptr;
-    if (pre && pre->valid && pre->first == m.samples && pre->n == n) {
-      if (m.opt.float32) rows = pre->narrow.data();
-      m.append_data(v, name, n, rows, mem_type, pre);
-      pre->valid = false;
-      continue;
-    }
-    if (pre) pre->valid = false;
+    // The block as encode() made it on a simulation thread, or made here.
+    Impl::Encoded& e = m.encoded[v];
+    if (!(e.valid && e.first == m.samples && e.n == n)) encode(v, m.samples, n, data[v]);
+    e.valid = false;
     if (m.opt.float32) {
-      m.narrow.resize(n * cells);
-      std::transform(data[v], data[v] + n * cells, m.narrow.begin(),
-                     [](double x) { return static_cast<float>(x); });
-      rows = m.narrow.data();
+      m.append_data(v, name, n, e.narrow.data(), H5T_NATIVE_FLOAT, e);
+    } else {
+      m.append_data(v, name, n, data[v], H5T_NATIVE_DOUBLE, e);
     }
-    m.append_data(v, name, n, rows, mem_type, nullptr);
   }
   if (!glucose_mM) {
     m.nan_fill.assign(n, std::numeric_limits<double>::quiet_NaN());
@@ -435,23 +422,24 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
 
 void H5Writer::encode(std::size_t v, std::size_t first, std::size_t n, const double* data) {
   Impl& m = *impl_;
-  if (v >= m.direct.size() || !m.direct[v].on || n == 0 || !data) return;
+  if (v >= m.encoded.size() || !data) return;
   Impl::Encoded& e = m.encoded[v];
   e.valid = false;
-  const DirectChunks& dc = m.direct[v];
   const std::size_t cells = m.opt.n_cells;
-  const auto [a, b] = Impl::whole_chunks(dc, first, first + n);
-  const std::size_t es = m.opt.float32 ? 4 : 8, row_bytes = cells * es;
   const unsigned char* base = reinterpret_cast<const unsigned char*>(data);
   if (m.opt.float32) {
     e.narrow.resize(n * cells);
     std::transform(data, data + n * cells, e.narrow.begin(), [](double x) { return static_cast<float>(x); });
     base = reinterpret_cast<const unsigned char*>(e.narrow.data());
   }
-  e.chunks.resize((b - a) / dc.rows);
-  std::size_t c = 0;
-  for (hsize_t r = a; r < b; r += dc.rows, ++c)
-    shuffle_deflate(base + (r - first) * row_bytes, dc.rows * row_bytes, es, dc.level, e.shuffled, e.chunks[c]);
+  if (const DirectChunks& dc = m.direct[v]; dc.on) {
+    const auto [a, b] = Impl::whole_chunks(dc, first, first + n);
+    const std::size_t es = m.opt.float32 ? 4 : 8, row_bytes = cells * es;
+    e.chunks.resize((b - a) / dc.rows);  // (the buffers stay for the next block)
+    std::size_t c = 0;
+    for (hsize_t r = a; r < b; r += dc.rows, ++c)
+      shuffle_deflate(base + (r - first) * row_bytes, dc.rows * row_bytes, es, dc.level, e.shuffled, e.chunks[c]);
+  }
   e.first = first;
   e.n = n;
   e.valid = true;
