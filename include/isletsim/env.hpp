@@ -135,15 +135,16 @@ class IdleSample {
 // recorded per cell and simulated second, the model evaluations per cell and
 // simulated second, and the model's states: what storing a value costs the
 // lock-step threads when the writer takes one of their cores
-// (kWriterNsPerValue: float conversion, shuffle and deflate (libdeflate)
-// take ~27 ns of CPU per float32 value) over the cost of an
+// (kWriterNsPerValue: float conversion, shuffle, deflate (libdeflate, the
+// noise planes stored) and HDF5's write take ~13 ns of CPU per float32
+// value) over the cost of an
 // evaluation in the engine's step (kStepNsPerEval per reference cell, gather
 // and update included). Both are measured on the same machine, so their
 // ratio carries over to others better than either alone. Past this core's
 // L2 cache the step costs more per evaluation, up to 1.5x when the memory
 // the step touches (`working_set_bytes`, 0: not counted) is 8 times the L2
 // (measured: 1.46x at 8000 cells against 1000 cells).
-inline constexpr double kWriterNsPerValue = 27;
+inline constexpr double kWriterNsPerValue = 13;
 inline constexpr double kStepNsPerEval = 15;
 double writer_share(double values_per_cell_s, double evals_per_cell_s, std::size_t n_states = 0,
                     double working_set_bytes = 0);

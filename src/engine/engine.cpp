@@ -760,17 +760,31 @@ class Engine {
       RecordBuffer& buf = rec_[(kk / K) % 2];
       const std::size_t slot = kk % K;
       const auto q = dp::dense_weights(theta);
+      // The arrays' bases in locals (the stores into the row could alias
+      // the StateSets' members), and each block's lanes as one contiguous
+      // run: per value, 7 loads and 6 FMAs (vectorised), one scattered store.
+      const std::size_t stride = y->lay.stride, hi = std::min(part.hi, n_);
+      const double* yv = y->v.data();
+      std::array<const double*, dp::kStages> kv{};
+      for (int st = 0; st < dp::kStages; ++st) kv[st] = ks[st]->v.data();
+      const std::uint32_t* perm = perm_.data();
       for (std::size_t v = 0; v < nv; ++v) {
-        const int var = p_.record_vars[v];
+        const std::size_t var_off = static_cast<std::size_t>(p_.record_vars[v]) * kBlock;
         double* row = buf.data[v].data() + slot * n_;
-        for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i) {
-          double x = y->at(i, var);
+        for (std::size_t b0 = part.lo; b0 < hi; b0 = (b0 / kBlock + 1) * kBlock) {
+          const std::size_t b1 = std::min(hi, (b0 / kBlock + 1) * kBlock);
+          const std::size_t o0 = b0 / kBlock * stride + var_off + b0 % kBlock;
+          const std::size_t m = b1 - b0;
           if (theta > 0) {
-            double s = q[0] * ks[0]->at(i, var);
-            for (int st = 2; st < dp::kStages; ++st) s = std::fma(q[st], ks[st]->at(i, var), s);
-            x = std::fma(hs, s, x);
+            for (std::size_t l = 0; l < m; ++l) {
+              const std::size_t o = o0 + l;
+              double s = q[0] * kv[0][o];
+              for (int st = 2; st < dp::kStages; ++st) s = std::fma(q[st], kv[st][o], s);
+              row[perm[b0 + l]] = std::fma(hs, s, yv[o]);
+            }
+          } else {
+            for (std::size_t l = 0; l < m; ++l) row[perm[b0 + l]] = yv[o0 + l];
           }
-          row[perm_[i]] = x;
         }
       }
       if (tid == 0) {

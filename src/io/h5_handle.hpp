@@ -121,9 +121,11 @@ Handle create_extendible(const Ctx& ctx, hid_t loc, const std::string& name, hid
 // The bytes HDF5's filter pipeline "shuffle, then deflate at `level`"
 // stores for one chunk of `nbytes` bytes of elements of `elem` bytes, into
 // `out` (resized to them): the shuffle's byte planes, then one zlib stream,
-// encoded by libdeflate (h5_chunk.cpp). Readers decode it with HDF5's own
-// filters.
-void shuffle_deflate(const void* raw, std::size_t nbytes, std::size_t elem, int level,
+// encoded by libdeflate, with the leading planes that deflate cannot shrink
+// as stored blocks (h5_chunk.cpp; `row`: elements per row of the chunk, the
+// distance at which a cell's next sample lies). Readers decode it with
+// HDF5's own filters.
+void shuffle_deflate(const void* raw, std::size_t nbytes, std::size_t elem, std::size_t row, int level,
                      std::vector<unsigned char>& scratch, std::vector<unsigned char>& out);
 
 void append_rows(const Ctx& ctx, hid_t dset, const std::string& name, hsize_t old_rows, hsize_t n,

@@ -438,7 +438,7 @@ void H5Writer::encode(std::size_t v, std::size_t first, std::size_t n, const dou
     e.chunks.resize((b - a) / dc.rows);  // (the buffers stay for the next block)
     std::size_t c = 0;
     for (hsize_t r = a; r < b; r += dc.rows, ++c)
-      shuffle_deflate(base + (r - first) * row_bytes, dc.rows * row_bytes, es, dc.level, e.shuffled, e.chunks[c]);
+      shuffle_deflate(base + (r - first) * row_bytes, dc.rows * row_bytes, es, cells, dc.level, e.shuffled, e.chunks[c]);
   }
   e.first = first;
   e.n = n;

@@ -7,7 +7,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "io/h5_handle.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 
@@ -488,3 +491,108 @@ TEST_F(H5IoTest, AppendThroughput) {
 }
 
 }  // namespace
+
+// shuffle_deflate's zlib stream, decoded by zlib itself: the shuffled planes.
+namespace {
+
+std::vector<unsigned char> shuffled(const std::vector<unsigned char>& raw, std::size_t elem) {
+  const std::size_t count = raw.size() / elem;
+  std::vector<unsigned char> planes(raw.size());
+  for (std::size_t i = 0; i < count; ++i)
+    for (std::size_t b = 0; b < elem; ++b) planes[b * count + i] = raw[i * elem + b];
+  return planes;
+}
+
+std::vector<unsigned char> inflated(const std::vector<unsigned char>& packed, std::size_t size) {
+  std::vector<unsigned char> out(size + 16);
+  uLongf got = out.size();
+  EXPECT_EQ(uncompress(out.data(), &got, packed.data(), packed.size()), Z_OK);
+  out.resize(got);
+  return out;
+}
+
+// Pseudo-random bytes (splitmix64): the low mantissa bytes of measured data.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+// Rows of float32 values whose two low bytes are noise: those planes are
+// stored as they are (stored deflate blocks, more than one: 2 x 50,000
+// bytes > 65,535), the rest deflated, and zlib decodes the one stream.
+TEST(ShuffleDeflate, NoisyLowBytesStoredAndTheStreamDecodes) {
+  const std::size_t rows = 50, cells = 1000, n = rows * cells;
+  std::vector<unsigned char> raw(n * 4);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float x = 1.0f + static_cast<float>(i % cells) * 1e-4f;  // the same top bytes row after row
+    std::uint32_t u = 0;
+    std::memcpy(&u, &x, 4);
+    u = (u & 0xffff0000u) | static_cast<std::uint32_t>(mix(i) & 0xffffu);
+    std::memcpy(&raw[i * 4], &u, 4);
+  }
+  std::vector<unsigned char> scratch, packed;
+  h5::shuffle_deflate(raw.data(), raw.size(), 4, cells, 1, scratch, packed);
+  EXPECT_EQ(inflated(packed, raw.size()), shuffled(raw, 4));
+  // After the 2-byte zlib header: a stored block (BFINAL 0, BTYPE 00) of
+  // 65,535 bytes, the first 65,535 bytes of plane 0 as they are.
+  ASSERT_GT(packed.size(), 7u + 65535u);
+  EXPECT_EQ(packed[2], 0x00);
+  EXPECT_EQ(packed[3] | packed[4] << 8, 65535);
+  EXPECT_EQ(packed[5] | packed[6] << 8, 0);
+  const std::vector<unsigned char> planes = shuffled(raw, 4);
+  EXPECT_TRUE(std::equal(packed.begin() + 7, packed.begin() + 7 + 65535, planes.begin()));
+  // Then a stored block of the rest of plane 1: the stored part ends where
+  // the noise does.
+  ASSERT_GT(packed.size(), 12u + 2 * n);
+  EXPECT_EQ(packed[7 + 65535], 0x00);
+  EXPECT_EQ(packed[8 + 65535] | packed[9 + 65535] << 8, static_cast<int>(2 * n - 65535));
+  // The two noisy planes whole, the two others (repeated rows) nearly gone.
+  EXPECT_GT(packed.size(), 2 * n);
+  EXPECT_LT(packed.size(), 2 * n + n / 10);
+}
+
+// Low bytes that repeat from one row to the next (each cell's value the same
+// at every sample) are deflated: the sample pairs each piece with the same
+// columns of the next row. Pieces of single rows would look like noise.
+TEST(ShuffleDeflate, LowBytesRepeatedRowToRowAreDeflated) {
+  // Rows of 10,000 values: within deflate's 32 KiB window, longer than the
+  // sample's pieces.
+  const std::size_t rows = 5, cells = 10000, n = rows * cells;
+  std::vector<unsigned char> raw(n * 4);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t u = 0x3f800000u | static_cast<std::uint32_t>(mix(i % cells) & 0x7fffffu);
+    std::memcpy(&raw[i * 4], &u, 4);
+  }
+  std::vector<unsigned char> scratch, packed;
+  h5::shuffle_deflate(raw.data(), raw.size(), 4, cells, 1, scratch, packed);
+  EXPECT_EQ(inflated(packed, raw.size()), shuffled(raw, 4));
+  EXPECT_LT(packed.size(), raw.size() / 5);
+}
+
+// Constant data, float64: every plane deflated to almost nothing; and noise
+// in float64 (the six low bytes of each value, and the top two's planes
+// still compressible): the stream decodes either way.
+TEST(ShuffleDeflate, ConstantAndNoisyFloat64) {
+  const std::size_t n = 20000;
+  std::vector<unsigned char> raw(n * 8);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = 0.125;
+    std::memcpy(&raw[i * 8], &x, 8);
+  }
+  std::vector<unsigned char> scratch, packed;
+  h5::shuffle_deflate(raw.data(), raw.size(), 8, 100, 1, scratch, packed);
+  EXPECT_EQ(inflated(packed, raw.size()), shuffled(raw, 8));
+  EXPECT_LT(packed.size(), raw.size() / 100);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t u = 0x3ff0000000000000ULL | (mix(i) & 0xffffffffffffULL);
+    std::memcpy(&raw[i * 8], &u, 8);
+  }
+  h5::shuffle_deflate(raw.data(), raw.size(), 8, 100, 1, scratch, packed);
+  EXPECT_EQ(inflated(packed, raw.size()), shuffled(raw, 8));
+  EXPECT_EQ(packed[2], 0x00) << "a stored block first";
+  EXPECT_LT(packed.size(), 6 * n + n / 10);
+}
