@@ -308,14 +308,15 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
       check_problem(s.problem);
     }
     if (prev) cont = continue_setup(s, *prev, output);
+    const unsigned cores = env::detect_cores().cores;
     if (nt == 0)
-      nt = env::default_threads_now(s.problem.n_cells, env::detect_cores().cores, s.problem.the_model().states.size(),
+      nt = env::default_threads_now(s.problem.n_cells, cores, s.problem.the_model().states.size(),
                                     output ? writer_share_of(s) : 0.0,
                                     static_cast<unsigned>(s.problem.record_vars.size()), idle);
     opt.threads = nt;
     // With output= and a thread on every usable core, they compress the
     // samples themselves (as islet run).
-    opt.encode_on_compute = output && env::encode_on_compute(nt, env::detect_cores().cores);
+    opt.encode_on_compute = output && env::encode_on_compute(nt, cores);
     if (callback_interval_s) {
       // Samples per block handed to the sink = per callback call.
       const double sample_s = static_cast<double>(s.problem.record_every) * s.problem.dt_ms * 1e-3;

@@ -62,9 +62,9 @@ class ProgressLine {
 // -j N: N threads (a warning when N exceeds the usable cores); no -j (or 0):
 // env::default_threads_now, from the islet's size, the usable cores that
 // are idle (`idle`, sampled since the command started) and the writer's
-// share of the work.
-unsigned choose_threads(int requested, bool quiet, const RunSetup& s, const env::IdleSample& idle) {
-  const env::CoreReport rep = env::detect_cores();
+// share of the work; `rep`: the usable cores.
+unsigned choose_threads(int requested, bool quiet, const RunSetup& s, const env::IdleSample& idle,
+                        const env::CoreReport& rep) {
   const std::size_t states = s.problem.the_model().states.size();
   if (requested <= 0)
     return env::default_threads_now(s.problem.n_cells, rep.cores, states, writer_share_of(s),
@@ -155,10 +155,11 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   s.command_line = cmdline;
   const RunConfig& cfg = s.config;
   RunOptions opt;
-  opt.threads = choose_threads(threads, quiet, s, idle);
+  const env::CoreReport cores = env::detect_cores();
+  opt.threads = choose_threads(threads, quiet, s, idle, cores);
   // A thread on every usable core: they compress the samples themselves
   // (the writer thread would take a core from one of them).
-  opt.encode_on_compute = env::encode_on_compute(opt.threads, env::detect_cores().cores);
+  opt.encode_on_compute = env::encode_on_compute(opt.threads, cores.cores);
   opt.profile = profile;
   opt.stop = env::install_stop_handlers();
   ProgressLine progress(cfg.dt_ms, !quiet && env::stderr_is_tty());
