@@ -333,11 +333,39 @@ def numpy_run(wl, nsteps, dt=DT_MS):
 
 
 # --------------------------------------------------------------------------- numba
-def build_numba(q, parallel, fastmath):
-    """The uniform parameters q are a closure constant: numba folds them into
-    the code (passing the namedtuple as an argument fails in parfor lowering)."""
+def make_cell_deriv(q, fastmath):
+    """The derivative of cell i, shared by the numba builders: the gap-junction
+    coupling sum (acc = 0.0, then w[k] (V - V_col[k]) in CSR order, passed
+    on as gV * acc) and cell_rhs on column i of the state a and of het.
+    deriv is inlined into the callers; cell_rhs and the uniform parameters q
+    are closure constants, so numba folds q into the code (passing the
+    namedtuple as an argument fails in parfor lowering)."""
     import numba
-    rhs = numba.njit(inline="always", fastmath=fastmath)(cell_rhs)
+
+    def deriv(a, i, gV, rowptr, col, w, het):
+        V = a[0, i]
+        acc = 0.0
+        for k in range(rowptr[i], rowptr[i + 1]):
+            acc += w[k] * (V - a[0, col[k]])
+        return rhs(V, a[1, i], a[2, i], a[3, i], a[4, i], a[5, i], a[6, i], a[7, i], a[8, i], a[9, i],
+                   a[10, i], gV * acc, het[0, i], het[1, i], het[2, i], het[3, i], het[4, i], het[5, i], q)
+
+    # cell_rhs is inlined where deriv lands (the builder's cell loop), not into
+    # deriv's own IR: numba deep-copies each inlined IR twice, in time ~ its
+    # statements x variables, and cell_rhs inlined into deriv first made every
+    # builder compile ~3x longer (same code, same results).
+    def not_into_deriv(expr, caller_ir, callee_ir):
+        return caller_ir.func_id.func is not deriv
+
+    rhs = numba.njit(inline=not_into_deriv, fastmath=fastmath)(cell_rhs)
+    return numba.njit(inline="always", fastmath=fastmath)(deriv)
+
+
+def build_numba(q, parallel, fastmath):
+    """Forward Euler in numba, double-buffered between y and yn; each cell's
+    derivative comes from make_cell_deriv (q a closure constant there)."""
+    import numba
+    deriv = make_cell_deriv(q, fastmath)
     prange = numba.prange
 
     def euler(nsteps, dt, gV, y, yn, rowptr, col, w, het):
@@ -350,13 +378,8 @@ def build_numba(q, parallel, fastmath):
                 a = yn
                 b = y
             for i in prange(n):
-                V = a[0, i]
-                acc = 0.0
-                for k in range(rowptr[i], rowptr[i + 1]):
-                    acc += w[k] * (V - a[0, col[k]])
-                d = rhs(V, a[1, i], a[2, i], a[3, i], a[4, i], a[5, i], a[6, i], a[7, i], a[8, i], a[9, i],
-                        a[10, i], gV * acc, het[0, i], het[1, i], het[2, i], het[3, i], het[4, i], het[5, i], q)
-                b[0, i] = V + dt * d[0]
+                d = deriv(a, i, gV, rowptr, col, w, het)
+                b[0, i] = a[0, i] + dt * d[0]
                 b[1, i] = a[1, i] + dt * d[1]
                 b[2, i] = a[2, i] + dt * d[2]
                 b[3, i] = a[3, i] + dt * d[3]
@@ -380,9 +403,10 @@ def build_numba_rk4(q, parallel, fastmath):
     one fma, numba rounds the product and the sum separately). One cell loop
     serves the four stages (a branch per cell on the stage): four separate
     loops, each inlining the model, compiled 10x longer (~220 s) and ran
-    slower."""
+    slower. Each cell's derivative (coupling from the stage's V included)
+    comes from make_cell_deriv, shared with build_numba."""
     import numba
-    rhs = numba.njit(inline="always", fastmath=fastmath)(cell_rhs)
+    deriv = make_cell_deriv(q, fastmath)
     prange = numba.prange
 
     def rk4(nsteps, dt, gV, y, sa, sb, acc, rowptr, col, w, het):
@@ -408,12 +432,7 @@ def build_numba_rk4(q, parallel, fastmath):
                     b = y  # unused: the last stage updates y in place
                     h = h6
                 for i in prange(n):
-                    V = a[0, i]
-                    cpl = 0.0
-                    for k in range(rowptr[i], rowptr[i + 1]):
-                        cpl += w[k] * (V - a[0, col[k]])
-                    d = rhs(V, a[1, i], a[2, i], a[3, i], a[4, i], a[5, i], a[6, i], a[7, i], a[8, i], a[9, i],
-                            a[10, i], gV * cpl, het[0, i], het[1, i], het[2, i], het[3, i], het[4, i], het[5, i], q)
+                    d = deriv(a, i, gV, rowptr, col, w, het)
                     if stage == 0:
                         for v in range(11):
                             acc[v, i] = d[v]
