@@ -167,6 +167,27 @@ std::atomic<bool>* install_stop_handlers();
 
 bool stderr_is_tty();
 
+// A damaged HDF5 file can crash the HDF5 library itself (1.10.8 frees a
+// wild pointer while listing the links of a corrupted group). While a
+// ReadingFile lives, the file it names is the one this thread is reading;
+// install_crash_report() (the CLI) turns a crash (SIGSEGV, SIGBUS, SIGABRT)
+// on such a thread into "islet: error: 'FILE': ... damaged" and exit status
+// 2, as for any other bad input, instead of a bare segmentation fault.
+// Elsewhere (no ReadingFile, or no report installed: Python) a crash is
+// what it was: the previous handler, or the default action, takes it.
+class ReadingFile {
+ public:
+  explicit ReadingFile(const std::string& path);
+  ~ReadingFile();
+  ReadingFile(const ReadingFile&) = delete;
+  ReadingFile& operator=(const ReadingFile&) = delete;
+
+ private:
+  char saved_[512];
+  bool had_ = false;
+};
+void install_crash_report();
+
 // World size announced by an MPI launcher in the environment (mpirun/mpiexec
 // of Open MPI or MPICH/Hydra, srun with PMI/PMIx); 0 when none. getenv as in
 // CoreProbe (nullptr: the process environment; "" means not set). The CLI

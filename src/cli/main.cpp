@@ -318,6 +318,9 @@ int cmd_bifurcation(const sweep::GaussOptions& g, const std::string& out, int co
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A crash of the HDF5 library on a damaged input file: an error naming the
+  // file, exit status 2 (env::ReadingFile).
+  env::install_crash_report();
   CLI::App app{"isletsim: simulate networks of coupled pancreatic beta cells (`islet models` lists the cell models)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version());

@@ -1,10 +1,14 @@
-// Stop requests (SIGINT/SIGTERM) and terminal detection.
+// Stop requests (SIGINT/SIGTERM), the report of a crash while reading a
+// file, and terminal detection.
 #include "isletsim/env.hpp"
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <string>
 
 namespace isletsim::env {
 namespace {
@@ -28,7 +32,73 @@ extern "C" void on_stop_signal(int sig) {
   errno = saved_errno;
 }
 
+// The file this thread reads (ReadingFile): a fixed buffer, so that the
+// crash handler only reads memory (thread_local: the executable's own
+// initial-exec TLS, safe to read in a handler).
+constexpr std::size_t kPathMax = 512;
+thread_local char t_reading[kPathMax] = {};
+thread_local bool t_reading_on = false;
+
+constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGABRT};
+struct sigaction g_previous[3];
+
+void put(const char* s) {
+  std::size_t n = std::strlen(s);
+  while (n > 0) {
+    const ssize_t w = ::write(STDERR_FILENO, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+// Async-signal-safe only: write, sigaction, _exit.
+extern "C" void on_crash_signal(int sig) {
+  int k = 0;
+  while (k < 2 && kCrashSignals[k] != sig) ++k;
+  if (!t_reading_on) {
+    // Not a file being read: the handler before ours (a sanitizer's), or
+    // the default action, when the fault repeats or abort() raises again.
+    sigaction(sig, &g_previous[k], nullptr);
+    return;
+  }
+  put("islet: error: '");
+  put(t_reading);
+  put("': the HDF5 library crashed reading this file (");
+  put(sig == SIGSEGV ? "segmentation fault" : sig == SIGBUS ? "bus error" : "abort");
+  put("): it is damaged or was not written whole\n");
+  _exit(2);
+}
+
 }  // namespace
+
+ReadingFile::ReadingFile(const std::string& path) {
+  had_ = t_reading_on;
+  if (had_) std::memcpy(saved_, t_reading, kPathMax);
+  const std::size_t n = std::min(path.size(), kPathMax - 1);
+  t_reading_on = false;
+  std::memcpy(t_reading, path.data(), n);
+  t_reading[n] = '\0';
+  t_reading_on = true;
+}
+
+ReadingFile::~ReadingFile() {
+  t_reading_on = false;
+  if (had_) {
+    std::memcpy(t_reading, saved_, kPathMax);
+    t_reading_on = true;
+  }
+}
+
+void install_crash_report() {
+  for (int k = 0; k < 3; ++k) {
+    struct sigaction sa {};
+    sa.sa_handler = &on_crash_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(kCrashSignals[k], &sa, &g_previous[k]);
+  }
+}
 
 std::atomic<bool>* install_stop_handlers() {
   struct sigaction sa {};

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 
 #include "io/h5_handle.hpp"
@@ -266,6 +267,7 @@ Handle open_run(const Ctx& ctx) {
 H5Run read_impl(const std::string& path, bool with_data, const std::vector<std::string>& vars,
                 const H5Select* sel) try {
   const Ctx ctx{path};
+  const env::ReadingFile reading(path);
   Handle file = open_run(ctx);
   const hid_t root = file.get();
 
@@ -417,6 +419,7 @@ template <class T>
 void read_var_as(const std::string& path, const std::string& var, std::size_t first, std::size_t count,
                  bool all_cells, const std::vector<std::size_t>& cells, hid_t mem_type, std::vector<T>& out) {
   const Ctx ctx{path};
+  const env::ReadingFile reading(path);
   Handle file = open_run(ctx);
   const std::string full = "/data/" + var;
   if (!link_exists(ctx, file.get(), "data/" + var)) not_a_run(path, "missing dataset '" + full + "'");

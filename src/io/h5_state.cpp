@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/h5_handle.hpp"
+#include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 
@@ -70,6 +71,7 @@ void read_columns(const Ctx& ctx, hid_t group, const std::string& where, std::ve
 std::optional<StoredState> read_checkpoint(const std::string& path) {
   silence_hdf5();
   const Ctx ctx{path};
+  const env::ReadingFile reading(path);
   Handle file = open_file(ctx, path);
   if (!link_exists(ctx, file.get(), "checkpoint")) return std::nullopt;
   Handle group = ctx.own(H5Gopen2(file.get(), "checkpoint", H5P_DEFAULT), H5Gclose, "open '/checkpoint'");
@@ -98,6 +100,7 @@ std::vector<std::pair<std::string, std::vector<double>>> read_cell_group(const s
                                                                           const std::string& group) {
   silence_hdf5();
   const Ctx ctx{path};
+  const env::ReadingFile reading(path);
   Handle file = open_file(ctx, path);
   std::vector<std::pair<std::string, std::vector<double>>> out;
   if (!link_exists(ctx, file.get(), group)) return out;

@@ -15,6 +15,7 @@
 #include <toml++/toml.h>
 
 #include "io/h5_handle.hpp"
+#include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
 
@@ -58,6 +59,7 @@ std::string read_root_string(const std::string& file, const char* name) {
   using namespace h5;
   silence_hdf5();
   const Ctx ctx{file};
+  const env::ReadingFile reading(file);
   const hid_t fid = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (fid < 0) return "";
   Handle f(fid, H5Fclose);

@@ -164,3 +164,22 @@ TEST_F(Cli, OutputFileReproducesItsRun) {
   EXPECT_EQ(ra.edge_w, rb.edge_w);
   EXPECT_EQ(ra.params, rb.params);
 }
+
+// A run file damaged so that HDF5 1.10.8 crashes listing one of its groups
+// (found by fuzzing the reader): every command that reads it stops with an
+// error naming the file and exit status 2, never a segmentation fault, and
+// writes nothing.
+TEST_F(Cli, DamagedFileThatCrashesHdf5IsAnError) {
+  const std::string damaged = std::string(ISLET_SOURCE_DIR) + "/tests/data/damaged_run.h5";
+  const std::string copy = path("damaged.h5");
+  fs::copy_file(damaged, copy);
+  for (const std::string& cmd : {"analyze " + copy + " -o " + path("an"), "run -q --continue " + copy + " -o " +
+                                     path("more.h5"), "run -q " + copy + " -o " + path("again.h5")}) {
+    const auto r = islet(cmd);
+    EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;
+    EXPECT_HAS(r.out, "islet: error: '" + copy + "'");
+  }
+  EXPECT_FALSE(fs::exists(path("more.h5")));
+  EXPECT_FALSE(fs::exists(path("again.h5")));
+  EXPECT_FALSE(fs::exists(path("an.analysis.h5")));
+}
