@@ -763,7 +763,8 @@ class Engine {
       // The arrays' bases in locals (the stores into the row could alias
       // the StateSets' members), and each block's lanes as one contiguous
       // run: per value, 7 loads and 6 FMAs (vectorised), one scattered store.
-      const std::size_t stride = y->lay.stride, hi = std::min(part.hi, n_);
+      const Layout lay = y->lay;  // (every StateSet's)
+      const std::size_t hi = std::min(part.hi, n_);
       const double* yv = y->v.data();
       std::array<const double*, dp::kStages> kv{};
       for (int st = 0; st < dp::kStages; ++st) kv[st] = ks[st]->v.data();
@@ -773,7 +774,7 @@ class Engine {
         double* row = buf.data[v].data() + slot * n_;
         for (std::size_t b0 = part.lo; b0 < hi; b0 = (b0 / kBlock + 1) * kBlock) {
           const std::size_t b1 = std::min(hi, (b0 / kBlock + 1) * kBlock);
-          const std::size_t o0 = b0 / kBlock * stride + var_off + b0 % kBlock;
+          const std::size_t o0 = lay.off(b0) + var_off;
           const std::size_t m = b1 - b0;
           if (theta > 0) {
             for (std::size_t l = 0; l < m; ++l) {
