@@ -10,7 +10,9 @@
 # Exit status: 0 no finding; 1 a finding (crash, sanitizer report, uncaught
 # exception, an input taking over 10 s, or over 2 GB of memory): the input is
 # saved as build-asan/findings/<target>-crash-<sha1> (or -timeout-, -oom-,
-# -leak-), replay it with build-asan/fuzz/<target> <file>; 2 bad arguments;
+# -leak-), replay it with build-asan/fuzz/<target> <file> (fuzz_run_file
+# goes on past crashes and counts only those whose fault is outside
+# libhdf5, see below); 2 bad arguments;
 # 77 skipped (clang-14 or its fuzzer runtime is missing: apt-get install
 # clang-14 libclang-rt-14-dev libomp-14-dev).
 set -euo pipefail
