@@ -52,14 +52,17 @@ void put(const char* s) {
   }
 }
 
-// Async-signal-safe only: write, sigaction, _exit.
-extern "C" void on_crash_signal(int sig) {
+// Async-signal-safe only: write, sigaction, raise, _exit.
+extern "C" void on_crash_signal(int sig, siginfo_t* info, void*) {
   int k = 0;
   while (k < 2 && kCrashSignals[k] != sig) ++k;
   if (!t_reading_on) {
     // Not a file being read: the handler before ours (a sanitizer's), or
-    // the default action, when the fault repeats or abort() raises again.
+    // the default action, takes it: a fault the kernel raised happens again
+    // when this handler returns; a signal sent (raise, kill: si_code <= 0)
+    // is sent again, delivered once this handler returns.
     sigaction(sig, &g_previous[k], nullptr);
+    if (info && info->si_code <= 0) raise(sig);
     return;
   }
   put("islet: error: '");
@@ -93,9 +96,9 @@ ReadingFile::~ReadingFile() {
 void install_crash_report() {
   for (int k = 0; k < 3; ++k) {
     struct sigaction sa {};
-    sa.sa_handler = &on_crash_signal;
+    sa.sa_sigaction = &on_crash_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_ONSTACK;
+    sa.sa_flags = SA_ONSTACK | SA_SIGINFO;
     sigaction(kCrashSignals[k], &sa, &g_previous[k]);
   }
 }

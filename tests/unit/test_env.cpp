@@ -325,3 +325,84 @@ TEST(PageBuffer, ZeroedWritableAndMovable) {
   }
   EXPECT_EQ(PageBuffer(0).data(), nullptr);
 }
+
+// The crash report (env::install_crash_report, islet's main), in a child
+// process: a fault while a ReadingFile names a file ends the process with
+// exit status 2 and a message naming that file (the innermost of nested
+// guards); a fault outside any ReadingFile still kills the process with its
+// signal. Independent of whether any HDF5 release crashes on a given file.
+namespace {
+
+// Runs f in a child whose stderr goes to `err`; returns its wait status.
+template <class F>
+int in_child(F f, const std::string& err) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen(err.c_str(), "w", stderr)) _exit(99);
+    f();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST(CrashReport, FaultWhileReadingIsAnErrorNamingTheFile) {
+  const std::string err = ::testing::TempDir() + "crash_report_err.txt";
+  const int reading = in_child(
+      [] {
+        env::install_crash_report();
+        const env::ReadingFile outer("outer.h5");
+        const env::ReadingFile inner("/data/run 7.h5");
+        raise(SIGSEGV);
+      },
+      err);
+  ASSERT_TRUE(WIFEXITED(reading)) << "died by a signal: " << (WIFSIGNALED(reading) ? WTERMSIG(reading) : 0);
+  EXPECT_EQ(WEXITSTATUS(reading), 2);
+  const std::string text = read_text(err);
+  EXPECT_NE(text.find("islet: error: '/data/run 7.h5': the HDF5 library crashed reading this file"),
+            std::string::npos)
+      << text;
+
+  // The guard ended: the outer file is named again, then none.
+  const int after_inner = in_child(
+      [] {
+        env::install_crash_report();
+        const env::ReadingFile outer("outer.h5");
+        { const env::ReadingFile inner("inner.h5"); }
+        raise(SIGBUS);
+      },
+      err);
+  ASSERT_TRUE(WIFEXITED(after_inner));
+  EXPECT_EQ(WEXITSTATUS(after_inner), 2);
+  EXPECT_NE(read_text(err).find("'outer.h5'"), std::string::npos) << read_text(err);
+
+  const int outside = in_child(
+      [] {
+        env::install_crash_report();
+        { const env::ReadingFile done("done.h5"); }
+        raise(SIGABRT);
+      },
+      err);
+  EXPECT_TRUE(WIFSIGNALED(outside) && WTERMSIG(outside) == SIGABRT) << "status " << outside;
+  EXPECT_EQ(read_text(err).find("islet: error"), std::string::npos) << read_text(err);
+
+  // A real fault outside: the handler before ours (the default action, or a
+  // sanitizer's report) ends the process, not ours.
+  const int fault = in_child(
+      [] {
+        env::install_crash_report();
+        volatile int* volatile p = nullptr;
+        *p = 1;
+      },
+      err);
+  EXPECT_FALSE(WIFEXITED(fault) && (WEXITSTATUS(fault) == 0 || WEXITSTATUS(fault) == 2)) << "status " << fault;
+  EXPECT_EQ(read_text(err).find("islet: error"), std::string::npos) << read_text(err);
+}
