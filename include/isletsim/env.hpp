@@ -177,13 +177,14 @@ bool stderr_is_tty();
 // what it was: the previous handler, or the default action, takes it.
 class ReadingFile {
  public:
+  static constexpr std::size_t kPathMax = 512;  // longer paths are cut
   explicit ReadingFile(const std::string& path);
   ~ReadingFile();
   ReadingFile(const ReadingFile&) = delete;
   ReadingFile& operator=(const ReadingFile&) = delete;
 
  private:
-  char saved_[512];
+  char saved_[kPathMax];
   bool had_ = false;
 };
 void install_crash_report();

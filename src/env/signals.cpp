@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 namespace isletsim::env {
@@ -35,12 +36,13 @@ extern "C" void on_stop_signal(int sig) {
 // The file this thread reads (ReadingFile): a fixed buffer, so that the
 // crash handler only reads memory (thread_local: the executable's own
 // initial-exec TLS, safe to read in a handler).
-constexpr std::size_t kPathMax = 512;
+constexpr std::size_t kPathMax = ReadingFile::kPathMax;
 thread_local char t_reading[kPathMax] = {};
 thread_local bool t_reading_on = false;
 
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGABRT};
-struct sigaction g_previous[3];
+constexpr std::size_t kCrash = std::size(kCrashSignals);
+struct sigaction g_previous[kCrash];
 
 void put(const char* s) {
   std::size_t n = std::strlen(s);
@@ -54,8 +56,8 @@ void put(const char* s) {
 
 // Async-signal-safe only: write, sigaction, raise, _exit.
 extern "C" void on_crash_signal(int sig, siginfo_t* info, void*) {
-  int k = 0;
-  while (k < 2 && kCrashSignals[k] != sig) ++k;
+  std::size_t k = 0;
+  while (k + 1 < kCrash && kCrashSignals[k] != sig) ++k;
   if (!t_reading_on) {
     // Not a file being read: the handler before ours (a sanitizer's), or
     // the default action, takes it: a fault the kernel raised happens again
@@ -94,7 +96,7 @@ ReadingFile::~ReadingFile() {
 }
 
 void install_crash_report() {
-  for (int k = 0; k < 3; ++k) {
+  for (std::size_t k = 0; k < kCrash; ++k) {
     struct sigaction sa {};
     sa.sa_sigaction = &on_crash_signal;
     sigemptyset(&sa.sa_mask);

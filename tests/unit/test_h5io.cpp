@@ -23,6 +23,7 @@
 #include "io/h5_handle.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
+#include "isletsim/rng.hpp"
 
 namespace fs = std::filesystem;
 using namespace isletsim;
@@ -511,12 +512,10 @@ std::vector<unsigned char> inflated(const std::vector<unsigned char>& packed, st
   return out;
 }
 
-// Pseudo-random bytes (splitmix64): the low mantissa bytes of measured data.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+// Pseudo-random bytes (the project's counter-based generator): the low
+// mantissa bytes of measured data.
+std::uint64_t mix(std::uint64_t i) {
+  return CounterRng(7, i, static_cast<std::uint32_t>(RngStream::user)).next_u64();
 }
 
 }  // namespace
