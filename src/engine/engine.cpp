@@ -124,6 +124,8 @@ class Engine {
     // slices of kSimd cells then hold cells of similar degree, so less of the
     // ELL width is padding (see cell_order).
     perm_ = cell_order(p.graph);
+    inv_.resize(n_);
+    for (std::size_t i = 0; i < n_; ++i) inv_[perm_[i]] = static_cast<std::uint32_t>(i);
     // Original id whose values internal slot i holds (padding repeats the last cell).
     const auto src = [&](std::size_t i) { return perm_[std::min(i, n_ - 1)]; };
     // The per-cell input rows (parameters, then derived parameters) and
@@ -283,6 +285,10 @@ class Engine {
   }
 
  private:
+  // Samples are written in the internal order (each thread's cells one
+  // contiguous run of a row: two threads never write the same cache line
+  // but at their boundary) and put in the original order per variable,
+  // once the block is complete, before the sink sees it (to_original).
   struct RecordBuffer {
     std::vector<std::vector<double>> data;  // [var][slot * n + cell]
     std::vector<double> time, glucose;
@@ -433,13 +439,19 @@ class Engine {
   // Queues samples [from, to) for the sink (called by thread 0 only, after a
   // barrier has made every thread's columns complete). They lie in one
   // buffer: sample k is slot k % K of buffer (k / K) % 2.
-  void submit(std::uint64_t from, std::uint64_t to) {
+  // ordered: to_original has been applied to them (by encode_block);
+  // otherwise the writer applies it.
+  void submit(std::uint64_t from, std::uint64_t to, bool ordered) {
     if (!recording_ || to <= from) return;
     const std::size_t K = std::max<std::size_t>(1, p_.record_block);
     RecordBuffer* buf = &rec_[(from / K) % 2];
     const std::size_t off = from % K, count = to - from;
     samples_written_ += count;
-    writer_.submit([this, buf, off, count] {
+    writer_.submit([this, buf, off, count, ordered] {
+      if (!ordered) {
+        std::vector<double> row(n_);
+        for (auto& d : buf->data) to_original(d.data() + off * n_, count, row.data());
+      }
       std::vector<const double*> ptrs;
       for (const auto& d : buf->data) ptrs.push_back(d.data() + off * n_);
       sink_->write(count, buf->time.data() + off, buf->glucose.data() + off, ptrs);
@@ -453,11 +465,26 @@ class Engine {
   void encode_block(std::uint64_t from, std::uint64_t to, unsigned tid, unsigned nt, SpinBarrier& bar,
                     bool& sense) {
     const std::size_t K = std::max<std::size_t>(1, p_.record_block);
-    const RecordBuffer& buf = rec_[(from / K) % 2];
-    const std::size_t off = from % K;
-    for (std::size_t v = tid; v < buf.data.size(); v += nt)
-      sink_->encode(v, from, static_cast<std::size_t>(to - from), buf.data[v].data() + off * n_);
+    RecordBuffer& buf = rec_[(from / K) % 2];
+    const std::size_t off = from % K, count = static_cast<std::size_t>(to - from);
+    std::vector<double> row(buf.data.size() > tid ? n_ : 0);
+    for (std::size_t v = tid; v < buf.data.size(); v += nt) {
+      double* d = buf.data[v].data() + off * n_;
+      to_original(d, count, row.data());
+      sink_->encode(v, from, count, d);
+    }
     bar.wait(sense);
+  }
+
+  // Rows [0, count) of n_ values from d, each from the internal order to
+  // the original cell order, in place (row: n_ values of scratch).
+  void to_original(double* d, std::size_t count, double* row) const {
+    const std::uint32_t* inv = inv_.data();
+    for (std::size_t r = 0; r < count; ++r) {
+      double* x = d + r * n_;
+      for (std::size_t j = 0; j < n_; ++j) row[j] = x[inv[j]];
+      std::copy(row, row + n_, x);
+    }
   }
 
   template <bool Prof>
@@ -524,7 +551,7 @@ class Engine {
             encode_block(handed, k, tid, nt, bar, sense);
             tm.lap(local.recording);
           }
-          if (tid == 0) submit(handed, k);
+          if (tid == 0) submit(handed, k, encode_);
           handed = k;
         }
         // Every thread reads the same flags after the barrier: one decision.
@@ -567,7 +594,7 @@ class Engine {
           for (std::size_t v = 0; v < nv; ++v) {
             const int var = p_.record_vars[v];
             double* row = buf.data[v].data() + slot * n_;
-            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i) row[perm_[i]] = view.cur->at(i, var);
+            for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i) row[i] = view.cur->at(i, var);
           }
           if (tid == 0) {
             const double t_s = static_cast<double>(s) * p_.dt_ms * 1e-3;
@@ -602,7 +629,7 @@ class Engine {
     }
     // Make every column of the last buffer complete, then hand it over.
     bar.wait(sense);
-    if (tid == 0 && recording_ && k > handed) submit(handed, k);
+    if (tid == 0 && recording_ && k > handed) submit(handed, k, false);
     pt = local;
     if (tid == 0) {
       result_.profile.resplits = resplits;
@@ -748,7 +775,7 @@ class Engine {
       if (tid == 0) writer_.wait_idle();
       bar.wait(sense);
       if (encode_) encode_block(handed, kk, tid, nt, bar, sense);  // timed by the callers, as recording
-      if (tid == 0) submit(handed, kk);
+      if (tid == 0) submit(handed, kk, encode_);
       handed = kk;
     };
     // Sample kk (its buffer slot) from the dense output at theta of the
@@ -762,13 +789,13 @@ class Engine {
       const auto q = dp::dense_weights(theta);
       // The arrays' bases in locals (the stores into the row could alias
       // the StateSets' members), and each block's lanes as one contiguous
-      // run: per value, 7 loads and 6 FMAs (vectorised), one scattered store.
+      // run: per value, 7 loads and 6 FMAs, one store (vectorised; the row
+      // is in the internal order, see RecordBuffer).
       const Layout lay = y->lay;  // (every StateSet's)
       const std::size_t hi = std::min(part.hi, n_);
       const double* yv = y->v.data();
       std::array<const double*, dp::kStages> kv{};
       for (int st = 0; st < dp::kStages; ++st) kv[st] = ks[st]->v.data();
-      const std::uint32_t* perm = perm_.data();
       for (std::size_t v = 0; v < nv; ++v) {
         const std::size_t var_off = static_cast<std::size_t>(p_.record_vars[v]) * kBlock;
         double* row = buf.data[v].data() + slot * n_;
@@ -781,10 +808,10 @@ class Engine {
               const std::size_t o = o0 + l;
               double s = q[0] * kv[0][o];
               for (int st = 2; st < dp::kStages; ++st) s = std::fma(q[st], kv[st][o], s);
-              row[perm[b0 + l]] = std::fma(hs, s, yv[o]);
+              row[b0 + l] = std::fma(hs, s, yv[o]);
             }
           } else {
-            for (std::size_t l = 0; l < m; ++l) row[perm[b0 + l]] = yv[o0 + l];
+            for (std::size_t l = 0; l < m; ++l) row[b0 + l] = yv[o0 + l];
           }
         }
       }
@@ -917,7 +944,7 @@ class Engine {
     if (recording_ && result_.status == RunResult::Status::complete && g == N && N % every == 0 && k * every == N)
       take_sample(k++, 0.0, 0.0);
     bar.wait(sense);
-    if (tid == 0 && recording_ && k > handed) submit(handed, k);
+    if (tid == 0 && recording_ && k > handed) submit(handed, k, false);
     times_[tid] = local;
     if (tid == 0) {
       result_.profile.resplits = 0;
@@ -945,6 +972,7 @@ class Engine {
   AlignedVec<double> het_block_;        // their values: [block][het row][kBlock] (see the constructor)
   CouplingGather::Fn gather_ = nullptr;  // the gather for the couplings that are on (none: nullptr)
   std::vector<std::uint32_t> perm_;      // internal index -> original cell id
+  std::vector<std::uint32_t> inv_;       // original cell id -> internal index
   StateSet y_, a_, b_, acc_;
   StateSet ynew_;                           // adaptive: the step's new state
   std::array<StateSet, dopri5::kStages> k_;  // adaptive: the stages' derivatives

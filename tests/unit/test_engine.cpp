@@ -74,6 +74,14 @@ TEST(Coupling, UncoupledCellsEqualSingleCellRuns) {
   c.record_interval_ms = 1.0;
   const RunSetup s = build_setup(c);
   const Out all = run(s, 2);
+  // The same run with the threads putting the samples in cell order (and
+  // compressing, for a file), not the writer (see Engine::RecordBuffer).
+  Out enc{{}, MemorySink(s.problem.n_cells)};
+  RunOptions eopt;
+  eopt.threads = 2;
+  eopt.encode_on_compute = true;
+  enc.r = run_engine(s.problem, &enc.sink, eopt);
+  ASSERT_EQ(enc.r.status, RunResult::Status::complete) << enc.r.message;
   const std::size_t n = s.problem.n_cells;
   for (std::size_t cell = 0; cell < n; ++cell) {
     EngineProblem one = s.problem;
@@ -89,8 +97,10 @@ TEST(Coupling, UncoupledCellsEqualSingleCellRuns) {
     for (int k = 0; k < bertram2007::kNumStates; ++k)
       ASSERT_EQ(std::memcmp(&r.final_state[k][0], &all.r.final_state[k][cell], sizeof(double)), 0)
           << "cell " << cell << " state " << model_states()[k].name;
-    for (std::size_t smp = 0; smp < sink.time_s.size(); ++smp)
+    for (std::size_t smp = 0; smp < sink.time_s.size(); ++smp) {
       ASSERT_EQ(sink.data[0][smp], all.sink.data[0][smp * n + cell]) << "cell " << cell << " sample " << smp;
+      ASSERT_EQ(sink.data[0][smp], enc.sink.data[0][smp * n + cell]) << "cell " << cell << " sample " << smp;
+    }
   }
 }
 
