@@ -3,8 +3,19 @@
 # scripts/setup.sh): the default 1000-cell islet with 1 and 2 threads, the
 # kernel against this core's limits, and the same workload in numba
 # (Debian's python3-numba; skipped with a note when it is not installed).
+# `bash scripts/bench.sh --full` adds, for a new kind of machine, every
+# speed figure of BENCHMARKS.md's issue-13 sections (about 40 minutes more
+# on 2 cores): the whole Euler step against the kernel alone, the recording
+# cost, and the default thread count against fixed -j, quiet and with a
+# competing busy process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+full=0
+case "${1:-}" in
+  --full) full=1 ;;
+  "") ;;
+  *) echo "usage: bash scripts/bench.sh [--full]" >&2; exit 2 ;;
+esac
 [ -x build/islet_bench ] || bash scripts/setup.sh
 # The figures depend on the machine: say which one they come from.
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -1)
@@ -34,3 +45,14 @@ for i in $(seq 11); do
   build/islet bifurcation gauss --alpha 5.8 -o "${TMPDIR:-/tmp}/islet_bench_gauss.png" |
     sed 's/.*computed in \([0-9.]*\) ms.*PNG written in \([0-9.]*\) ms.*/\1 \2/'
 done | sort -n | awk '{c[NR]=$1; p[NR]=$2; printf "%s ", $1} END {printf "\nmedian compute %s ms (PNG written in %s ms in that run)\n", c[int((NR+1)/2)], p[int((NR+1)/2)]}'
+if [ "$full" = 1 ]; then
+  echo
+  echo "== the whole Euler step against the kernel alone, pinned (bench/step_ratio.py build 6) =="
+  /usr/bin/python3 bench/step_ratio.py build 6
+  echo
+  echo "== recording every 10 ms against every 1000 ms, default run, 2 threads (bench/recording_bench.py build/islet 5 600 2) =="
+  /usr/bin/python3 bench/recording_bench.py build/islet 5 600 2
+  echo
+  echo "== default thread count against fixed -j, quiet and busy (bench/threads_bench.py build/islet 3) =="
+  /usr/bin/python3 bench/threads_bench.py build/islet 3
+fi
