@@ -173,8 +173,12 @@ bool stderr_is_tty();
 // install_crash_report() (the CLI) turns a crash (SIGSEGV, SIGBUS, SIGABRT)
 // on such a thread into "islet: error: 'FILE': ... damaged" and exit status
 // 2, as for any other bad input, instead of a bare segmentation fault.
-// Elsewhere (no ReadingFile, or no report installed: Python) a crash is
-// what it was: the previous handler, or the default action, takes it.
+// With CrashReport::report_then_crash (the Python module: an interpreter
+// must not exit quietly with a status of its own) it prints
+// "PROGRAM: error: 'FILE': ... damaged ...; this process cannot go on" and
+// the crash goes on as it would have. Elsewhere (no ReadingFile, or no
+// report installed) a crash is what it was: the previous handler (a
+// sanitizer's, Python's faulthandler) or the default action takes it.
 class ReadingFile {
  public:
   static constexpr std::size_t kPathMax = 512;  // longer paths are cut
@@ -187,7 +191,9 @@ class ReadingFile {
   char saved_[kPathMax];
   bool had_ = false;
 };
-void install_crash_report();
+enum class CrashReport { exit_with_error, report_then_crash };
+// program: the message's prefix (a string that lives as long as the process).
+void install_crash_report(CrashReport how = CrashReport::exit_with_error, const char* program = "islet");
 
 // World size announced by an MPI launcher in the environment (mpirun/mpiexec
 // of Open MPI or MPICH/Hydra, srun with PMI/PMIx); 0 when none. getenv as in

@@ -35,6 +35,10 @@ using namespace isletsim::binding;
 
 PYBIND11_MODULE(_isletsim, m) {
   m.doc() = "isletsim: coupled pancreatic beta-cell islets (Bertram et al. 2007). Use the `isletsim` package.";
+  // A damaged file that crashes libhdf5 while this module reads it: the
+  // interpreter still ends (its state is not to be trusted after that), but
+  // first stderr names the file (env::ReadingFile).
+  env::install_crash_report(env::CrashReport::report_then_crash, "isletsim");
 
   // Leaked on purpose: nothing may be released after the interpreter is gone.
   auto& input_error = *new py::exception<InputError>(m, "InputError", PyExc_ValueError);

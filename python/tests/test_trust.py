@@ -85,3 +85,25 @@ def test_run_with_own_arrays_reruns_from_its_file(tmp_path):
     r = subprocess.run([CLI, "run", str(again), "-o", str(third), "-q"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert_same(res, isl.load(str(third)))
+
+
+def test_damaged_file_that_crashes_hdf5_names_the_file():
+    """A file that crashes libhdf5 itself (tests/data/damaged_run.h5, found by the fuzzer): the
+    interpreter cannot go on, but stderr names the file before it ends; or, with an HDF5 that does
+    not crash on it, load() raises a clear error."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "data", "damaged_run.h5")
+    assert os.path.exists(path)
+    script = ("import sys, isletsim\n"
+              "try:\n"
+              f"    isletsim.load({path!r})\n"
+              "except (ValueError, OSError, RuntimeError) as e:\n"
+              "    print('raised:', e, file=sys.stderr)\n"
+              "    sys.exit(3)\n")
+    import sys
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ)
+    if r.returncode == 3:
+        assert "damaged_run.h5" in r.stderr, r.stderr
+        return
+    assert r.returncode < 0, (r.returncode, r.stderr)  # ended by the crash's signal
+    assert (f"isletsim: error: '{path}': the HDF5 library crashed reading this file" in r.stderr
+            and "this process cannot go on" in r.stderr), r.stderr

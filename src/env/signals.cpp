@@ -43,6 +43,9 @@ thread_local bool t_reading_on = false;
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGABRT};
 constexpr std::size_t kCrash = std::size(kCrashSignals);
 struct sigaction g_previous[kCrash];
+// install_crash_report's choices (set before the handler is installed).
+const char* g_program = "islet";
+bool g_exit = true;
 
 void put(const char* s) {
   std::size_t n = std::strlen(s);
@@ -58,21 +61,26 @@ void put(const char* s) {
 extern "C" void on_crash_signal(int sig, siginfo_t* info, void*) {
   std::size_t k = 0;
   while (k + 1 < kCrash && kCrashSignals[k] != sig) ++k;
-  if (!t_reading_on) {
-    // Not a file being read: the handler before ours (a sanitizer's), or
-    // the default action, takes it: a fault the kernel raised happens again
-    // when this handler returns; a signal sent (raise, kill: si_code <= 0)
-    // is sent again, delivered once this handler returns.
-    sigaction(sig, &g_previous[k], nullptr);
-    if (info && info->si_code <= 0) raise(sig);
-    return;
+  if (t_reading_on) {
+    put(g_program);
+    put(": error: '");
+    put(t_reading);
+    put("': the HDF5 library crashed reading this file (");
+    put(sig == SIGSEGV ? "segmentation fault" : sig == SIGBUS ? "bus error" : "abort");
+    put("): it is damaged or was not written whole");
+    if (g_exit) {
+      put("\n");
+      _exit(2);
+    }
+    put("; this process cannot go on\n");
   }
-  put("islet: error: '");
-  put(t_reading);
-  put("': the HDF5 library crashed reading this file (");
-  put(sig == SIGSEGV ? "segmentation fault" : sig == SIGBUS ? "bus error" : "abort");
-  put("): it is damaged or was not written whole\n");
-  _exit(2);
+  // Not a file being read (or CrashReport::report_then_crash): the handler
+  // before ours (a sanitizer's, Python's faulthandler), or the default
+  // action, takes it: a fault the kernel raised happens again when this
+  // handler returns; a signal sent (raise, kill, abort: si_code <= 0) is
+  // sent again, delivered once this handler returns.
+  sigaction(sig, &g_previous[k], nullptr);
+  if (info && info->si_code <= 0) raise(sig);
 }
 
 }  // namespace
@@ -95,7 +103,9 @@ ReadingFile::~ReadingFile() {
   }
 }
 
-void install_crash_report() {
+void install_crash_report(CrashReport how, const char* program) {
+  g_program = program ? program : "islet";
+  g_exit = how == CrashReport::exit_with_error;
   for (std::size_t k = 0; k < kCrash; ++k) {
     struct sigaction sa {};
     sa.sa_sigaction = &on_crash_signal;

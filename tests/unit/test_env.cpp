@@ -406,3 +406,47 @@ TEST(CrashReport, FaultWhileReadingIsAnErrorNamingTheFile) {
   EXPECT_FALSE(WIFEXITED(fault) && (WEXITSTATUS(fault) == 0 || WEXITSTATUS(fault) == 2)) << "status " << fault;
   EXPECT_EQ(read_text(err).find("islet: error"), std::string::npos) << read_text(err);
 }
+
+// CrashReport::report_then_crash (the Python module): the file is named,
+// then the crash goes on as it would have (the process dies by the signal,
+// not with an exit status of ours), for a signal sent (abort: free() of a
+// wild pointer) and for a real fault.
+TEST(CrashReport, ReportThenCrashNamesTheFileAndDiesByTheSignal) {
+  const std::string err = ::testing::TempDir() + "crash_report_err2.txt";
+  const int aborted = in_child(
+      [] {
+        env::install_crash_report(env::CrashReport::report_then_crash, "isletsim");
+        const env::ReadingFile f("/data/run 8.h5");
+        raise(SIGABRT);
+      },
+      err);
+  EXPECT_TRUE(WIFSIGNALED(aborted) && WTERMSIG(aborted) == SIGABRT) << "status " << aborted;
+  EXPECT_NE(read_text(err).find("isletsim: error: '/data/run 8.h5': the HDF5 library crashed reading this file "
+                                "(abort): it is damaged or was not written whole; this process cannot go on"),
+            std::string::npos)
+      << read_text(err);
+
+  const int fault = in_child(
+      [] {
+        env::install_crash_report(env::CrashReport::report_then_crash, "isletsim");
+        const env::ReadingFile f("faulty.h5");
+        volatile int* volatile p = nullptr;
+        *p = 1;
+      },
+      err);
+  // (Under a sanitizer, its handler ends the process with a status of its own.)
+  EXPECT_FALSE(WIFEXITED(fault) && (WEXITSTATUS(fault) == 0 || WEXITSTATUS(fault) == 2)) << "status " << fault;
+  EXPECT_NE(read_text(err).find("isletsim: error: 'faulty.h5': the HDF5 library crashed reading this file"),
+            std::string::npos)
+      << read_text(err);
+
+  const int outside = in_child(
+      [] {
+        env::install_crash_report(env::CrashReport::report_then_crash, "isletsim");
+        { const env::ReadingFile done("done.h5"); }
+        raise(SIGABRT);
+      },
+      err);
+  EXPECT_TRUE(WIFSIGNALED(outside) && WTERMSIG(outside) == SIGABRT) << "status " << outside;
+  EXPECT_EQ(read_text(err).find("error"), std::string::npos) << read_text(err);
+}
