@@ -16,12 +16,12 @@
 #include <fmt/format.h>
 
 #include "engine/aligned.hpp"
-#include "engine/async_writer.hpp"
 #include "engine/barrier.hpp"
 #include "engine/dopri5.hpp"
 #include "engine/gather.hpp"
 #include "engine/layout.hpp"
 #include "engine/partition.hpp"
+#include "engine/recorder.hpp"
 #include "engine/stages.hpp"
 #include "isletsim/error.hpp"
 #include "model/model_abi.hpp"
@@ -100,7 +100,12 @@ struct PhaseTimes {
 class Engine {
  public:
   Engine(const EngineProblem& p, SampleSink* sink, const RunOptions& opt)
-      : p_(p), m_(p.the_model()), sink_(sink), opt_(opt), writer_(sink) {
+      : p_(p),
+        m_(p.the_model()),
+        sink_(sink),
+        opt_(opt),
+        perm_(cell_order(p.graph)),
+        rec_(sink, p.record_vars.size(), p.record_block, opt.encode_on_compute, perm_) {
     n_ = p.n_cells;
     S_ = m_.states.size(), P_ = m_.params.size(), D_ = m_.kernel->n_derived, C_ = m_.coupled.size();
     lay_.stride = S_ * kBlock;
@@ -123,9 +128,8 @@ class Engine {
     // Within each kernel block, cells sorted by degree (stable): the gather's
     // slices of kSimd cells then hold cells of similar degree, so less of the
     // ELL width is padding (see cell_order).
-    perm_ = cell_order(p.graph);
-    inv_.resize(n_);
-    for (std::size_t i = 0; i < n_; ++i) inv_[perm_[i]] = static_cast<std::uint32_t>(i);
+    // (perm_ = cell_order(p.graph) is built in the initialiser list: the
+    // recorder takes it.)
     // Original id whose values internal slot i holds (padding repeats the last cell).
     const auto src = [&](std::size_t i) { return perm_[std::min(i, n_ - 1)]; };
     // The per-cell input rows (parameters, then derived parameters) and
@@ -212,16 +216,6 @@ class Engine {
       }
     }
     if (sink && opt.checkpoint_every > 0) ckpt_state_.assign(S_, std::vector<double>(n_));
-    const std::size_t nv = p.record_vars.size();
-    recording_ = sink && nv > 0;
-    encode_ = recording_ && opt.encode_on_compute;
-    if (recording_) {
-      for (auto& buf : rec_) {
-        buf.data.assign(nv, std::vector<double>(p.record_block * n_));
-        buf.time.assign(p.record_block, 0.0);
-        buf.glucose.assign(p.record_block, 0.0);
-      }
-    }
   }
 
   RunResult run() {
@@ -255,21 +249,21 @@ class Engine {
       else
         thread_main<false>(static_cast<unsigned>(omp_get_thread_num()), nt, bar);
     }
-    writer_.wait_idle();
+    rec_.writer().wait_idle();
     result_.wall_s = seconds_since(t0);
     const std::uint64_t ticks = ProfClock::now() - ticks0;
     const double per_tick = ticks > 0 ? result_.wall_s / static_cast<double>(ticks) : 0.0;
-    result_.samples = samples_written_;
+    result_.samples = rec_.samples();
     // A write error stops the run at the next control point (seen there as a
     // stop request): it failed, it was not interrupted.
-    if (const std::string err = writer_.error(); !err.empty() && result_.status != RunResult::Status::failed) {
+    if (const std::string err = rec_.writer().error(); !err.empty() && result_.status != RunResult::Status::failed) {
       result_.status = RunResult::Status::failed;
       result_.message = "writing output failed: " + err;
     }
     Profile& pr = result_.profile;
     pr.threads = actual;
     pr.total_wall = result_.wall_s;
-    pr.writer_cpu = writer_.cpu_seconds();
+    pr.writer_cpu = rec_.writer().cpu_seconds();
     for (const auto& t : times_) {
       pr.kernel += t.kernel * per_tick;
       pr.coupling += t.coupling * per_tick;
@@ -285,15 +279,6 @@ class Engine {
   }
 
  private:
-  // Samples are written in the internal order (each thread's cells one
-  // contiguous run of a row: two threads never write the same cache line
-  // but at their boundary) and put in the original order per variable,
-  // once the block is complete, before the sink sees it (to_original).
-  struct RecordBuffer {
-    std::vector<std::vector<double>> data;  // [var][slot * n + cell]
-    std::vector<double> time, glucose;
-  };
-
   template <bool Prof>
   struct Timer {
     std::uint64_t t = 0;
@@ -350,7 +335,8 @@ class Engine {
         ckpt_state_[v][perm_[i]] = y.at(i, static_cast<int>(v));
     bar.wait(sense);
     if (tid == 0)
-      writer_.submit([this, state = ckpt_state_, step, samples, h] { sink_->checkpoint(step, samples, state, h); });
+      rec_.writer().submit(
+          [this, state = ckpt_state_, step, samples, h] { sink_->checkpoint(step, samples, state, h); });
   }
 
   // The thread's segments (part.segs, each within one kernel block),
@@ -436,55 +422,16 @@ class Engine {
     }
   }
 
-  // Queues samples [from, to) for the sink (called by thread 0 only, after a
-  // barrier has made every thread's columns complete). They lie in one
-  // buffer: sample k is slot k % K of buffer (k / K) % 2.
-  // ordered: to_original has been applied to them (by encode_block);
-  // otherwise the writer applies it.
-  void submit(std::uint64_t from, std::uint64_t to, bool ordered) {
-    if (!recording_ || to <= from) return;
-    const std::size_t K = std::max<std::size_t>(1, p_.record_block);
-    RecordBuffer* buf = &rec_[(from / K) % 2];
-    const std::size_t off = from % K, count = to - from;
-    samples_written_ += count;
-    writer_.submit([this, buf, off, count, ordered] {
-      if (!ordered) {
-        std::vector<double> row(n_);
-        for (auto& d : buf->data) to_original(d.data() + off * n_, count, row.data());
-      }
-      std::vector<const double*> ptrs;
-      for (const auto& d : buf->data) ptrs.push_back(d.data() + off * n_);
-      sink_->write(count, buf->time.data() + off, buf->glucose.data() + off, ptrs);
-    });
-  }
-
-  // RunOptions::encode_on_compute: the sink's per-variable work on samples
-  // [from, to) (SampleSink::encode: the run file's compression), variable v
-  // by thread v % nt, after the barrier that made the block complete and
-  // with the writer idle; then a barrier, before thread 0 queues the write.
-  void encode_block(std::uint64_t from, std::uint64_t to, unsigned tid, unsigned nt, SpinBarrier& bar,
-                    bool& sense) {
-    const std::size_t K = std::max<std::size_t>(1, p_.record_block);
-    RecordBuffer& buf = rec_[(from / K) % 2];
-    const std::size_t off = from % K, count = static_cast<std::size_t>(to - from);
-    std::vector<double> row(buf.data.size() > tid ? n_ : 0);
-    for (std::size_t v = tid; v < buf.data.size(); v += nt) {
-      double* d = buf.data[v].data() + off * n_;
-      to_original(d, count, row.data());
-      sink_->encode(v, from, count, d);
+  // Samples [from, to) to the writer (every thread, once every thread has
+  // written them, with the writer idle): the threads put them in cell order
+  // and compress them (Recorder::encode) when they do, then a barrier, then
+  // thread 0 queues them.
+  void hand_samples(std::uint64_t from, std::uint64_t to, unsigned tid, unsigned nt, SpinBarrier& bar, bool& sense) {
+    if (rec_.encodes()) {
+      rec_.encode(from, to, tid, nt);
+      bar.wait(sense);
     }
-    bar.wait(sense);
-  }
-
-  // Rows [0, count) of n_ values from d, each from the internal order to
-  // the original cell order, in place (row: n_ values of scratch).
-  void to_original(double* d, std::size_t count, double* row) const {
-    const std::uint32_t* inv = inv_.data();
-    for (std::size_t r = 0; r < count; ++r) {
-      double* x = d + r * n_;
-      for (std::size_t j = 0; j < n_; ++j) row[j] = x[inv[j]];
-      std::copy(row, row + n_, x);
-    }
+    if (tid == 0) rec_.submit(from, to, rec_.encodes());
   }
 
   template <bool Prof>
@@ -513,7 +460,7 @@ class Engine {
     std::uint64_t steps = 0;
     std::uint64_t controls = 0;  // control points passed
     for (std::uint64_t s = p_.start_step;; ++s) {
-      const bool sample = recording_ && s % every == 0 && s / every >= k;
+      const bool sample = rec_.on() && s % every == 0 && s / every >= k;
       if (s % kControlEvery == 0 || sample || s == N) {
         Timer<Prof> tm;
         // What threads report here is double-buffered by the parity of the
@@ -530,10 +477,10 @@ class Engine {
           load_[balances & 1][tid] = {std::chrono::duration<double>(now - since).count() - waited};
         }
         if (tid == 0) {
-          stop_now_[par] = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !writer_.error().empty();
+          stop_now_[par] = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !rec_.writer().error().empty();
           // Sample k starts a buffer: the writer must be done with it (it was
           // handed over K samples ago) before anyone writes into it.
-          if (sample && k % K == 0) writer_.wait_idle();
+          if (sample && k % K == 0) rec_.writer().wait_idle();
           if (opt_.progress && s % kControlEvery == 0) opt_.progress({s, N});
         }
         tm.lap(local.recording);
@@ -547,11 +494,8 @@ class Engine {
         // loosely coupled between control points, so this must come after the
         // barrier): hand the full buffer to the writer.
         if (sample && k > handed && k % K == 0) {
-          if (encode_) {  // the writer is idle (waited for above, before the barrier)
-            encode_block(handed, k, tid, nt, bar, sense);
-            tm.lap(local.recording);
-          }
-          if (tid == 0) submit(handed, k, encode_);
+          hand_samples(handed, k, tid, nt, bar, sense);  // (the writer idle: waited for above, before the barrier)
+          tm.lap(local.recording);
           handed = k;
         }
         // Every thread reads the same flags after the barrier: one decision.
@@ -589,17 +533,14 @@ class Engine {
           tm.lap(local.recording);
         }
         if (sample) {
-          RecordBuffer& buf = rec_[(k / K) % 2];
-          const std::size_t slot = k % K;
           for (std::size_t v = 0; v < nv; ++v) {
             const int var = p_.record_vars[v];
-            double* row = buf.data[v].data() + slot * n_;
+            double* row = rec_.row(k, v);
             for (std::size_t i = part.lo; i < std::min(part.hi, n_); ++i) row[i] = view.cur->at(i, var);
           }
           if (tid == 0) {
             const double t_s = static_cast<double>(s) * p_.dt_ms * 1e-3;
-            buf.time[slot] = t_s;
-            buf.glucose[slot] = p_.glucose.glucose_mM(t_s);
+            rec_.stamp(k, t_s, p_.glucose.glucose_mM(t_s));
           }
           ++k;
           tm.lap(local.recording);
@@ -629,7 +570,7 @@ class Engine {
     }
     // Make every column of the last buffer complete, then hand it over.
     bar.wait(sense);
-    if (tid == 0 && recording_ && k > handed) submit(handed, k, false);
+    if (tid == 0 && k > handed) rec_.submit(handed, k, false);
     pt = local;
     if (tid == 0) {
       result_.profile.resplits = resplits;
@@ -772,10 +713,9 @@ class Engine {
     // start) before anyone writes into it.
     const auto hand_over = [&](std::uint64_t kk) {
       if (kk <= handed) return;
-      if (tid == 0) writer_.wait_idle();
+      if (tid == 0) rec_.writer().wait_idle();
       bar.wait(sense);
-      if (encode_) encode_block(handed, kk, tid, nt, bar, sense);  // timed by the callers, as recording
-      if (tid == 0) submit(handed, kk, encode_);
+      hand_samples(handed, kk, tid, nt, bar, sense);  // timed by the callers, as recording
       handed = kk;
     };
     // Sample kk (its buffer slot) from the dense output at theta of the
@@ -784,13 +724,11 @@ class Engine {
       // Sample kk starts a buffer: the writer must be done with it, and
       // every thread done with the buffer before it (handed over now).
       if (kk % K == 0) hand_over(kk);
-      RecordBuffer& buf = rec_[(kk / K) % 2];
-      const std::size_t slot = kk % K;
       const auto q = dp::dense_weights(theta);
       // The arrays' bases in locals (the stores into the row could alias
       // the StateSets' members), and each block's lanes as one contiguous
       // run: per value, 7 loads and 6 FMAs, one store (vectorised; the row
-      // is in the internal order, see RecordBuffer).
+      // is in the internal order, see Recorder).
       const Layout lay = y->lay;  // (every StateSet's)
       const std::size_t hi = std::min(part.hi, n_);
       const double* yv = y->v.data();
@@ -798,7 +736,7 @@ class Engine {
       for (int st = 0; st < dp::kStages; ++st) kv[st] = ks[st]->v.data();
       for (std::size_t v = 0; v < nv; ++v) {
         const std::size_t var_off = static_cast<std::size_t>(p_.record_vars[v]) * kBlock;
-        double* row = buf.data[v].data() + slot * n_;
+        double* row = rec_.row(kk, v);
         for (std::size_t b0 = part.lo; b0 < hi; b0 = (b0 / kBlock + 1) * kBlock) {
           const std::size_t b1 = std::min(hi, (b0 / kBlock + 1) * kBlock);
           const std::size_t o0 = lay.off(b0) + var_off;
@@ -817,8 +755,7 @@ class Engine {
       }
       if (tid == 0) {
         const double ts = sample_time(kk) * 1e-3;
-        buf.time[slot] = ts;
-        buf.glucose[slot] = p_.glucose.glucose_mM(ts);
+        rec_.stamp(kk, ts, p_.glucose.glucose_mM(ts));
       }
     };
 
@@ -832,7 +769,7 @@ class Engine {
         // A checkpoint: every sample before this point handed to the writer
         // (whole blocks), then the state, after a barrier, behind them.
         if (ckpt_every > 0 && (g >= next_ckpt || stopping) && g != N && k > p_.first_sample) {
-          if (recording_) hand_over(k);
+          if (rec_.on()) hand_over(k);
           checkpoint(*y, part, tid, bar, sense, g, k, h);
           next_ckpt = g + ckpt_every;
           // The next checkpoint comes after at least one step's barrier.
@@ -888,7 +825,8 @@ class Engine {
                       },
                       arrive);
         errs_[par][tid].err = worst;
-        if (tid == 0) stop_now_[par] = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !writer_.error().empty();
+        if (tid == 0)
+          stop_now_[par] = (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) || !rec_.writer().error().empty();
         tm = Timer<Prof>();  // the stages timed themselves
         bar.wait(sense);
         tm.lap(local.sync);
@@ -902,7 +840,7 @@ class Engine {
         Timer<Prof> tm;
         // Samples in [t, t_end): the dense output (the one at t_end is the
         // next step's, or the end's).
-        if (recording_)
+        if (rec_.on())
           for (; k * every < N && sample_time(k) < t_end; ++k) take_sample(k, (sample_time(k) - t) / hs, hs);
         tm.lap(local.recording);
         std::swap(y, yn);
@@ -941,10 +879,10 @@ class Engine {
       }
     }
     // The sample at the end.
-    if (recording_ && result_.status == RunResult::Status::complete && g == N && N % every == 0 && k * every == N)
+    if (rec_.on() && result_.status == RunResult::Status::complete && g == N && N % every == 0 && k * every == N)
       take_sample(k++, 0.0, 0.0);
     bar.wait(sense);
-    if (tid == 0 && recording_ && k > handed) submit(handed, k, false);
+    if (tid == 0 && k > handed) rec_.submit(handed, k, false);
     times_[tid] = local;
     if (tid == 0) {
       result_.profile.resplits = 0;
@@ -972,7 +910,6 @@ class Engine {
   AlignedVec<double> het_block_;        // their values: [block][het row][kBlock] (see the constructor)
   CouplingGather::Fn gather_ = nullptr;  // the gather for the couplings that are on (none: nullptr)
   std::vector<std::uint32_t> perm_;      // internal index -> original cell id
-  std::vector<std::uint32_t> inv_;       // original cell id -> internal index
   StateSet y_, a_, b_, acc_;
   StateSet ynew_;                           // adaptive: the step's new state
   std::array<StateSet, dopri5::kStages> k_;  // adaptive: the stages' derivatives
@@ -982,10 +919,6 @@ class Engine {
   };
   std::vector<ThreadErr> errs_[2];  // adaptive: per step parity, per thread
   const StateSet* final_ = &y_;
-  bool recording_ = false;
-  bool encode_ = false;  // RunOptions::encode_on_compute, with a sink and something to record
-  RecordBuffer rec_[2];
-  std::size_t samples_written_ = 0;
   std::vector<std::vector<double>> ckpt_state_;  // [state][cell]: the checkpoint being assembled
   std::vector<ThreadFlags> flags_[2];  // per control-point parity, per thread
   std::vector<PhaseTimes> times_;
@@ -994,7 +927,7 @@ class Engine {
   std::vector<ThreadLoad> load_[2];  // per re-split parity, per thread
   bool stop_now_[2] = {false, false};
   RunResult result_;
-  AsyncWriter writer_;
+  Recorder rec_;  // after perm_ (built from it); its writer thread stops first
 };
 
 }  // namespace

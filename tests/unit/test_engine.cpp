@@ -75,7 +75,7 @@ TEST(Coupling, UncoupledCellsEqualSingleCellRuns) {
   const RunSetup s = build_setup(c);
   const Out all = run(s, 2);
   // The same run with the threads putting the samples in cell order (and
-  // compressing, for a file), not the writer (see Engine::RecordBuffer).
+  // compressing, for a file), not the writer (see engine::Recorder).
   Out enc{{}, MemorySink(s.problem.n_cells)};
   RunOptions eopt;
   eopt.threads = 2;
