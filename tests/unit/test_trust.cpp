@@ -136,7 +136,7 @@ TEST_F(Trust, KilledRunContinuedFromItsCheckpointEqualsUninterrupted) {
   const std::string ref = reference(30, 1, "ref.h5", " --set record.interval_ms=2");
   const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::mt19937 rng(std::random_device{}());
-  int continued = 0;
+  int continued = 0, finished = 0, before_checkpoint = 0;  // (the attempts' outcomes, for a failure's message)
   for (int attempt = 0; attempt < 10 && continued < 2; ++attempt) {
     const std::string out = path("killed" + std::to_string(attempt) + ".h5");
     const pid_t pid = fork();
@@ -155,19 +155,27 @@ TEST_F(Trust, KilledRunContinuedFromItsCheckpointEqualsUninterrupted) {
     kill(pid, SIGKILL);
     int st = 0;
     waitpid(pid, &st, 0);
-    if (WIFEXITED(st)) continue;  // it finished before the kill: try again
+    if (WIFEXITED(st)) {  // it finished before the kill: try again
+      ++finished;
+      continue;
+    }
     std::optional<StoredState> ck;
     try {
       ck = read_checkpoint(out);
     } catch (const InputError&) {  // killed before HDF5 wrote the file's first bytes
     }
-    if (!ck) continue;  // killed before its first checkpoint: nothing to continue
+    if (!ck) {  // killed before its first checkpoint: nothing to continue
+      ++before_checkpoint;
+      continue;
+    }
     const auto r = islet("run --continue " + out + " -q -j 2");
     ASSERT_EQ(r.code, 0) << r.out;
     expect_same_run(ref, out);
     ++continued;
   }
-  EXPECT_GE(continued, 1) << "no attempt was killed after a checkpoint";
+  EXPECT_GE(continued, 1) << "no attempt was killed after a checkpoint: " << finished << " finished first, "
+                          << before_checkpoint << " killed before one (the uninterrupted run took " << wall_ms
+                          << " ms)";
 }
 
 TEST_F(Trust, InitialFromStartsFromAnotherRunsEndState) {
