@@ -107,6 +107,12 @@ void install_crash_report(CrashReport how, const char* program) {
   g_program = program ? program : "islet";
   g_exit = how == CrashReport::exit_with_error;
   for (std::size_t k = 0; k < kCrash; ++k) {
+    // Installed already (a second call): keep the handler before ours, or
+    // a crash would be handed back to us for ever.
+    struct sigaction now {};
+    if (sigaction(kCrashSignals[k], nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+        now.sa_sigaction == &on_crash_signal)
+      continue;
     struct sigaction sa {};
     sa.sa_sigaction = &on_crash_signal;
     sigemptyset(&sa.sa_mask);
