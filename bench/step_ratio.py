@@ -13,6 +13,7 @@ with the CPU model.
 
 Usage: /usr/bin/python3 bench/step_ratio.py [build dir] [pairs] [core]
 """
+import os
 import re
 import statistics
 import subprocess
@@ -30,7 +31,6 @@ STEPS, CELLS = 100_000, 1000
 def pinned(cmd):
     core = CORE
     if core is None:  # the last core this process may use
-        import os
         core = str(max(os.sched_getaffinity(0)))
     p = subprocess.run(["taskset", "-c", core] + cmd, capture_output=True, text=True)
     if p.returncode != 0:
