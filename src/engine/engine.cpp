@@ -450,7 +450,7 @@ class Engine {
     PhaseTimes& pt = times_[tid];
     PhaseTimes local;
     const std::uint64_t N = p_.n_steps, every = std::max<std::uint64_t>(1, p_.record_every);
-    const std::size_t K = std::max<std::size_t>(1, p_.record_block);
+    const std::size_t K = rec_.block();
     const std::size_t nv = p_.record_vars.size();
     std::uint64_t k = p_.first_sample;  // sample index (sample k: step k * every)
     std::uint64_t handed = k;           // samples handed to the writer
@@ -678,7 +678,7 @@ class Engine {
     PhaseTimes local;
     const double G = p_.dt_ms;  // the grid: samples, landing points and the end lie on it
     const std::uint64_t N = p_.n_steps, every = std::max<std::uint64_t>(1, p_.record_every);
-    const std::size_t K = std::max<std::size_t>(1, p_.record_block);
+    const std::size_t K = rec_.block();
     const std::size_t nv = p_.record_vars.size();
     // Landing points: grid steps where a step ends exactly (whole blocks of
     // samples before them).

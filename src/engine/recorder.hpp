@@ -44,6 +44,8 @@ class Recorder {
   bool on() const { return on_; }
   // The threads put each block in cell order and compress it (encode).
   bool encodes() const { return encode_; }
+  // Samples per block (buffer): blocks are handed to the sink whole.
+  std::size_t block() const { return K_; }
   // Samples handed over so far.
   std::size_t samples() const { return samples_; }
   // The writer thread: the sink's work (samples, checkpoints) in order.
