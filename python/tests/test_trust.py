@@ -2,6 +2,7 @@
 a run made with its own arrays re-runs from its file (CLI or Python)."""
 import os
 import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -99,7 +100,6 @@ def test_damaged_file_that_crashes_hdf5_names_the_file():
               "except (ValueError, OSError, RuntimeError) as e:\n"
               "    print('raised:', e, file=sys.stderr)\n"
               "    sys.exit(3)\n")
-    import sys
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ)
     if r.returncode == 3:
         assert "damaged_run.h5" in r.stderr, r.stderr
