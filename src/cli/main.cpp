@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <new>
 #include <optional>
@@ -315,9 +316,7 @@ int cmd_bifurcation(const sweep::GaussOptions& g, const std::string& out, int co
 }
 #endif
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
   // A crash of the HDF5 library on a damaged input file: an error naming the
   // file, exit status 2 (env::ReadingFile).
   env::install_crash_report();
@@ -492,6 +491,27 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     if (!g_quiet_errors) fmt::print(stderr, "islet: error: {}\n", e.what());
     return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int status = 1;
+  try {
+    status = run_cli(argc, argv);
+  } catch (const std::exception& e) {  // in setting up the command line, before run_cli's own handlers
+    std::fprintf(stderr, "islet: error: %s\n", e.what());
+  }
+  // Every file is closed by now (the handles close as the command returns).
+  // After a failed command, HDF5's own clean-up at exit is skipped: when a
+  // file could not be closed (a write error, e.g. "File too large"), libhdf5
+  // keeps it half-closed and crashes closing it again at exit (exit status
+  // 139 instead of the error's).
+  if (status != 0) {
+    std::fflush(nullptr);
+    std::_Exit(status);
   }
   return 0;
 }

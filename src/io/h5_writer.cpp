@@ -175,35 +175,49 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
     if (f < 0) throw InputError("cannot create file '" + opt.path + "': " + hdf5_reason());
     m.file = Handle(f, H5Fclose);
   }
-  const hid_t root = m.file.get();
-  write_string_attr(ctx, root, "status", "running");
-  write_string_attr(ctx, root, "status_message", "");
-  write_number_attr(ctx, root, "n_cells", static_cast<std::int64_t>(opt.n_cells));
-  write_number_attr(ctx, root, "n_samples", std::int64_t{0});
+  // A file whose layout is not whole can be neither read nor continued (a
+  // write error: the disk or a file-size limit full): closed and removed,
+  // as it holds nothing yet.
+  try {
+    const hid_t root = m.file.get();
+    write_string_attr(ctx, root, "status", "running");
+    write_string_attr(ctx, root, "status_message", "");
+    write_number_attr(ctx, root, "n_cells", static_cast<std::int64_t>(opt.n_cells));
+    write_number_attr(ctx, root, "n_samples", std::int64_t{0});
 
-  // Chunks of the blocks the run appends: no chunk is filled in two writes
-  // (a chunk written again is where a killed writer leaves a file damaged).
-  const hsize_t series_chunk = opt.chunk_samples;
-  m.time = create_extendible(ctx, root, "time", H5T_IEEE_F64LE, 0, series_chunk, opt.deflate_level);
-  write_string_attr(ctx, m.time.get(), "units", "s");
-  m.glucose =
-      create_extendible(ctx, root, "glucose", H5T_IEEE_F64LE, 0, series_chunk, opt.deflate_level);
-  write_string_attr(ctx, m.glucose.get(), "units", "mM");
+    // Chunks of the blocks the run appends: no chunk is filled in two writes
+    // (a chunk written again is where a killed writer leaves a file damaged).
+    const hsize_t series_chunk = opt.chunk_samples;
+    m.time = create_extendible(ctx, root, "time", H5T_IEEE_F64LE, 0, series_chunk, opt.deflate_level);
+    write_string_attr(ctx, m.time.get(), "units", "s");
+    m.glucose = create_extendible(ctx, root, "glucose", H5T_IEEE_F64LE, 0, series_chunk, opt.deflate_level);
+    write_string_attr(ctx, m.glucose.get(), "units", "mM");
 
-  const hid_t data_type = opt.float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
-  const hsize_t row_bytes = opt.n_cells * H5Tget_size(data_type);
-  const hsize_t chunk_rows =
-      std::clamp<hsize_t>(kMaxChunkBytes / row_bytes, 1, static_cast<hsize_t>(opt.chunk_samples));
-  m.data_group = create_group(ctx, root, "data");
-  for (const H5Variable& var : opt.vars) {
-    m.vars.push_back(create_extendible(ctx, m.data_group.get(), var.name, data_type, opt.n_cells,
-                                       chunk_rows, opt.deflate_level));
-    describe(ctx, m.vars.back().get(), var.units, var.description);
+    const hid_t data_type = opt.float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
+    const hsize_t row_bytes = opt.n_cells * H5Tget_size(data_type);
+    const hsize_t chunk_rows = std::clamp<hsize_t>(kMaxChunkBytes / row_bytes, 1,
+                                                   static_cast<hsize_t>(opt.chunk_samples));
+    m.data_group = create_group(ctx, root, "data");
+    for (const H5Variable& var : opt.vars) {
+      m.vars.push_back(
+          create_extendible(ctx, m.data_group.get(), var.name, data_type, opt.n_cells, chunk_rows, opt.deflate_level));
+      describe(ctx, m.vars.back().get(), var.units, var.description);
+    }
+    for (const Handle& v : m.vars) m.direct.push_back(direct_chunks_of(ctx, v.get(), opt.n_cells));
+    m.encoded.resize(m.vars.size());
+    attach_scales();
+    ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
+  } catch (...) {
+    m.direct.clear();
+    m.vars.clear();
+    m.data_group.reset();
+    m.time.reset();
+    m.glucose.reset();
+    m.file.reset();
+    std::error_code ec;
+    std::filesystem::remove(opt.path, ec);
+    throw;
   }
-  for (const Handle& v : m.vars) m.direct.push_back(direct_chunks_of(ctx, v.get(), opt.n_cells));
-  m.encoded.resize(m.vars.size());
-  attach_scales();
-  ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
 }
 
 // An existing run file, to go on writing it: its series cut back to `keep`

@@ -139,21 +139,38 @@ std::unique_ptr<H5Writer> make_writer(const std::string& path, const RunFileStat
   return std::make_unique<H5Writer>(wo);
 }
 
+// The static part of a new run file: network, parameters, initial states,
+// attributes.
+void write_static(H5Writer& w, const RunFileStatic& f) {
+  w.write_positions(f.x, f.y, f.z);
+  w.write_edges(f.edge_i, f.edge_j, f.edge_w);
+  for (const auto& cp : f.params) w.write_cell_param(cp.name, cp.units, cp.description, cp.values);
+  for (const auto& cp : f.initial) w.write_cell_values("initial", cp.name, cp.units, cp.description, cp.values);
+  if (!f.conductance_factor.empty())
+    w.write_cell_values("cells", "conductance_factor", "1",
+                        "per-cell gap-junction conductance factor g_i: w_ij = network weight * (g_i + g_j) / 2",
+                        f.conductance_factor);
+  for (const auto& [name, value] : f.attrs)
+    std::visit([&, &name = name](const auto& v) { w.set_attr(name, v); }, value);
+  w.flush();  // the config is in the file from the start, whatever happens next
+}
+
 }  // namespace
 
 std::unique_ptr<H5Writer> open_run_file(const std::string& path, const RunFileStatic& f) {
-  auto w = make_writer(path, f, std::nullopt);
-  w->write_positions(f.x, f.y, f.z);
-  w->write_edges(f.edge_i, f.edge_j, f.edge_w);
-  for (const auto& cp : f.params) w->write_cell_param(cp.name, cp.units, cp.description, cp.values);
-  for (const auto& cp : f.initial) w->write_cell_values("initial", cp.name, cp.units, cp.description, cp.values);
-  if (!f.conductance_factor.empty())
-    w->write_cell_values("cells", "conductance_factor", "1",
-                         "per-cell gap-junction conductance factor g_i: w_ij = network weight * (g_i + g_j) / 2",
-                         f.conductance_factor);
-  for (const auto& [name, value] : f.attrs)
-    std::visit([&, &name = name](const auto& v) { w->set_attr(name, v); }, value);
-  w->flush();  // the config is in the file from the start, whatever happens next
+  std::unique_ptr<H5Writer> w = make_writer(path, f, std::nullopt);
+  try {
+    write_static(*w, f);
+  } catch (...) {
+    // Nothing is simulated yet, and a file whose static part is not whole
+    // cannot be read or continued (e.g. the disk or a file-size limit
+    // filled up while it was written): closed and removed, so that no
+    // half-written file is left.
+    w.reset();
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    throw;
+  }
   return w;
 }
 

@@ -288,6 +288,24 @@ TEST_F(Trust, WriteErrorGivesFailedStatusAndOnlyRealRows) {
   expect_same_run(path("unlimited.h5"), path("continued.h5"));
 }
 
+// A write error while the file's static part (network, parameters,
+// config) is written: exit 1 with the file and the reason, and no file
+// left, since nothing was simulated and a file cut there can be neither read
+// nor continued. (libhdf5 used to crash at exit after the failed close:
+// exit 139, and a damaged file was left.) Limits of 1, 8 and 40 KB fail in
+// the file's creation, its layout and its parameters.
+TEST_F(Trust, WriteErrorWhileCreatingTheFileLeavesNoFile) {
+  for (const char* blocks : {"2", "16", "80"}) {
+    const std::string out = path(std::string("cut_") + blocks + ".h5");
+    const auto r = islet("run --set network.n_cells=50 --set sim.duration_s=20 -q -o " + out, "",
+                         std::string("ulimit -f ") + blocks + " && ");
+    EXPECT_EQ(r.code, 1) << blocks << " blocks: " << r.out;
+    EXPECT_NE(r.out.find("'" + out + "'"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("File too large"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(out)) << blocks << " blocks: a half-written file was left";
+  }
+}
+
 // The same on a real full disk: a 4 MiB tmpfs, where mounting is allowed
 // (root in a container); skipped elsewhere.
 TEST_F(Trust, FullDiskGivesFailedStatusAndOnlyRealRows) {
