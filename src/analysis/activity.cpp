@@ -244,8 +244,14 @@ double find_stimulus(const std::vector<double>& time, const std::vector<double>&
   const double level = glucose[i0] + rise_mM;
   for (std::size_t i = i0 + 1; i < glucose.size(); ++i) {
     if (!(glucose[i] >= level)) continue;
+    // Glucose already rising at the sample before (a ramp, an exponential
+    // approach): the crossing is interpolated between the two samples. A
+    // jump from the starting value (a step) is placed at the first sample
+    // that shows it: interpolating across a step would put it up to a
+    // sample interval early (59.91 s for a step at 60 s sampled at 10 Hz)
+    // and lengthen every cell's latency by as much.
     const double g0 = glucose[i - 1];
-    if (std::isfinite(g0) && g0 < level)  // interpolated between the sample before and this one
+    if (std::isfinite(g0) && g0 < level && g0 > glucose[i0])
       return time[i - 1] + (time[i] - time[i - 1]) * (level - g0) / (glucose[i] - g0);
     return time[i];
   }

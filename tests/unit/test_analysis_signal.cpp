@@ -516,9 +516,13 @@ TEST(AnalysisSignalActivity, FindStimulus) {
   const std::vector<double> t = uniform_time(200, 1);
   std::vector<double> g(200);
   for (std::size_t s = 0; s < 200; ++s) g[s] = t[s] < 100 ? 3 : 11;
-  // A step between 99 and 100 s; the 4 mM level is crossed 1/8 of the way.
-  EXPECT_DOUBLE_EQ(find_stimulus(t, g, 1.0), 99.125);
-  EXPECT_NEAR(find_stimulus(t, g, 1.0), 100, 1.0);
+  // A step at 100 s (the first sample at 11 mM): placed at that sample,
+  // not interpolated from 99 s (99.125 would lengthen every latency).
+  EXPECT_DOUBLE_EQ(find_stimulus(t, g, 1.0), 100);
+  // The same after a ramp has begun: 3 -> 3.5 at 99 s, 11 at 100 s: the
+  // 4 mM level is crossed 1/15 of the way.
+  g[99] = 3.5;
+  EXPECT_DOUBLE_EQ(find_stimulus(t, g, 1.0), 99 + 0.5 / 7.5);
   // A ramp from 50 s at 0.1 mM/s: +1 mM at exactly 60 s; sampled every 0.3 s.
   const std::vector<double> t3 = uniform_time(400, 1 / 0.3);
   std::vector<double> r(400);
@@ -527,5 +531,6 @@ TEST(AnalysisSignalActivity, FindStimulus) {
   EXPECT_TRUE(std::isnan(find_stimulus(t3, r, 100.0)));
   EXPECT_TRUE(std::isnan(find_stimulus({}, {}, 1.0)));
   EXPECT_TRUE(std::isnan(find_stimulus({0, 1, 2}, {NAN, NAN, NAN}, 1.0)));
-  EXPECT_DOUBLE_EQ(find_stimulus({0, 1, 2, 3}, {NAN, 3, 3, 5}, 1.0), 2.5);  // leading NaN skipped
+  EXPECT_DOUBLE_EQ(find_stimulus({0, 1, 2, 3}, {NAN, 3, 3, 5}, 1.0), 3);                // leading NaN skipped; a step
+  EXPECT_DOUBLE_EQ(find_stimulus({0, 1, 2, 3}, {NAN, 3, 3.5, 5}, 1.0), 2 + 0.5 / 1.5);  // a ramp
 }
