@@ -211,7 +211,7 @@ class Workload:
 
 
 def run_islet(islet, toml, out_h5, duration_s, threads, extra=()):
-    cmd = [islet, "run", toml, "-q", "-j", str(threads), "-o", out_h5, "--set", f"sim.duration_s={duration_s!r}",
+    cmd = [islet, "run", toml, "-q", "--overwrite", "-j", str(threads), "-o", out_h5, "--set", f"sim.duration_s={duration_s!r}",
            "--set", f"record.interval_ms={duration_s * 1000.0!r}", *extra]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
@@ -234,7 +234,7 @@ def make_workload(args, wd):
                "--set", f"network.nz={nz}"]
     else:
         net = ["--set", f"network.n_cells={args.cells}"]
-    cmd = [args.islet, "run", "-q", "-j", "1", "-o", gen, "--set", "sim.integrator=euler", "--set", "sim.dt_ms=0.1",
+    cmd = [args.islet, "run", "-q", "--overwrite", "-j", "1", "-o", gen, "--set", "sim.integrator=euler", "--set", "sim.dt_ms=0.1",
            "--set", "sim.duration_s=0.0001", "--set", "record.interval_ms=0.1", "--set", "glucose.mode=fixed_jgk",
            "--set", f"sim.seed={args.seed}", *net]
     t0 = time.perf_counter()
@@ -528,7 +528,7 @@ def accuracy_section(args, wd):
         ref = json.load(fh)["spike_upcrossing_times_ms"]
     t_max = ACC_SECONDS * 1000.0
     h5 = os.path.join(wd, "single.h5")
-    cmd = [args.islet, "run", "-q", "-j", "1", "-o", h5, "--set", "network.kind=lattice", "--set", "network.nx=1",
+    cmd = [args.islet, "run", "-q", "--overwrite", "-j", "1", "-o", h5, "--set", "network.kind=lattice", "--set", "network.nx=1",
            "--set", "network.ny=1", "--set", "network.nz=1", "--set", "glucose.mode=fixed_jgk",
            "--set", "sim.integrator=rk4", "--set", f"sim.dt_ms={RK4_DT_MS!r}",
            "--set", f"sim.duration_s={ACC_SECONDS!r}", "--set", f"record.interval_ms={RK4_DT_MS!r}",

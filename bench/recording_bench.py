@@ -28,7 +28,7 @@ WRITER = re.compile(r"writer thread\s+([0-9.]+) s")
 
 
 def run(interval_ms, out):
-    cmd = [ISLET, "run", "-q", "--profile", "-j", THREADS, "--set", f"sim.duration_s={DURATION:g}",
+    cmd = [ISLET, "run", "-q", "--overwrite", "--profile", "-j", THREADS, "--set", f"sim.duration_s={DURATION:g}",
            "--set", f"record.interval_ms={interval_ms}", "-o", out]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:

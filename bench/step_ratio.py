@@ -44,7 +44,7 @@ def kernel_ns():
 
 
 def step_ns(path):
-    out = pinned([f"{BUILD}/islet", "run", "-q", "-j", "1", "--set", "sim.integrator=euler", "--set",
+    out = pinned([f"{BUILD}/islet", "run", "-q", "--overwrite", "-j", "1", "--set", "sim.integrator=euler", "--set",
                   "sim.dt_ms=0.1", "--set", "glucose.mode=fixed_jgk", "--set", "record.interval_ms=1000",
                   "--set", f"sim.duration_s={STEPS * 0.1e-3:g}", "-o", path])
     wall = float(re.search(r"simulated in ([0-9.]+) s", out).group(1))

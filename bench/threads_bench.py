@@ -38,7 +38,7 @@ SUMMARY = re.compile(r"simulated in ([0-9.]+) s \([0-9.]+ sim-s/s, ([0-9]+) thre
 
 def run(cells, extra, out):
     dur = SCALE * DURATION.get(cells, max(0.05, 5.0 * 1000 / cells))
-    cmd = [ISLET, "run", "-q", "--set", f"network.n_cells={cells}", "--set", f"sim.duration_s={dur:g}",
+    cmd = [ISLET, "run", "-q", "--overwrite", "--set", f"network.n_cells={cells}", "--set", f"sim.duration_s={dur:g}",
            "-o", out] + extra
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:

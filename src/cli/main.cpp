@@ -20,6 +20,7 @@
 #include "isletsim/model.hpp"
 #include "isletsim/simulation.hpp"
 #include "isletsim/sweep.hpp"
+#include "run/paths.hpp"
 #ifdef ISLET_HAVE_GAUSS
 #include "isletsim/gauss.hpp"
 #endif
@@ -137,7 +138,7 @@ std::string command_line(int argc, char** argv) {
 }
 
 int cmd_run(const std::string& config_path, const std::vector<std::string>& sets, std::string output, int threads,
-            bool quiet, bool profile, const std::string& continue_path, const std::string& cmdline) {
+            bool quiet, bool profile, const std::string& continue_path, const std::string& cmdline, bool overwrite) {
   // How idle the cores are while the inputs are read (this process's own
   // threads not counted as load: OpenBLAS's worker spins for a moment after
   // start-up and read as a busy core).
@@ -155,6 +156,17 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   if (!output.empty()) s.config.output = output;
   s.command_line = cmdline;
   const RunConfig& cfg = s.config;
+  // Data already simulated is never lost: an existing file is replaced only
+  // when asked (a continued run extends its own file in place). Its own
+  // inputs are refused first, with or without --overwrite.
+  check_output_path(s, cfg.output);
+  std::error_code ec;
+  if (!overwrite && std::filesystem::exists(cfg.output, ec) && !std::filesystem::is_directory(cfg.output, ec) &&
+      !(!continue_path.empty() && run::same_file(continue_path, cfg.output)))
+    throw InputError(
+        fmt::format("the output '{}' exists; a run does not replace an existing file (its data is kept): "
+                    "choose another output with -o / record.file, or give --overwrite to replace it",
+                    cfg.output));
   RunOptions opt;
   const env::CoreReport cores = env::detect_cores();
   opt.threads = choose_threads(threads, quiet, s, idle, cores);
@@ -333,7 +345,12 @@ int run_cli(int argc, char** argv) {
                   "TOML run configuration (docs/config.md), or an earlier output .h5 to run its config again");
   run->add_option("--set", sets, "override a config value, e.g. --set coupling.gV=120 (repeatable)")
       ->allow_extra_args(false);
-  run->add_option("-o,--output", output, "output HDF5 file (default: record.file of the config)");
+  run->add_option("-o,--output", output, "output HDF5 file (default: record.file of the config)")
+      ->check([](const std::string& v) { return v.empty() ? std::string("an empty file name") : std::string(); });
+  bool overwrite = false;
+  run->add_flag("--overwrite", overwrite,
+                "replace the output file if it exists (by default an existing file is kept "
+                "and the run refused)");
   run->add_option("-j,--threads", threads,
                   "threads (default: 1 for small islets, else the idle usable cores; see `islet info`)");
   run->add_flag("-q,--quiet", quiet, "no progress line and no warnings");
@@ -450,7 +467,8 @@ int run_cli(int argc, char** argv) {
                                                       : build_continuation(continue_path, sets).config));
         return 0;
       }
-      return cmd_run(config_path, sets, output, threads, quiet, profile, continue_path, command_line(argc, argv));
+      return cmd_run(config_path, sets, output, threads, quiet, profile, continue_path, command_line(argc, argv),
+                     overwrite);
     }
     if (*params) return cmd_params(markdown, params_model);
     if (*models_cmd) return cmd_models();

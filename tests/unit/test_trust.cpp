@@ -244,10 +244,14 @@ TEST_F(Trust, SecondIsletRunOnTheSameOutputExitsTwo) {
   // Wait until the first run has created its file (it holds the lock from then on).
   for (int i = 0; i < 200 && !fs::exists(out); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  const auto r = islet("run " + cfg_ + " -q -j 1 -o " + out);
+  // Refused as an existing file; and with --overwrite, by the first run's lock.
+  const auto plain = islet("run " + cfg_ + " -q -j 1 -o " + out);
+  const auto r = islet("run " + cfg_ + " -q -j 1 --overwrite -o " + out);
   kill(pid, SIGINT);  // the first stops at its next sample, status "interrupted"
   int st = 0;
   waitpid(pid, &st, 0);
+  EXPECT_EQ(plain.code, 2) << plain.out;
+  EXPECT_NE(plain.out.find("exists"), std::string::npos) << plain.out;
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("being written by another run"), std::string::npos) << r.out;
   ASSERT_TRUE(WIFEXITED(st));
@@ -255,6 +259,35 @@ TEST_F(Trust, SecondIsletRunOnTheSameOutputExitsTwo) {
   const H5Run f = read_run(out);  // the first run's file, whole and readable
   EXPECT_EQ(f.attr("status"), "interrupted");
   EXPECT_EQ(f.attr("config").find("duration_s = 60") != std::string::npos, true);
+}
+
+// An existing file is not replaced (data already simulated is never lost)
+// unless --overwrite is given; a continued run still extends its own file.
+TEST_F(Trust, AnExistingOutputIsKeptUnlessOverwriteIsGiven) {
+  const std::string out = path("kept.h5");
+  ASSERT_EQ(islet("run " + cfg_ + " -q -j 1 --set sim.duration_s=1 -o " + out).code, 0);
+  const std::string before = slurp(out);
+  const auto r = islet("run " + cfg_ + " -q -j 1 --set sim.duration_s=2 -o " + out);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("'" + out + "' exists"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--overwrite"), std::string::npos) << r.out;
+  EXPECT_EQ(slurp(out), before);  // untouched, byte for byte
+  // Any existing file, not only run files; an empty name is refused too.
+  const std::string notes = write("notes.txt", "my notes\n");
+  EXPECT_EQ(islet("run " + cfg_ + " -q -j 1 --set sim.duration_s=1 -o " + notes).code, 2);
+  EXPECT_EQ(slurp(notes), "my notes\n");
+  EXPECT_EQ(islet("run " + cfg_ + " -q -j 1 --set sim.duration_s=1 -o ''").code, 2);
+  // --continue into an existing other file: refused as well.
+  const auto c = islet("run --continue " + out + " -q --set sim.duration_s=2 -o " + notes);
+  EXPECT_EQ(c.code, 2) << c.out;
+  EXPECT_EQ(slurp(notes), "my notes\n");
+  // A continued run extends its own file; --overwrite replaces.
+  ASSERT_EQ(islet("run --continue " + out + " -q --set sim.duration_s=2").code, 0);
+  EXPECT_EQ(read_run(out).attr("status"), "complete");
+  EXPECT_NEAR(read_run(out).time.back(), 2.0, 1e-9);
+  const auto o = islet("run " + cfg_ + " -q -j 1 --set sim.duration_s=1 --overwrite -o " + out);
+  ASSERT_EQ(o.code, 0) << o.out;
+  EXPECT_NEAR(read_run(out).time.back(), 1.0, 1e-9);
 }
 
 // A write error (here a file-size limit, which fails writes as a full disk
