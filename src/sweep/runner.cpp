@@ -164,6 +164,60 @@ std::vector<std::uint64_t> unpack(const std::string& s, std::string& text) {
   return v;
 }
 
+// Whether `file` is one the sweep writes in its out_dir: a task's result
+// (task_N.h5, its .part and .failed), or a results table (summary*.csv,
+// summary*.h5, and their temporary files).
+bool is_sweep_output(const SweepSpec& spec, const std::string& file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path f = fs::weakly_canonical(fs::absolute(file, ec), ec);
+  if (ec) return false;
+  const fs::path dir = fs::weakly_canonical(fs::absolute(spec.out_dir.empty() ? "." : spec.out_dir, ec), ec);
+  if (ec || f.parent_path() != dir) return false;
+  std::string name = f.filename().string();
+  for (const char* tail : {".tmp", ".part", ".failed"})
+    if (name.ends_with(tail)) name.resize(name.size() - std::strlen(tail));
+  if (name == "summary.csv" || name == "summary.h5" ||
+      (name.rfind("summary.shard-", 0) == 0 && (name.ends_with(".csv") || name.ends_with(".h5"))))
+    return true;
+  if (name.rfind("task_", 0) != 0 || name.size() < 9 || !name.ends_with(".h5")) return false;
+  const std::string num = name.substr(5, name.size() - 8);
+  return !num.empty() && num.find_first_not_of("0123456789") == std::string::npos && num.size() < 19 &&
+         std::stoull(num) < spec.size();
+}
+
+// A sweep never overwrites its own inputs: no task may read a file the sweep
+// writes (the base config, initial.from, a CSV network). Every task's
+// inputs are looked at when a swept key can change them, else the first
+// task's.
+void check_inputs_are_not_outputs(const SweepSpec& spec, const Shard& shard) {
+  const auto in = [](const RunConfig& c, const std::string& p) {
+    if (p.empty() || std::filesystem::path(p).is_absolute() || c.base_dir.empty()) return p;
+    return (std::filesystem::path(c.base_dir) / p).string();
+  };
+  const auto check = [&](const std::string& what, const std::string& file) {
+    if (!file.empty() && is_sweep_output(spec, file))
+      throw InputError(
+          fmt::format("{}{} '{}' is a file this sweep writes (out_dir '{}'): a sweep never overwrites its "
+                      "own inputs; move it, or choose another out_dir",
+                      spec.path.empty() ? std::string() : spec.path + ": ", what, file, spec.out_dir));
+  };
+  if (!spec.base_origin.empty() && spec.base_origin != spec.path) check("the base config", spec.base_origin);
+  bool varies = false;
+  for (const std::string& k : spec.keys)
+    varies = varies || k == "initial.from" || k == "network.kind" || k == "network.cells" || k == "network.edges";
+  for (std::size_t i = 0; i < spec.size(); ++i) {
+    if (!shard.selects(i)) continue;
+    const RunConfig c = task_config(spec, i);
+    if (!c.initial_from.empty()) check("the run its tasks start from (initial.from)", in(c, c.initial_from));
+    if (c.network == NetworkKind::csv) {
+      check("the cells file of its network", in(c, c.cells_csv));
+      check("the edges file of its network", in(c, c.edges_csv));
+    }
+    if (!varies) break;
+  }
+}
+
 }  // namespace
 
 std::string table_path(const SweepSpec& spec, const Shard& shard) {
@@ -197,6 +251,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   std::string input_error;
   if (root) {
     try {
+      check_inputs_are_not_outputs(spec, opt.shard);
       std::error_code ec;
       std::filesystem::create_directories(spec.out_dir, ec);
       if (ec) throw InputError("cannot create the output directory '" + spec.out_dir + "': " + ec.message());

@@ -296,6 +296,63 @@ nz = 2
   EXPECT_GE(o.ok, 1u);
 }
 
+// A sweep never overwrites its own inputs: a base whose initial.from, or
+// whose CSV network, is a file the sweep writes in its out_dir is refused
+// before any task runs, and that file is left as it was; the same inputs
+// beside out_dir run.
+TEST(Sweep, InputsThatAreItsOwnOutputsAreRefused) {
+  const fs::path d = fresh_dir("own_inputs");
+  const auto spec_with = [&](const std::string& base_extra, const std::string& out, const std::string& grid) {
+    write_file(d / "base.toml", "[sim]\nduration_s = 0.2\n" + base_extra);
+    write_file(d / "s.toml", "base = \"base.toml\"\nout_dir = \"" + out + "\"\n[grid]\n" + grid);
+    return load_sweep((d / "s.toml").string());
+  };
+  const auto refused = [&](const SweepSpec& s, const std::string& file) {
+    const std::string before = read_file(file);
+    SweepOptions o;
+    o.exec.kind = ExecutorKind::serial;
+    o.quiet = true;
+    try {
+      run_sweep(s, o);
+      ADD_FAILURE() << "not refused: " << file;
+    } catch (const isletsim::InputError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("never overwrites its own inputs"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(fs::path(file).filename().string()), std::string::npos) << msg;
+    }
+    EXPECT_EQ(read_file(file), before) << file;
+  };
+  // A run to start from, in out/ as task_1.h5.
+  const SweepSpec lattice = spec_with("[network]\nkind = \"lattice\"\nnx = 2\nny = 2\nnz = 2\n", "seed",
+                                      "\"coupling.gV\" = [0, 60]\n");
+  ASSERT_EQ(run_sweep(lattice, SweepOptions{}).ok, 2u);
+  fs::create_directories(d / "out");
+  fs::copy_file(d / "seed" / "task_1.h5", d / "out" / "task_1.h5");
+  const std::string lat = "[network]\nkind = \"lattice\"\nnx = 2\nny = 2\nnz = 2\n";
+  refused(spec_with(lat + "[initial]\nfrom = \"out/task_1.h5\"\n", "out", "\"coupling.gV\" = [0, 60]\n"),
+          (d / "out" / "task_1.h5").string());
+  // A swept initial.from: only the task that names an output counts.
+  refused(spec_with(lat, "out", "\"initial.from\" = [\"seed/task_0.h5\", \"out/task_1.h5\"]\n"),
+          (d / "out" / "task_1.h5").string());
+  // A CSV network whose cells file is the results table.
+  fs::copy_file(d / "seed" / "summary.csv", d / "out" / "summary.csv");
+  write_file(d / "edges.csv", "i,j,w\n");
+  refused(spec_with("[network]\nkind = \"csv\"\ncells = \"out/summary.csv\"\nedges = \"edges.csv\"\n", "out",
+                    "\"coupling.gV\" = [0, 60]\n"),
+          (d / "out" / "summary.csv").string());
+  // The same run to start from, outside out_dir, or out_dir's task_7 (not one of 2 tasks): runs.
+  SweepOptions o;
+  o.exec.kind = ExecutorKind::serial;
+  o.quiet = true;
+  EXPECT_EQ(
+      run_sweep(spec_with(lat + "[initial]\nfrom = \"seed/task_1.h5\"\n", "out", "\"coupling.gV\" = [0, 60]\n"), o).ok,
+      2u);
+  fs::copy_file(d / "seed" / "task_1.h5", d / "out" / "task_7.h5");
+  EXPECT_EQ(
+      run_sweep(spec_with(lat + "[initial]\nfrom = \"out/task_7.h5\"\n", "out", "\"coupling.gV\" = [0, 60]\n"), o).ok,
+      2u);
+  fs::remove_all(d);
+}
 
 namespace {
 std::string fake_env_ompi(const char* name) { return std::string(name) == "OMPI_COMM_WORLD_SIZE" ? "64" : ""; }
