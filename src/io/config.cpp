@@ -147,14 +147,62 @@ class Reader {
       if (!t) fail(v, name, std::string("expected a table [") + name + "], got " + type_name(v));
       section(name, *t);
     }
+    refuse_unused(root);
   }
 
  private:
+  // Keys that the network kind chosen does not read, and glucose events
+  // outside a protocol, are refused, not ignored (network.n_cells with a
+  // lattice would otherwise build the lattice's 1000 cells without a word).
+  void refuse_unused(const toml::table& root) const {
+    const auto check = [&](const char* sec, const char* chooser, const std::string& choice,
+                           const std::vector<std::string>& used) {  // every key of [sec] but chooser is in used
+      const auto* node = root.get(sec);
+      const auto* t = node ? node->as_table() : nullptr;
+      if (!t) return;
+      for (auto&& [k, v] : *t) {
+        const std::string name(k.str());
+        if (name == chooser || std::find(used.begin(), used.end(), name) != used.end()) continue;
+        fail(v, std::string(sec) + "." + name,
+             fmt::format("not used with {}.{} = \"{}\" (which reads {}); remove it, or set {}.{}", sec, chooser, choice,
+                         join(prefixed(sec, used)), sec, chooser));
+      }
+    };
+    const RunConfig& c = cfg_;
+    switch (c.network) {
+      case NetworkKind::sphere:
+        check("network", "kind", to_string(c.network), {"n_cells", "cell_diameter_um", "contact_factor", "oversample"});
+        break;
+      case NetworkKind::lattice:
+        check("network", "kind", to_string(c.network), {"nx", "ny", "nz", "spacing_um"});
+        break;
+      default: check("network", "kind", to_string(c.network), {"cells", "edges"});
+    }
+    // [glucose]: run files store every key of the section whatever the mode
+    // (they must run again as written), so only events, which only a
+    // protocol reads, are refused elsewhere.
+    if (c.glucose_mode != GlucoseMode::protocol && !c.events.empty()) {
+      const toml::node* events = root.get("glucose")->as_table()->get("events");
+      fail(*events, "glucose.events",
+           fmt::format("not used with glucose.mode = \"{}\" (only mode = \"protocol\" reads events); remove "
+                       "them, or set glucose.mode = \"protocol\"",
+                       to_string(c.glucose_mode)));
+    }
+  }
+  static std::vector<std::string> prefixed(const char* sec, const std::vector<std::string>& names) {
+    std::vector<std::string> v;
+    v.reserve(names.size());
+    for (const auto& n : names) v.push_back(std::string(sec) + "." + n);
+    return v;
+  }
+
   [[noreturn]] void fail(const toml::node& n, const std::string& key, const std::string& what) const {
     // A value that came from --set is located there, not in the file.
-    for (const auto& [k, set] : overrides_)
+    for (std::size_t i = overrides_.size(); i-- > 0;) {  // the last --set of a key is the one taken
+      const auto& [k, set] = overrides_[i];
       if (key == k || key.rfind(k + ".", 0) == 0 || key.rfind(k + "[", 0) == 0 || k.rfind(key + ".", 0) == 0)
         throw InputError(fmt::format("--set {}: {}: {}", set, key, what));
+    }
     throw InputError(fmt::format("{}: {}: {}", where(origin_, n), key, what));
   }
   static std::string join(const std::vector<std::string>& v) {
@@ -543,8 +591,14 @@ class Reader {
         else fail(v, k + "." + s, "unknown key" + did_you_mean(s, {"t_s", "G", "ramp_s", "tau_s"}) + "; expected t_s, G, ramp_s, tau_s");
       }
       if (!has_t || !has_g) fail((*a)[i], k, "each event needs t_s (s) and G (mM)");
-      if (!out.empty() && ev.t_s < out.back().t_s)
-        fail((*a)[i], k, fmt::format("events must be in time order ({} s comes after {} s)", ev.t_s, out.back().t_s));
+      if (ev.ramp_s > 0 && ev.tau_s > 0)
+        fail((*a)[i], k,
+             "an event goes to its G at once, over a linear ramp (ramp_s) or exponentially (tau_s): "
+             "not both");
+      if (!out.empty() && !(ev.t_s > out.back().t_s))
+        fail(
+            (*a)[i], k,
+            fmt::format("events must be in time order, one at a time ({} s comes after {} s)", ev.t_s, out.back().t_s));
       out.push_back(ev);
     }
     return out;

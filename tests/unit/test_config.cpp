@@ -93,8 +93,37 @@ TEST(ConfigErrors, BadValues) {
   EXPECT_HAS(error_of("[heterogeneity]\ngK = {cv = -1}\n"), "heterogeneity.gK.cv");
 }
 
+// A key the chosen network kind does not read, and glucose events outside a
+// protocol, are refused rather than ignored; so are events that are both a
+// ramp and exponential, or at the same time.
+TEST(ConfigErrors, KeysTheChosenKindOrModeDoesNotReadAreRefused) {
+  std::string m = error_of("[network]\nkind = \"lattice\"\nn_cells = 20\n");
+  EXPECT_HAS(m, "run.toml:3:");
+  EXPECT_HAS(m, "network.n_cells: not used with network.kind = \"lattice\"");
+  EXPECT_HAS(m, "network.nx, network.ny, network.nz, network.spacing_um");
+  EXPECT_HAS(error_of("", {"network.n_cells=20", "network.kind=lattice"}), "--set network.n_cells=20");
+  EXPECT_HAS(error_of("[network]\nnx = 3\n"), "network.nx: not used with network.kind = \"sphere\"");
+  EXPECT_HAS(error_of("[network]\ncells = \"c.csv\"\n"), "network.cells: not used");
+  EXPECT_HAS(error_of("[network]\nkind = \"csv\"\ncells = \"c.csv\"\nedges = \"e.csv\"\nspacing_um = 5\n"),
+             "network.spacing_um: not used with network.kind = \"csv\"");
+  m = error_of("[glucose]\nmode = \"constant\"\nevents = [{t_s = 1, G = 11}]\n");
+  EXPECT_HAS(m, "glucose.events: not used with glucose.mode = \"constant\"");
+  EXPECT_HAS(m, "run.toml:3:");
+  EXPECT_HAS(error_of("[glucose]\nmode = \"protocol\"\nevents = [{t_s = 1, G = 11, ramp_s = 2, tau_s = 3}]\n"),
+             "not both");
+  EXPECT_HAS(error_of("[glucose]\nmode = \"protocol\"\nevents = [{t_s = 1, G = 11}, {t_s = 1, G = 5}]\n"),
+             "one at a time");
+  // What each reads is still taken: a lattice's size, and the keys a run file
+  // stores for every mode (basal, level, t_step_s, tau_s, events = []).
+  EXPECT_EQ(error_of("[network]\nkind = \"lattice\"\nnx = 2\nny = 2\nnz = 2\nspacing_um = 10\n"), "");
+  EXPECT_EQ(error_of("[glucose]\nmode = \"constant\"\nbasal = 2\nlevel = 8\nt_step_s = 5\ntau_s = 0\nevents = []\n"),
+            "");
+}
+
 TEST(ConfigErrors, OverridesAreNamed) {
   EXPECT_HAS(error_of("", {"sim.dt_ms=-1"}), "--set sim.dt_ms=-1");
+  // A key set twice: the --set that is taken (the last) is named.
+  EXPECT_HAS(error_of("", {"network.n_cells=20", "network.n_cells=0"}), "--set network.n_cells=0");
   EXPECT_HAS(error_of("", {"coupling.gv=3"}), "did you mean 'gV'");
   EXPECT_HAS(error_of("", {"nonsense"}), "expected key=value");
 }
