@@ -7,7 +7,10 @@
 #include "cli/network_cmd.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 #include <CLI/CLI.hpp>
@@ -33,7 +36,39 @@ std::string resolve(const RunConfig& c, const std::string& p) {
   return (std::filesystem::path(c.base_dir) / p).string();
 }
 
+const char* kind_of(std::filesystem::file_type t) {
+  using std::filesystem::file_type;
+  switch (t) {
+    case file_type::directory: return "a directory";
+    case file_type::fifo: return "a FIFO (named pipe)";
+    case file_type::character: return "a character device";
+    case file_type::block: return "a block device";
+    case file_type::socket: return "a socket";
+    case file_type::symlink: return "a symbolic link";
+    default: return "not a regular file";
+  }
+}
+
 }  // namespace
+
+void check_output_file(const std::string& path, const std::string& who) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw InputError(who + ": an empty file name; expected a file name");
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(path, ec);
+  if (fs::exists(st)) {
+    if (fs::is_regular_file(st)) return;
+    throw InputError(fmt::format("{}: '{}' is {}; refusing to replace it (expected a regular file or a new name)", who,
+                                 path, kind_of(st.type())));
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory)  // e.g. a folder on the way that is a file
+    throw InputError(fmt::format("{}: cannot write '{}': {}", who, path, ec.message()));
+  if (path.back() == '/')
+    throw InputError(fmt::format("{}: '{}' names a directory (it ends with '/'); expected a file name", who, path));
+  const fs::path folder = fs::path(path).parent_path();
+  if (!folder.empty() && !fs::is_directory(folder, ec))
+    throw InputError(fmt::format("{}: cannot write '{}': the folder '{}' does not exist", who, path, folder.string()));
+}
 
 CLI::App* add_network_command(CLI::App& app, NetworkArgs& a) {
   auto* cmd = app.add_subcommand(
@@ -68,6 +103,9 @@ int cmd_network(const NetworkArgs& a) {
         if (same_file(out, in))
           throw InputError(
               fmt::format("islet network --export: '{}' is {}; refusing to overwrite an input", out, what));
+    // Both targets checked before anything is written: a directory, a FIFO
+    // or a device is never replaced, and a failure leaves neither file.
+    for (const std::string& out : a.export_) check_output_file(out, "islet network --export");
   }
   // The network build_setup starts from: with weights = "network" the edge
   // weights stay the network's own (no per-cell conductance factors).
@@ -75,7 +113,20 @@ int cmd_network(const NetworkArgs& a) {
   const RunSetup s = build_setup(cfg);
   const Network& net = s.network;
 
-  if (!a.export_.empty()) save_network_csv(net, a.export_[0], a.export_[1]);
+  if (!a.export_.empty()) {
+    errno = 0;
+    try {
+      save_network_csv(net, a.export_[0], a.export_[1]);
+    } catch (const InputError& e) {
+      // A write error (full disk, file-size limit): save_network_csv has
+      // removed its temporary files; its message guesses the reason, errno
+      // still holds it. A write error is not bad input: exit status 1.
+      const int err = errno;
+      if (err == EFBIG || err == ENOSPC || err == EDQUOT || err == EIO)
+        throw std::runtime_error(fmt::format("{}: {}", e.what(), std::strerror(err)));
+      throw;
+    }
+  }
   if (a.quiet) return 0;
   std::vector<std::size_t> degree(net.n_cells(), 0);
   for (std::size_t e = 0; e < net.n_edges(); ++e) ++degree[net.edge_i[e]], ++degree[net.edge_j[e]];
