@@ -102,11 +102,63 @@ void figures(const std::vector<std::string>& args, const AnalyzeArgs& a) {
                ISLET_PYTHON_EXECUTABLE, rc < 0 ? "could not start" : fmt::format("exited with {}", rc));
 }
 
+// The numeric flags, refused as their [analysis] keys are (not finite, out of
+// range) but named as typed; --threshold and --k-avg exclude each other.
+void check_flags(const AnalyzeArgs& a) {
+  struct Flag {
+    const char* name;
+    const std::optional<double>& value;
+    bool (*ok)(double);
+    const char* expected;
+  };
+  const auto positive = [](double v) { return v > 0; };
+  const auto non_negative = [](double v) { return v >= 0; };
+  const auto correlation = [](double v) { return v >= -1 && v <= 1; };
+  for (const Flag& f : {Flag{"--from", a.from_s, non_negative, "a finite number >= 0 (s; analysis.from_s)"},
+                        Flag{"--to", a.to_s, positive, "a finite number > 0 (s; analysis.to_s)"},
+                        Flag{"--k-avg", a.k_avg, positive, "a finite number > 0 (the average degree; analysis.k_avg)"},
+                        Flag{"--threshold", a.threshold, correlation,
+                             "a finite number in [-1, 1] (a correlation or coactivity threshold; analysis.threshold)"},
+                        Flag{"--stimulus", a.stimulus_s, non_negative, "a finite number >= 0 (s; analysis.stimulus_s)"},
+                        Flag{"--resample-hz", a.resample_hz, non_negative,
+                             "a finite number >= 0 (Hz; 0: the data's rate; analysis.resample_hz)"},
+                        Flag{"--sampling-hz", a.sampling_hz, positive,
+                             "a finite rate > 0 in Hz (leave it out when the first column is time)"}})
+    if (f.value && !(std::isfinite(*f.value) && f.ok(*f.value)))
+      throw InputError(fmt::format("{} {}: expected {}", f.name, *f.value, f.expected));
+  if (a.k_avg && a.threshold)
+    throw InputError(
+        fmt::format("--threshold {} and --k-avg {} exclude each other: --threshold fixes the similarity "
+                    "threshold of the functional network, --k-avg chooses the one that gives that "
+                    "average degree; give one of them",
+                    *a.threshold, *a.k_avg));
+}
+
+// The average degree asked for (threshold unset) against what `cells` cells
+// allow, named as it was given; analysis::analyze checks it again against the
+// cells left after the excluded ones.
+void check_degree(const AnalyzeArgs& a, const analysis::Options& o, std::size_t cells) {
+  if (!std::isnan(o.threshold)) return;
+  const std::string name = a.k_avg ? fmt::format("--k-avg {}", o.k_avg) : fmt::format("analysis.k_avg = {}", o.k_avg);
+  const double n = static_cast<double>(cells), edges = std::round(o.k_avg * n / 2);
+  if (edges > n * (n - 1) / 2)
+    throw InputError(
+        fmt::format("{}: an average degree of {} cannot be reached with {} cells: at most {} (every "
+                    "pair of cells connected); give a smaller --k-avg (analysis.k_avg) or a fixed "
+                    "--threshold",
+                    name, o.k_avg, cells, cells > 0 ? cells - 1 : 0));
+  if (edges < 1)
+    throw InputError(
+        fmt::format("{}: an average degree of {} is below the smallest one {} cells can have with an "
+                    "edge ({:g}); give a larger --k-avg (analysis.k_avg) or a fixed --threshold",
+                    name, o.k_avg, cells, 2.0 / n));
+}
+
 // The command-line flags as --set analysis.<key>=<value> overrides.
 Overrides flag_sets(const AnalyzeArgs& a) {
   Overrides s;
-  const auto num = [&](const char* key, double v) {
-    if (!std::isnan(v)) s.push_back(fmt::format("analysis.{}={}", key, v));
+  const auto num = [&](const char* key, const std::optional<double>& v) {
+    if (v) s.push_back(fmt::format("analysis.{}={}", key, *v));
   };
   num("from_s", a.from_s);
   num("to_s", a.to_s);
@@ -150,10 +202,10 @@ int analyze_one(const AnalyzeArgs& a) {
   const bool is_run = ends_with(path, ".h5");
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw InputError("'" + path + "': no such file or directory");
-  if (is_run && (!a.positions.empty() || a.sampling_hz > 0 || a.time_column))
+  if (is_run && (!a.positions.empty() || a.sampling_hz || a.time_column))
     throw InputError("--positions, --sampling-hz and --time-column are for recorded text files; '" + path +
                      "' is a run file, which holds its positions and times");
-  if (!is_run && a.sampling_hz == 0 && !a.time_column && !a.quiet)
+  if (!is_run && !a.sampling_hz && !a.time_column && !a.quiet)
     fmt::print(stderr, "islet analyze: taking the first column of '{}' as time (s); give --sampling-hz if it has none\n",
                path);
   // Options: the run's stored [analysis] (or --config's), then --set, then flags.
@@ -169,11 +221,12 @@ int analyze_one(const AnalyzeArgs& a) {
     text = stored_config(path), origin = path + " (config attribute)";
   }
   const analysis::Options o = resolve_analysis_options(text, origin, flag_sets(a));
-  const analysis::Input in =
-      is_run ? analysis_input_from_run(path, o.variable) : analysis_input_from_text(path, a.positions, a.sampling_hz,
-                                                                                   a.time_column);
+  const analysis::Input in = is_run ? analysis_input_from_run(path, o.variable)
+                                    : analysis_input_from_text(path, a.positions, a.sampling_hz.value_or(0),
+                                                               a.time_column);
+  check_degree(a, o, in.data.cells);
   const analysis::Result r = analysis::analyze(in, o);
-  const std::string stem = a.output.empty() ? stem_of(path) : a.output;
+  const std::string stem = a.output && !a.output->empty() ? *a.output : stem_of(path);
   const auto files = write_analysis_outputs(r, in, stem, path);
   print_summary(r, in);
   fmt::print("  -> {}, {}, {}\n", files[0], files[1], files[2]);
@@ -222,9 +275,10 @@ int analyze_dir(const AnalyzeArgs& a) {
 }  // namespace
 
 int cmd_analyze(const AnalyzeArgs& a) {
+  check_flags(a);
   std::error_code ec;
   if (std::filesystem::is_directory(a.input, ec)) {
-    if (!a.positions.empty() || a.sampling_hz > 0 || a.time_column || !a.output.empty() || !a.config.empty())
+    if (!a.positions.empty() || a.sampling_hz || a.time_column || a.output || !a.config.empty())
       throw InputError("'" + a.input + "' is a sweep directory: --positions, --sampling-hz, --time-column, -o and "
                        "--config apply to one file (each task's stored [analysis] is used, with --set on top)");
     return analyze_dir(a);

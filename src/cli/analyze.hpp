@@ -1,18 +1,19 @@
 #pragma once
 // `islet analyze` (src/cli/analyze.cpp).
-#include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace isletsim::cli {
 
+// Options not given are empty (a NaN or an empty name given is refused).
 struct AnalyzeArgs {
   std::string input;                  // run .h5, recorded text file, or sweep directory
-  std::string output;                 // output stem ("" = the input's name without extension)
+  std::optional<std::string> output;  // output stem (none: the input's name without extension)
   std::string positions, config;      // recorded file: positions; TOML with an [analysis] table
-  double sampling_hz = 0;             // recorded file's rate (0: its first column is time)
+  std::optional<double> sampling_hz;  // recorded file's rate (none: its first column is time)
   bool time_column = false;           // recorded file: first column is time even with sampling_hz
-  double from_s = NAN, to_s = NAN, k_avg = NAN, threshold = NAN, stimulus_s = NAN, resample_hz = NAN;
+  std::optional<double> from_s, to_s, k_avg, threshold, stimulus_s, resample_hz;
   std::string binarize, band, variable;
   std::vector<std::string> sets;      // analysis.<key>=<value>
   bool no_figures = false, quiet = false;

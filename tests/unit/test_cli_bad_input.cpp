@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -71,4 +73,86 @@ TEST_F(CliBadInput, NetworkExportWriteErrorIsReportedAndCleanedUp) {
   EXPECT_HAS(r.out, "'" + path("big_c.csv") + "'");
   EXPECT_HAS(r.out, "File too large");
   EXPECT_TRUE(listing().empty()) << r.out;  // no temporary file left
+}
+
+// ------------------------------------------------------------ analyze
+
+namespace {
+
+// A 32-cell run (60 s, calcium every 100 ms) to analyse: its path.
+std::string small_run(const std::string& where) {
+  const auto r = islet(
+      "run -q -j 1 --set sim.duration_s=60 --set network.kind=lattice --set network.nx=4 "
+      "--set network.ny=4 --set network.nz=2 --set 'record.vars=[\"c\"]' --set record.interval_ms=100 "
+      "--set analysis.k_avg=6 --set analysis.k_tolerance=2 -o " +
+      where);
+  EXPECT_EQ(r.code, 0) << r.out;
+  return where;
+}
+
+// A recording of 6 cells without a time column (10 Hz): pulses 10 s apart.
+std::string six_cells(const std::string& where) {
+  std::ofstream f(where);
+  for (int s = 0; s < 600; ++s) {
+    for (int c = 0; c < 6; ++c) {
+      const double t = s / 10.0 - 2 - 0.05 * c, phase = t - 10 * std::floor(t / 10);
+      f << (c ? " " : "") << 0.1 + 0.5 * (phase < 3) + 0.001 * ((s * 7 + c * 13) % 5);
+    }
+    f << '\n';
+  }
+  return where;
+}
+
+}  // namespace
+
+TEST_F(CliBadInput, AnalyzeRefusesFlagsThatAreNotFiniteOrOutOfRange) {
+  const std::string run = small_run(path("r.h5"));
+  struct Case {
+    std::string flags, message;
+  };
+  for (const Case& c : {Case{"--k-avg nan", "--k-avg nan: expected a finite number > 0"},
+                        Case{"--k-avg inf", "--k-avg inf: expected a finite number > 0"},
+                        Case{"--from nan", "--from nan: expected a finite number >= 0"},
+                        Case{"--to nan", "--to nan: expected a finite number > 0"},
+                        Case{"--stimulus nan", "--stimulus nan: expected a finite number >= 0"},
+                        Case{"--resample-hz nan", "--resample-hz nan: expected a finite number >= 0"},
+                        Case{"--threshold nan", "--threshold nan: expected a finite number in [-1, 1]"},
+                        Case{"--threshold 2", "--threshold 2: expected a finite number in [-1, 1]"},
+                        Case{"--threshold -5", "--threshold -5: expected a finite number in [-1, 1]"},
+                        Case{"--threshold 0.5 --k-avg 4", "--threshold 0.5 and --k-avg 4 exclude each other"}}) {
+    const auto r = islet("analyze " + run + " --no-figures -q " + c.flags + " -o " + path("x"));
+    EXPECT_EQ(r.code, 2) << c.flags << ": " << r.out;
+    EXPECT_HAS(r.out, c.message);
+  }
+  // A recording's --sampling-hz: 0 (and NaN) as well as negative rates.
+  const std::string rec = six_cells(path("rec.txt"));
+  const std::string with_rate = "analyze " + rec + " --no-figures -q -o " + path("x") + " --sampling-hz ";
+  for (const std::string hz : {"0", "nan", "-10"}) {
+    const auto r = islet(with_rate + hz);
+    EXPECT_EQ(r.code, 2) << hz << ": " << r.out;
+    EXPECT_HAS(r.out, "--sampling-hz " + hz + ": expected a finite rate > 0 in Hz");
+  }
+  EXPECT_EQ(listing(), (std::vector<std::string>{"r.h5", "rec.txt"}));
+  // The limits themselves are allowed.
+  const auto ok = islet("analyze " + run + " --no-figures -q --threshold -1 -o " + path("x"));
+  EXPECT_EQ(ok.code, 0) << ok.out;
+}
+
+TEST_F(CliBadInput, AnalyzeUnreachableDegreeNamesTheOption) {
+  const std::string rec = six_cells(path("rec.txt"));
+  auto r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q -o " + path("x"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_HAS(r.out, "analysis.k_avg = 8: an average degree of 8 cannot be reached with 6 cells: at most 5");
+  EXPECT_HAS(r.out, "--k-avg");
+  EXPECT_EQ(r.out.find("threshold_for_degree"), std::string::npos) << r.out;
+  r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q --k-avg 1000 -o " + path("x"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_HAS(r.out, "--k-avg 1000: an average degree of 1000 cannot be reached with 6 cells: at most 5");
+  r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q --k-avg 0.1 -o " + path("x"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_HAS(r.out, "--k-avg 0.1: an average degree of 0.1 is below the smallest one 6 cells can have");
+  EXPECT_EQ(listing(), (std::vector<std::string>{"rec.txt"}));
+  // The largest reachable degree is accepted.
+  r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q --k-avg 5 -o " + path("x"));
+  EXPECT_EQ(r.code, 0) << r.out;
 }
