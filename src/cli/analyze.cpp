@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/network_cmd.hpp"
 #include "isletsim/analysis_io.hpp"
 #include "isletsim/config.hpp"
 #include "isletsim/env.hpp"
@@ -134,6 +136,22 @@ void check_flags(const AnalyzeArgs& a) {
                     *a.threshold, *a.k_avg));
 }
 
+// The output stem of one file (-o, else the input without its extension) and
+// its three files: a stem that names a directory is refused (it would write
+// hidden files in it), and so is an output that is a directory, a FIFO or
+// another file that is not regular, before anything is computed.
+std::string output_stem(const AnalyzeArgs& a) {
+  if (!a.output) return stem_of(a.input);
+  const std::string& o = *a.output;
+  const std::string example = " (e.g. -o results/run1 writes results/run1.analysis.h5, results/run1.cells.csv, ...)";
+  if (o.empty()) throw InputError("-o '': expected an output stem, a file name without extension" + example);
+  const std::string last = std::filesystem::path(o).filename().string();
+  if (last.empty() || last == "." || last == "..")
+    throw InputError("-o '" + o + "' names a directory; expected an output stem, a file name without extension" +
+                     example);
+  return o;
+}
+
 // The average degree asked for (threshold unset) against what `cells` cells
 // allow, named as it was given; analysis::analyze checks it again against the
 // cells left after the excluded ones.
@@ -205,6 +223,9 @@ int analyze_one(const AnalyzeArgs& a) {
   if (is_run && (!a.positions.empty() || a.sampling_hz || a.time_column))
     throw InputError("--positions, --sampling-hz and --time-column are for recorded text files; '" + path +
                      "' is a run file, which holds its positions and times");
+  const std::string stem = output_stem(a);
+  const std::vector<std::string> outputs = {stem + ".analysis.h5", stem + ".cells.csv", stem + ".summary.csv"};
+  for (const auto& f : outputs) check_output_file(f, "islet analyze");
   if (!is_run && !a.sampling_hz && !a.time_column && !a.quiet)
     fmt::print(stderr, "islet analyze: taking the first column of '{}' as time (s); give --sampling-hz if it has none\n",
                path);
@@ -226,8 +247,24 @@ int analyze_one(const AnalyzeArgs& a) {
                                                                a.time_column);
   check_degree(a, o, in.data.cells);
   const analysis::Result r = analysis::analyze(in, o);
-  const std::string stem = a.output && !a.output->empty() ? *a.output : stem_of(path);
-  const auto files = write_analysis_outputs(r, in, stem, path);
+  std::vector<std::string> files;
+  try {
+    files = write_analysis_outputs(r, in, stem, path);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // A write error (full disk, file-size limit): the file being written is
+    // removed; report it and end here. libhdf5 1.10.8 crashes at exit (its
+    // atexit handler, H5F__close_cb) when a file it could not flush is left
+    // open, so returning would end in a segmentation fault.
+    std::string file = stem + ".*";
+    for (const auto& f : outputs)
+      if (std::string(e.what()).find("'" + f) != std::string::npos) file = f;
+    std::fflush(stdout);
+    fmt::print(stderr, "islet: error: cannot write '{}': {}\n", file, e.what());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
   print_summary(r, in);
   fmt::print("  -> {}, {}, {}\n", files[0], files[1], files[2]);
   std::fflush(stdout);

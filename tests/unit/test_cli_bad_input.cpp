@@ -156,3 +156,38 @@ TEST_F(CliBadInput, AnalyzeUnreachableDegreeNamesTheOption) {
   r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q --k-avg 5 -o " + path("x"));
   EXPECT_EQ(r.code, 0) << r.out;
 }
+
+TEST_F(CliBadInput, AnalyzeRefusesEmptyOrDirectoryStemsAndOddOutputs) {
+  const std::string run = small_run(path("r.h5"));
+  fs::create_directories(dir_ / "an");
+  const std::string analyze = "analyze " + run + " --no-figures -q -o ";
+  for (const std::string& o : std::vector<std::string>{"''", path("an") + "/", path("an") + "/.", path("an") + "/.."}) {
+    const auto r = islet(analyze + o);
+    EXPECT_EQ(r.code, 2) << o << ": " << r.out;
+    EXPECT_HAS(r.out, "expected an output stem");
+  }
+  EXPECT_TRUE(fs::is_empty(dir_ / "an"));  // no hidden an/.analysis.h5
+  ASSERT_EQ(::mkfifo(path("f.cells.csv").c_str(), 0644), 0);
+  fs::create_directories(dir_ / "d.summary.csv");
+  auto r = islet("analyze " + run + " --no-figures -q -o " + path("f"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_HAS(r.out, "'" + path("f.cells.csv") + "' is a FIFO");
+  r = islet("analyze " + run + " --no-figures -q -o " + path("d"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_HAS(r.out, "'" + path("d.summary.csv") + "' is a directory");
+  r = islet("analyze " + run + " --no-figures -q -o " + path("no/x"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_HAS(r.out, "the folder '" + path("no") + "' does not exist");
+  EXPECT_EQ(listing(), (std::vector<std::string>{"an", "d.summary.csv", "f.cells.csv", "r.h5"}));
+}
+
+TEST_F(CliBadInput, AnalyzeWriteErrorIsReportedAndCleanedUp) {
+  const std::string run = small_run(path("r.h5"));
+  // A file-size limit below the analysis file: the write fails (not SIGXFSZ,
+  // and not libhdf5's crash at exit after a failed flush).
+  const auto r = islet("analyze " + run + " --no-figures -q -o " + path("x"), "", "ulimit -f 20 && ");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "cannot write '" + path("x.analysis.h5") + "'");
+  EXPECT_HAS(r.out, "File too large");
+  EXPECT_EQ(listing(), (std::vector<std::string>{"r.h5"}));  // no temporary file left
+}
