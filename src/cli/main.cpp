@@ -399,17 +399,45 @@ int run_cli(int argc, char** argv) {
   std::string bif_map, bif_out = "gauss_bifurcation.png", bif_exec = "auto";
   sweep::GaussOptions g;
   int bif_cores = 0;
+  // Values are checked as they are parsed (exit 2, naming the option): the
+  // map's numbers finite, at least one iteration, and an output that is a
+  // new or regular file in an existing folder (cli::check_output_file).
+  const CLI::Validator finite(
+      [](std::string& s) {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        return end != s.c_str() && *end == '\0' && !std::isfinite(v) ? "expected a finite number, got " + s
+                                                                     : std::string();
+      },
+      "");
+  const CLI::Validator at_least_one(
+      [](std::string& s) {
+        return s.find_first_not_of('0') == std::string::npos ? "expected at least 1 iteration per column, got " + s
+                                                             : std::string();
+      },
+      "");
+  const CLI::Validator png_file(
+      [](std::string& s) {
+        try {
+          cli::check_output_file(s, "the PNG file");
+        } catch (const InputError& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      },
+      "");
   bif->add_option("map", bif_map, "the map: gauss (x -> exp(-alpha x^2) + beta)")->required()->check(CLI::IsMember({"gauss"}));
-  bif->add_option("--alpha", g.alpha, "alpha (default 5.8)");
-  bif->add_option("--beta-min", g.beta_min, "first column's beta (default -1)");
-  bif->add_option("--beta-max", g.beta_max, "last column's beta (default 1)");
-  bif->add_option("--x-min", g.x_min, "bottom of the image (default -1)");
-  bif->add_option("--x-max", g.x_max, "top of the image (default 1.5)");
+  bif->add_option("--alpha", g.alpha, "alpha (default 5.8)")->check(finite);
+  bif->add_option("--beta-min", g.beta_min, "first column's beta (default -1)")->check(finite);
+  bif->add_option("--beta-max", g.beta_max, "last column's beta (default 1)")->check(finite);
+  bif->add_option("--x-min", g.x_min, "bottom of the image (default -1)")->check(finite);
+  bif->add_option("--x-max", g.x_max, "top of the image (default 1.5)")->check(finite);
   bif->add_option("--width", g.width, "columns (values of beta; default 640)");
   bif->add_option("--height", g.height, "rows (histogram bins; default 400)");
   bif->add_option("--transient", g.transient, "iterations dropped per column (default 200)");
-  bif->add_option("--iterations", g.iterations, "iterations histogrammed per column (default 4000)");
-  bif->add_option("-o,--output", bif_out, "PNG file (default gauss_bifurcation.png)");
+  bif->add_option("--iterations", g.iterations, "iterations histogrammed per column (default 4000)")
+      ->check(at_least_one);
+  bif->add_option("-o,--output", bif_out, "PNG file (default gauss_bifurcation.png)")->check(png_file);
   bif->add_option("-j,--cores", bif_cores, "cores to use (default: the usable cores)");
   bif->add_option("--executor", bif_exec, "serial or threads (default threads)");
 #endif

@@ -191,3 +191,42 @@ TEST_F(CliBadInput, AnalyzeWriteErrorIsReportedAndCleanedUp) {
   EXPECT_HAS(r.out, "File too large");
   EXPECT_EQ(listing(), (std::vector<std::string>{"r.h5"}));  // no temporary file left
 }
+
+// ------------------------------------------------------------ bifurcation
+
+#ifdef ISLET_HAVE_GAUSS
+TEST_F(CliBadInput, BifurcationRefusesNonFiniteMapsNoIterationsAndOddOutputs) {
+  const std::string small = "bifurcation gauss --width 16 --height 10 -o " + path("g.png") + " ";
+  struct Case {
+    std::string flags, message;
+  };
+  for (const Case& c : {Case{"--alpha nan", "--alpha: expected a finite number, got nan"},
+                        Case{"--alpha inf", "--alpha: expected a finite number, got inf"},
+                        Case{"--alpha -inf", "--alpha: expected a finite number, got -inf"},
+                        Case{"--beta-min nan", "--beta-min: expected a finite number"},
+                        Case{"--beta-max 1e999", "--beta-max: expected a finite number"},
+                        Case{"--x-min nan", "--x-min: expected a finite number"},
+                        Case{"--x-max inf", "--x-max: expected a finite number"},
+                        Case{"--iterations 0", "--iterations: expected at least 1 iteration per column, got 0"}}) {
+    const auto r = islet(small + c.flags);
+    EXPECT_EQ(r.code, 2) << c.flags << ": " << r.out;
+    EXPECT_HAS(r.out, c.message);
+  }
+  EXPECT_TRUE(listing().empty());
+  fs::create_directories(dir_ / "sub");
+  ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0644), 0);
+  const std::string map = "bifurcation gauss --width 16 --height 10 -o ";
+  for (const Case& c : {Case{path("sub"), "'" + path("sub") + "' is a directory"},
+                        Case{path("fifo"), "'" + path("fifo") + "' is a FIFO"},
+                        Case{path("no/g.png"), "the folder '" + path("no") + "' does not exist"}}) {
+    const auto r = islet(map + c.flags);
+    EXPECT_EQ(r.code, 2) << c.flags << ": " << r.out;
+    EXPECT_HAS(r.out, c.message);
+  }
+  EXPECT_EQ(listing(), (std::vector<std::string>{"fifo", "sub"}));
+  EXPECT_TRUE(fs::is_empty(dir_ / "sub"));
+  const auto ok = islet(small + "--iterations 1");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_TRUE(fs::is_regular_file(path("g.png")));
+}
+#endif
