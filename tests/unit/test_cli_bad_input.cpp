@@ -33,6 +33,9 @@ class CliBadInput : public isletsim::test::ScratchTest {
 };
 
 const std::string kSmallNetwork = "network -q --set network.n_cells=10 --export ";
+// Before the command where a FIFO is among its outputs: a command that opened
+// it for writing would wait for a reader for ever.
+const std::string kFifoGuard = "timeout 60 ";
 
 }  // namespace
 
@@ -48,7 +51,7 @@ TEST_F(CliBadInput, NetworkExportNeverReplacesWhatIsNotARegularFile) {
                         Case{"sub", "e.csv", "sub", "is a directory"}, Case{"c.csv", "sub/", "sub/", "is a directory"},
                         Case{"c.csv", "new/", "new/", "names a directory"},
                         Case{"c.csv", "no/e.csv", "no/e.csv", "the folder '" + path("no") + "' does not exist"}}) {
-    const auto r = islet(kSmallNetwork + path(c.cells) + " " + path(c.edges));
+    const auto r = islet(kSmallNetwork + path(c.cells) + " " + path(c.edges), "", kFifoGuard);
     EXPECT_EQ(r.code, 2) << c.cells << " " << c.edges << ": " << r.out;
     EXPECT_HAS(r.out, "'" + path(c.named) + "'");
     EXPECT_HAS(r.out, c.kind);
@@ -169,7 +172,7 @@ TEST_F(CliBadInput, AnalyzeRefusesEmptyOrDirectoryStemsAndOddOutputs) {
   EXPECT_TRUE(fs::is_empty(dir_ / "an"));  // no hidden an/.analysis.h5
   ASSERT_EQ(::mkfifo(path("f.cells.csv").c_str(), 0644), 0);
   fs::create_directories(dir_ / "d.summary.csv");
-  auto r = islet("analyze " + run + " --no-figures -q -o " + path("f"));
+  auto r = islet("analyze " + run + " --no-figures -q -o " + path("f"), "", kFifoGuard);
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_HAS(r.out, "'" + path("f.cells.csv") + "' is a FIFO");
   r = islet("analyze " + run + " --no-figures -q -o " + path("d"));
@@ -219,7 +222,7 @@ TEST_F(CliBadInput, BifurcationRefusesNonFiniteMapsNoIterationsAndOddOutputs) {
   for (const Case& c : {Case{path("sub"), "'" + path("sub") + "' is a directory"},
                         Case{path("fifo"), "'" + path("fifo") + "' is a FIFO"},
                         Case{path("no/g.png"), "the folder '" + path("no") + "' does not exist"}}) {
-    const auto r = islet(map + c.flags);
+    const auto r = islet(map + c.flags, "", kFifoGuard);
     EXPECT_EQ(r.code, 2) << c.flags << ": " << r.out;
     EXPECT_HAS(r.out, c.message);
   }
