@@ -248,6 +248,10 @@ def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sam
     if executor not in ("serial", "threads"):
         raise InputError(f"isl.sweep: executor must be 'serial' or 'threads', got {executor!r} "
                          "(for MPI, write a sweep file and run `mpirun -n N islet sweep sweep.toml`)")
+    threads = _jupyter.threads_arg(threads)
+    threads_per_task = _jupyter.threads_arg(threads_per_task, "threads_per_task")
+    if threads_per_task is None:
+        raise TypeError("threads_per_task: expected a whole number of threads (int), got None")
     info = _isletsim._sweep(config, grid, zip, sample, str(out_dir), executor, threads, threads_per_task,
                             resume, progress, network)
     if info["reruns"]:

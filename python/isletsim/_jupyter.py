@@ -59,6 +59,19 @@ def _make_bar(progress, config, desc: str = "isletsim"):
 # ---------------------------------------------------------------- simulate
 
 
+def threads_arg(threads, name: str = "threads"):
+    """threads= of simulate, sweep and analyze: None or a whole number (an int, a NumPy integer);
+    the compiled code checks its range (ValueError below 1, InputError above the limit)."""
+    if threads is None:
+        return None
+    import operator
+
+    try:
+        return operator.index(threads)
+    except TypeError:
+        raise TypeError(f"{name}: expected a whole number of threads (int) or None, got {threads!r}") from None
+
+
 def simulate(config, network=None, threads=None, output=None, *, params=None, initial=None, callback=None,
              callback_interval_s=None, progress=None, continue_from=None):
     """Run a simulation; returns a Result.
@@ -96,6 +109,7 @@ def simulate(config, network=None, threads=None, output=None, *, params=None, in
     KeyboardInterrupt with .result holding the data so far; a failed run (non-finite state)
     raises SimulationError (a RuntimeError) with .result.
     """
+    threads = threads_arg(threads)
     bar = _make_bar(progress, config)
     complete = False
     try:

@@ -201,13 +201,16 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
 
     Recorded islets: ``positions`` (a path to an "x y [z]" text file, or an array (cells, 2|3)
     in um), ``sampling_hz`` (the file has no time column) or ``time_column=True``.
-    threads: BLAS threads for the matrix products (None: the library's default).
+    threads: BLAS threads for the matrix products, 1 or more (None: the library's default); checked as
+    simulate checks it (TypeError for a non-integer, ValueError below 1, InputError above the limit).
 
     Bad input raises isletsim.InputError (a ValueError) naming the key or the file.
     """
     from . import _isletsim
     from ._isletsim import Result
+    from ._jupyter import threads_arg
 
+    threads = threads_arg(threads)
     sets = _sets(window, dict(options, k_avg=k_avg, threshold=threshold, binarize=binarize, band=band,
                               variable=variable, stimulus_s=stimulus_s))
     if isinstance(source, Result):

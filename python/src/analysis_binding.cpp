@@ -3,6 +3,7 @@
 // without copies (each array owns the vector it views).
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 
 #include "isletsim/analysis.hpp"
 #include "isletsim/analysis_io.hpp"
+#include "isletsim/env.hpp"
 #include "isletsim/error.hpp"
 
 namespace py = pybind11;
@@ -145,11 +147,19 @@ py::dict to_python(analysis::Result&& r, analysis::Input&& in) {
   return d;
 }
 
-py::dict run(analysis::Input&& in, const analysis::Options& o, py::object threads) {
+// threads= as simulate checks it (0: the library's default), before the GIL is released.
+int blas_threads(std::optional<int> threads) {
+  if (!threads) return 0;
+  if (*threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(*threads));
+  env::check_thread_count(static_cast<unsigned>(*threads), "threads=");
+  return *threads;
+}
+
+py::dict run(analysis::Input&& in, const analysis::Options& o, int threads) {
   analysis::Result r;
   {
     py::gil_scoped_release nogil;
-    if (!threads.is_none()) analysis::set_blas_threads(threads.cast<int>());
+    if (threads > 0) analysis::set_blas_threads(threads);
     r = analysis::analyze(in, o);
   }
   return to_python(std::move(r), std::move(in));
@@ -168,7 +178,8 @@ void bind_analysis(py::module_& m) {
   m.def(
       "_analyze_file",
       [](const std::string& path, const std::vector<std::string>& sets, const std::string& positions_path,
-         py::object positions, double sampling_hz, bool time_column, py::object threads) {
+         py::object positions, double sampling_hz, bool time_column, std::optional<int> threads) {
+        const int nt = blas_threads(threads);
         const bool is_run = path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0;
         analysis::Options o;
         analysis::Input in;
@@ -180,7 +191,7 @@ void bind_analysis(py::module_& m) {
                       : analysis_input_from_text(path, positions_path, sampling_hz, time_column);
         }
         set_positions(in, positions);
-        return run(std::move(in), o, threads);
+        return run(std::move(in), o, nt);
       },
       py::arg("path"), py::arg("sets"), py::arg("positions_path"), py::arg("positions"), py::arg("sampling_hz"),
       py::arg("time_column"), py::arg("threads"));
@@ -188,7 +199,8 @@ void bind_analysis(py::module_& m) {
       "_analyze_arrays",
       [](py::object time, py::object data, py::object glucose, py::object positions, py::object edges,
          const std::string& config_toml, const std::vector<std::string>& sets, const std::string& source,
-         py::object threads) {
+         std::optional<int> threads) {
+        const int nt = blas_threads(threads);
         const analysis::Options o = resolve_analysis_options(config_toml, source, sets);
         auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(data);
         if (!a || a.ndim() != 2) throw InputError("data: expected a 2-D array (samples, cells)");
@@ -210,7 +222,7 @@ void bind_analysis(py::module_& m) {
             in.edge_i.push_back(static_cast<std::uint32_t>(i)), in.edge_j.push_back(static_cast<std::uint32_t>(j));
           }
         }
-        return run(std::move(in), o, threads);
+        return run(std::move(in), o, nt);
       },
       py::arg("time"), py::arg("data"), py::arg("glucose"), py::arg("positions"), py::arg("edges"),
       py::arg("config_toml"), py::arg("sets"), py::arg("source"), py::arg("threads"));

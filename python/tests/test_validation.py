@@ -1,6 +1,8 @@
 """Bad input from Python is refused with an InputError (a ValueError) naming
 the key, the value and what was expected, never a crash of the interpreter
 (run by CTest as `python_validation_tests`)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,59 @@ def test_sweep_thread_counts_are_refused(tmp_path):
 def test_bad_value_type_names_the_key():
     with pytest.raises(TypeError, match=r"Config.set\('coupling.gV'\): cannot use a value of type object"):
         small().set("coupling.gV", object())
+
+
+ANALYZE_THREADS = """
+import numpy as np
+import isletsim as isl
+
+x = np.random.default_rng(0).random((600, 6))
+try:
+    isl.analyze(x, sampling_hz=10, k_avg=2, threads={threads})
+except Exception as e:
+    print(type(e).__name__ + ": " + str(e))
+"""
+
+
+@pytest.mark.parametrize("threads, expected", [
+    ("-1", r"^ValueError: threads must be at least 1, got -1$"),
+    ("0", r"^ValueError: threads must be at least 1, got 0$"),
+    ("'2'", r"^TypeError: threads: expected a whole number of threads \(int\) or None, got '2'$"),
+    ("2.5", r"^TypeError: threads: expected a whole number of threads \(int\) or None, got 2.5$"),
+    ("100000", r"^InputError: threads=100000: too many threads \(at most 1024"),
+])
+def test_analyze_thread_counts_are_refused_as_simulate_refuses_them(tmp_path, threads, expected):
+    # Checked before the GIL is released: a bad value once crashed the interpreter (a subprocess here,
+    # so that a crash fails this test and not the whole file).
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", ANALYZE_THREADS.format(threads=threads)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert re.search(expected, r.stdout.strip()), r.stdout
+    # the same rules and words from simulate and sweep
+    if threads in ("-1", "'2'", "2.5"):
+        err = expected.split(": ", 1)[1]
+        kind = {"V": ValueError, "T": TypeError}[expected[1]]
+        with pytest.raises(kind, match=err):
+            isl.simulate(small(), threads=eval(threads))
+        with pytest.raises(kind, match=err):
+            isl.sweep(small(), grid={"coupling.gV": [0]}, out_dir=str(tmp_path / "s"), threads=eval(threads))
+
+
+def test_analyze_takes_a_valid_thread_count():
+    x = np.random.default_rng(0).random((600, 6))
+    assert isl.analyze(x, sampling_hz=10, k_avg=2, threads=np.int64(2)).n_cells == 6
+    assert isl.analyze(x, sampling_hz=10, k_avg=2, threads=None).n_cells == 6
+
+
+def test_analyze_checks_threads_for_every_source(tmp_path):
+    x = np.random.default_rng(0).random((600, 6))
+    np.savetxt(tmp_path / "rec.txt", x)
+    res = isl.simulate(small(), threads=1, output=str(tmp_path / "run.h5"))
+    for source, kw in ((res, {}), (str(tmp_path / "run.h5"), {}), (str(tmp_path / "rec.txt"), {"sampling_hz": 10})):
+        with pytest.raises(ValueError, match=r"^threads must be at least 1, got -1$"):
+            isl.analyze(source, threads=-1, **kw)
+        with pytest.raises(TypeError, match=r"^threads: expected a whole number of threads \(int\) or None, got '2'$"):
+            isl.analyze(source, threads="2", **kw)
