@@ -8,6 +8,14 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Optional, Seque
 import numpy as np
 import numpy.typing as npt
 
+# The analysis pipeline, its pictures and the figures of `islet analyze`: typed in their own modules.
+from . import analysis as analysis
+from . import figures as figures
+from . import plot as plot
+from .analysis import Analysis as Analysis
+from .analysis import analyze as analyze
+from .analysis import load_analysis as load_analysis
+
 __version__: str
 
 class InputError(ValueError):

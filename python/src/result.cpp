@@ -251,9 +251,6 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
           "Glucose at each sample (mM; NaN when JGK is fixed), (samples,) float64.")
       .def_property_readonly("vars", [](const IslResult& r) { return r.var_names(); }, "Recorded variable names.")
       .def("keys", [](const IslResult& r) { return r.var_names(); }, "Recorded variable names.")
-      .def("__contains__", [](const IslResult& r, const std::string& k) {
-        return std::any_of(r.vars.begin(), r.vars.end(), [&](const H5Variable& v) { return v.name == k; });
-      })
       .def(
           "__getitem__",
           [](py::object self, const std::string& name) {
@@ -387,6 +384,15 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
                                : ", t = 0.." + py::repr(py::float_(r.time.back())).cast<std::string>() + " s") +
                (r.path.empty() ? std::string() : ", " + r.path) + ">";
       });
+
+  // `"c" in res`, its parameter named (as the stubs name it) for inspect.signature.
+  py::class_<IslResult> result = m.attr("Result");
+  result.def(
+      "__contains__",
+      [](const IslResult& r, const std::string& var) {
+        return std::any_of(r.vars.begin(), r.vars.end(), [&](const H5Variable& v) { return v.name == var; });
+      },
+      py::arg("var"), "Whether variable `var` was recorded.");
 
   m.def("_load", &load_part, py::arg("path"), py::arg("vars"), py::arg("t0"), py::arg("t1"), py::arg("cells"),
         py::arg("float32"), py::arg("lazy"), "Reads (part of) a run file (use isletsim.load).");

@@ -2,6 +2,7 @@
 and lazy isl.load, Result.to_xarray / to_pandas, simulate's progress bar, the HTML summaries,
 and docs/python.md run as written."""
 import ast
+import importlib
 import inspect
 import os
 import pathlib
@@ -122,33 +123,104 @@ def test_documented_parameters_and_defaults():
     assert isl.Config.default().set("coupling.gV", 60).get("coupling.gV") == 60
 
 
-def test_stub_matches_the_functions():
-    """__init__.pyi names the same parameters, with the same defaults, as the functions."""
-    stub = pathlib.Path(isl.__file__).with_name("__init__.pyi")
-    tree = ast.parse(stub.read_text())
-    funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    classes = {n.name: {m.name: m for m in n.body if isinstance(m, ast.FunctionDef)}
-               for n in tree.body if isinstance(n, ast.ClassDef)}
+def _stub_tree():
+    return ast.parse(pathlib.Path(isl.__file__).with_name("__init__.pyi").read_text())
 
-    def stub_params(node):
-        a = node.args
-        pos = a.posonlyargs + a.args
-        defaults = [inspect.Parameter.empty] * (len(pos) - len(a.defaults)) + [ast.literal_eval(d) for d in a.defaults]
-        out = list(zip([x.arg for x in pos], defaults))
-        out += [(x.arg, inspect.Parameter.empty if d is None else ast.literal_eval(d))
-                for x, d in zip(a.kwonlyargs, a.kw_defaults)]
-        return out
 
-    def real(f):
-        return [(p.name, p.default) for p in inspect.signature(f).parameters.values()]
+def _stub_signature(node):
+    """[(name, kind, default)] of a stub's def, as inspect names them."""
+    P = inspect.Parameter
+    a = node.args
+    pos = a.posonlyargs + a.args
+    defaults = [P.empty] * (len(pos) - len(a.defaults)) + [ast.literal_eval(d) for d in a.defaults]
+    out = [(x.arg, P.POSITIONAL_ONLY if x in a.posonlyargs else P.POSITIONAL_OR_KEYWORD, d)
+           for x, d in zip(pos, defaults)]
+    if a.vararg:
+        out.append((a.vararg.arg, P.VAR_POSITIONAL, P.empty))
+    out += [(x.arg, P.KEYWORD_ONLY, P.empty if d is None else ast.literal_eval(d))
+            for x, d in zip(a.kwonlyargs, a.kw_defaults)]
+    if a.kwarg:
+        out.append((a.kwarg.arg, P.VAR_KEYWORD, P.empty))
+    return out
 
-    for name in ("simulate", "load", "sweep", "params", "states", "models"):
-        assert stub_params(funcs[name]) == real(getattr(isl, name)), name
-    for cls, methods in (("Config", ("set", "heterogeneity", "from_toml", "load", "default", "to_toml")),
-                         ("Network", ("sphere", "lattice", "from_csv", "from_arrays")),
-                         ("Result", ("synchrony", "duty_cycle", "save", "to_xarray", "to_pandas", "keys"))):
-        for m in methods:
-            assert stub_params(classes[cls][m]) == real(getattr(getattr(isl, cls), m)), f"{cls}.{m}"
+
+def _real_signature(f):
+    return [(p.name, p.kind, p.default) for p in inspect.signature(f).parameters.values()]
+
+
+def _stub_names(body) -> dict:
+    """{name: node} of what a stub module or class body defines (def, class, annotated or assigned
+    name, `from . import x as x`); properties are defs too."""
+    out = {}
+    for n in body:
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef)):
+            out[n.name] = n
+        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name):
+            out[n.target.id] = n
+        elif isinstance(n, ast.Assign):
+            out.update({t.id: n for t in n.targets if isinstance(t, ast.Name)})
+        elif isinstance(n, ast.ImportFrom) and n.level == 1:
+            for alias in n.names:
+                assert alias.asname == alias.name, f"stub: 'from .{n.module or ''} import {alias.name}' needs " \
+                                                   f"'as {alias.name}' to re-export it"
+                out[alias.name] = n
+    return out
+
+
+def _public_members(cls) -> set:
+    """The public names of a class of the package (its own, not those of dict or object)."""
+    import dataclasses
+
+    base = set()
+    for b in cls.__mro__[1:]:
+        if not (b.__module__ or "").startswith("isletsim"):
+            base |= set(dir(b))
+    names = {n for n in dir(cls) if not n.startswith("_") and n not in base}
+    if dataclasses.is_dataclass(cls):
+        names |= {f.name for f in dataclasses.fields(cls)}
+    names |= {n for n in getattr(cls, "__annotations__", {}) if not n.startswith("_")}
+    return names
+
+
+def test_stub_covers_all_and_matches_the_signatures():
+    """__init__.pyi declares every name of isletsim.__all__ and the submodules, with the parameters
+    (names, kinds, defaults) of the real functions and methods, and every public member of each class."""
+    stub = _stub_names(_stub_tree().body)
+    missing = [n for n in list(isl.__all__) + ["analysis", "plot", "figures"] if n not in stub]
+    assert not missing, f"not in __init__.pyi: {missing}"
+    checked = 0
+    for name, node in stub.items():
+        if isinstance(node, ast.ImportFrom):  # a re-export: it must be that module's object
+            real = importlib.import_module(f"isletsim.{node.module}") if node.module else None
+            expect = getattr(real, name) if real else importlib.import_module(f"isletsim.{name}")
+            assert getattr(isl, name) is expect, f"stub re-exports {name} from .{node.module or ''}"
+            checked += 1
+        elif isinstance(node, ast.FunctionDef):
+            assert _stub_signature(node) == _real_signature(getattr(isl, name)), name
+            checked += 1
+        elif isinstance(node, ast.ClassDef) and hasattr(isl, name) and name not in ("Param", "State"):
+            cls = getattr(isl, name)
+            members = _stub_names(node.body)
+            extra = [m for m in members if not m.startswith("_") and m not in _public_members(cls)
+                     and not issubclass(cls, BaseException)]  # an error's .result is set when raised
+            assert not extra, f"{name}: the stub declares {extra}, which the class does not have"
+            absent = [m for m in _public_members(cls) if m not in members]
+            assert not absent, f"{name}: not in the stub: {absent}"
+            for m, mnode in members.items():
+                if not isinstance(mnode, ast.FunctionDef) or any(
+                        isinstance(d, ast.Name) and d.id == "property" for d in mnode.decorator_list):
+                    continue
+                assert hasattr(cls, m), f"{name}.{m}: in the stub, not in the class"
+                assert _stub_signature(mnode) == _real_signature(getattr(cls, m)), f"{name}.{m}"
+                checked += 1
+    assert checked >= 40  # the check ran over the whole stub
+
+
+def test_stub_check_catches_a_wrong_parameter_name():
+    """The check above fails for a stub parameter named differently from the real one."""
+    node = ast.parse("def __contains__(self, key: str) -> bool: ...").body[0]
+    assert _stub_signature(node) != _real_signature(isl.Result.__contains__)
+    assert _real_signature(isl.Result.__contains__)[1][0] == "var"
 
 
 # ---------------------------------------------------------------- load
