@@ -1,12 +1,56 @@
 // isletsim.Network: cells and gap-junction edges, built as the config's
 // [network] section would (sphere, lattice, CSV) or from arrays.
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "binding.hpp"
 #include "isletsim/network.hpp"
 
 namespace isletsim::binding {
+
+namespace {
+
+// Network.from_arrays' edges, (m, 2) cell ids, row after row: whole numbers in 0..n_cells-1 (a float id
+// is refused, not truncated; ids up to n_cells-1 are checked by validate_network, with the others).
+std::vector<std::int64_t> edge_ids(const py::object& edges, std::size_t n_cells) {
+  const py::array a = py::module_::import("numpy").attr("asarray")(edges);
+  if (a.ndim() != 2 || (a.shape(1) != 2 && a.shape(0) != 0))
+    throw py::value_error("edges must be an (m, 2) integer array of cell ids");
+  const auto fail = [&](py::ssize_t k, const std::string& what) {
+    throw InputError("Network.from_arrays: edge " + std::to_string(k / 2) + ": cell id " + what);
+  };
+  const auto out_of_range = [&](py::ssize_t k, const std::string& id) {
+    fail(k, id + " out of range (the network has " + std::to_string(n_cells) + " cells" +
+                (n_cells ? ", ids 0.." + std::to_string(n_cells - 1) : std::string()) + ")");
+  };
+  std::vector<std::int64_t> ids;
+  const char kind = a.dtype().kind();
+  if (kind == 'f' || kind == 'c') {  // floats: whole numbers only
+    auto f = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
+    if (!f) throw py::value_error("edges must be an (m, 2) integer array of cell ids");
+    for (py::ssize_t k = 0; k < f.size(); ++k) {
+      const double x = f.data()[k];
+      const std::string text = py::repr(py::float_(x)).cast<std::string>();
+      if (!std::isfinite(x) || x != std::floor(x))
+        fail(k, text + " is not a whole number (edges hold integer cell ids)");
+      if (x < 0 || x > 4294967295.0) out_of_range(k, text);
+      ids.push_back(static_cast<std::int64_t>(x));
+    }
+    return ids;
+  }
+  auto i = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
+  if (!i) throw py::value_error("edges must be an (m, 2) integer array of cell ids");
+  for (py::ssize_t k = 0; k < i.size(); ++k) {
+    const std::int64_t x = i.data()[k];
+    if (x < 0 || x > 0xffffffffLL) out_of_range(k, std::to_string(x));
+    ids.push_back(x);
+  }
+  return ids;
+}
+
+}  // namespace
 
 void bind_network(py::module_& m) {
   py::class_<Network>(m, "Network", R"doc(Cells (positions in um) and undirected gap-junction edges with weights.
@@ -47,11 +91,9 @@ or Network.from_arrays(positions, edges, weights); pass to simulate(cfg, network
           "Raises FileNotFoundError for a missing file, ValueError naming file and line otherwise.")
       .def_static(
           "from_arrays",
-          [](py::array_t<double, py::array::c_style | py::array::forcecast> pos,
-             py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> edges, py::object weights) {
+          [](py::array_t<double, py::array::c_style | py::array::forcecast> pos, const py::object& edges_in,
+             py::object weights) {
             if (pos.ndim() != 2 || pos.shape(1) != 3) throw py::value_error("positions must be an (n, 3) array (um)");
-            if (edges.ndim() != 2 || (edges.shape(1) != 2 && edges.shape(0) != 0))
-              throw py::value_error("edges must be an (m, 2) integer array of cell ids");
             Network net;
             const auto n = static_cast<std::size_t>(pos.shape(0));
             for (std::size_t i = 0; i < n; ++i) {
@@ -59,13 +101,11 @@ or Network.from_arrays(positions, edges, weights); pass to simulate(cfg, network
               net.y.push_back(pos.at(i, 1));
               net.z.push_back(pos.at(i, 2));
             }
-            const auto m = static_cast<std::size_t>(edges.shape(0));
+            const std::vector<std::int64_t> ids = edge_ids(edges_in, n);
+            const std::size_t m = ids.size() / 2;
             for (std::size_t e = 0; e < m; ++e) {
-              const auto i = edges.at(e, 0), j = edges.at(e, 1);
-              if (i < 0 || j < 0 || i > 0xffffffffLL || j > 0xffffffffLL)
-                throw InputError("edge " + std::to_string(e) + ": cell id out of range");
-              net.edge_i.push_back(static_cast<std::uint32_t>(i));
-              net.edge_j.push_back(static_cast<std::uint32_t>(j));
+              net.edge_i.push_back(static_cast<std::uint32_t>(ids[2 * e]));
+              net.edge_j.push_back(static_cast<std::uint32_t>(ids[2 * e + 1]));
             }
             if (weights.is_none()) {
               net.edge_w.assign(m, 1.0);

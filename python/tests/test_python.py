@@ -165,6 +165,28 @@ def test_network_generators(tmp_path):
         isl.Network.from_arrays(np.zeros((2, 3)), np.array([[0, 0]]))  # self-loop
 
 
+def test_from_arrays_refuses_fractional_and_negative_ids():
+    pos = np.array([[0.0, 0, 0], [10, 0, 0], [20, 0, 0]])
+    # a float id is refused, not truncated (0.5, 1.9 once made edge 0-1)
+    with pytest.raises(isl.InputError, match=r"^Network.from_arrays: edge 0: cell id 0.5 is not a whole number"):
+        isl.Network.from_arrays(pos, [[0.5, 1.9]])
+    with pytest.raises(isl.InputError, match=r"^Network.from_arrays: edge 1: cell id 2.5 is not a whole number"):
+        isl.Network.from_arrays(pos, np.array([[0, 1], [1, 2.5]]))
+    with pytest.raises(isl.InputError, match=r"^Network.from_arrays: edge 0: cell id nan is not a whole number"):
+        isl.Network.from_arrays(pos, [[0, float("nan")]])
+    # out of range below 0 or above uint32: worded as the other edge errors, with the value
+    rng = r"out of range \(the network has 3 cells, ids 0..2\)$"
+    with pytest.raises(isl.InputError, match=r"^Network.from_arrays: edge 0: cell id -1 " + rng):
+        isl.Network.from_arrays(pos, [[-1, 1]])
+    with pytest.raises(isl.InputError, match=r"^Network.from_arrays: edge 1: cell id 1099511627776 " + rng):
+        isl.Network.from_arrays(pos, [[0, 1], [2, 2**40]])
+    with pytest.raises(isl.InputError, match=r"^Network.from_arrays: edge 0: cell id 3 " + rng):
+        isl.Network.from_arrays(pos, [[0, 3]])
+    # whole numbers stored as floats are ids like any other
+    net = isl.Network.from_arrays(pos, [[0.0, 1.0], [1.0, 2.0]])
+    assert net.edges.tolist() == [[0, 1], [1, 2]]
+
+
 # ---------------------------------------------------------------- simulate
 
 
