@@ -86,16 +86,24 @@ def raster(res, var: str = "c", ax=None, order: str = "mean", cmap: str = "magma
     """Cells x time image of ``var`` (one row per cell; time in s, ``var`` in its unit, c in uM).
 
     order: "mean" (rows sorted by the cell's mean value), "id" (cell ids), or
-    "centre" (by distance from the islet's centre, when positions are known).
+    "centre" (by distance from the islet's centre, the mean of the cell positions,
+    nearest first; ValueError when there are no positions). Another order: ValueError.
     Draws on ``ax``, or on a new figure when ax is None. Returns the matplotlib
     AxesImage; a colour bar is added beside the axes.
     """
+    if order not in ("mean", "id", "centre"):
+        raise ValueError(f"order must be 'mean', 'id' or 'centre', got {order!r}")
     t = np.asarray(res.time)
     x = np.asarray(res[var])
     if order == "mean":
         rows = np.argsort(x.mean(axis=0))
     elif order == "centre":
-        rows = np.argsort(np.linalg.norm(np.asarray(res.positions), axis=1))
+        pos = getattr(res, "positions", None)
+        pos = None if pos is None else np.asarray(pos, dtype=float)
+        if pos is None or pos.ndim != 2 or len(pos) != x.shape[1]:
+            raise ValueError("isletsim.plot.raster: order='centre' needs the cells' positions (this result has none)")
+        # the islet's centre is the mean position (not the origin of the coordinates); ties by cell id
+        rows = np.argsort(np.linalg.norm(pos - pos.mean(axis=0), axis=1), kind="stable")
     else:
         rows = np.arange(x.shape[1])
     ax = _new_axes(ax)

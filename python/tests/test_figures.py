@@ -387,6 +387,25 @@ def test_raster_and_mean_trace_draw_on_separate_figures():
     assert plot.mean_trace(res, ax=ax).axes is ax
 
 
+def test_raster_centre_order_starts_at_the_islets_centre():
+    res = _FakeResult()
+    # a 3 x 3 lattice far from the origin (corner 0 nearest to it): cell 4 is in the middle,
+    # 1, 3, 5, 7 next to it, the corners 0, 2, 6, 8 last
+    g = np.stack(np.meshgrid(np.arange(3), np.arange(3), indexing="ij"), -1).reshape(-1, 2)[:, ::-1]
+    res.positions = np.column_stack([100.0 + 10 * g, np.zeros(9)])
+    res._c = np.tile(np.arange(9.0), (50, 1))  # each cell's trace is its id
+    im = plot.raster(res, order="centre")
+    rows = np.asarray(im.get_array())[:, 0]
+    assert rows.tolist() == [4, 1, 3, 5, 7, 0, 2, 6, 8]
+    assert np.asarray(plot.raster(res, order="id").get_array())[:, 0].tolist() == list(range(9))
+    with pytest.raises(ValueError, match=r"order must be 'mean', 'id' or 'centre', got 'bogus'"):
+        plot.raster(res, order="bogus")
+    res.positions = np.zeros((0, 3))
+    with pytest.raises(ValueError, match="order='centre' needs the cells' positions"):
+        plot.raster(res, order="centre")
+    plt.close("all")
+
+
 def test_import_is_cheap():
     import subprocess
 
