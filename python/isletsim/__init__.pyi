@@ -216,9 +216,11 @@ class Result:
     @property
     def config(self) -> Config: ...
     def synchrony(self, var: str = "c", from_s: float = 0.0) -> float:
-        """Mean pairwise Pearson correlation of `var` over samples with t >= from_s."""
+        """Mean pairwise Pearson correlation of `var` over samples with t >= from_s.
+        ValueError when from_s is not finite or no sample has t >= from_s."""
     def duty_cycle(self, var: str = "c", from_s: float = 0.0) -> npt.NDArray[np.float64]:
-        """Per-cell fraction of samples above half the cell's own amplitude."""
+        """Per-cell fraction of samples (t >= from_s) above half the cell's own amplitude.
+        ValueError when from_s is not finite or no sample has t >= from_s."""
     def save(self, path: str) -> None:
         """Write the HDF5 file `islet run` writes (docs/hdf5-layout.md). ValueError for a cells= selection."""
     def to_xarray(self, vars: Optional[Union[str, Sequence[str]]] = None, params: bool = False) -> Any:

@@ -17,9 +17,11 @@ def _vars(vars) -> list | None:
         names = list(vars)
     except TypeError:
         raise TypeError(f"vars: expected a variable name or a list of names, got {type(vars).__name__}") from None
-    for v in names:
+    for k, v in enumerate(names):
         if not isinstance(v, str):
             raise TypeError(f"vars: expected variable names (str), got {v!r}")
+        if v in names[:k]:
+            raise ValueError(f"vars: variable '{v}' is listed twice (name each variable once)")
     return names
 
 
@@ -91,8 +93,8 @@ def load(path, vars=None, window=None, cells=None, *, dtype=None, lazy=True):
 
     Only what is asked for is read, with HDF5 hyperslab selections:
 
-    - vars: a variable name or a list of them (None: every recorded variable), in that order.
-      KeyError naming the recorded ones for a variable the file does not have.
+    - vars: a variable name or a list of them (None: every recorded variable), in that order,
+      each once. KeyError naming the recorded ones for a variable the file does not have.
     - window: (t0, t1) in seconds: the samples with ``t0 <= t < t1`` (None for an open end:
       ``(60, None)`` is everything from 60 s on). ``res.first_sample`` is the file's index of
       the first sample read.

@@ -308,13 +308,15 @@ def load_analysis(path: str, signal: bool = True) -> Analysis:
 def duty_cycle(res, var: str = "c", from_s: float = 0.0) -> np.ndarray:
     """Per cell, the fraction of samples (t >= from_s) in which ``var`` is above
     half of that cell's own oscillation amplitude (min + 0.5 (max - min)).
-    Flat traces give 0. Returns a float64 array of length n_cells."""
+    Flat traces give 0. Returns a float64 array of length n_cells. ValueError when
+    from_s is not finite or no sample has t >= from_s."""
     return res.duty_cycle(var, from_s)
 
 
 def synchrony(res, var: str = "c", from_s: float = 0.0) -> float:
     """Synchrony index: mean Pearson correlation of ``var`` over all cell pairs,
-    using samples with t >= from_s (flat traces count as 0)."""
+    using samples with t >= from_s (flat traces count as 0). ValueError when from_s
+    is not finite or no sample has t >= from_s."""
     return res.synchrony(var, from_s)
 
 

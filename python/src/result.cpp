@@ -3,6 +3,7 @@
 // run_to_file writes every run's file with, so a saved Result is the file
 // `islet run` writes.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -97,7 +98,7 @@ IslResult from_h5(H5Run&& run, const std::string& path) {
     else r.attrs.emplace_back(k, v);
   }
   for (const auto& [k, v] : run.number_attrs) {
-    const bool integer = k == "seed" || k == "n_cells" || k == "threads";
+    const bool integer = k == "seed" || k == "n_cells" || k == "n_samples" || k == "threads";  // int64 in the file
     if (integer) r.attrs.emplace_back(k, static_cast<std::int64_t>(v));
     else r.attrs.emplace_back(k, v);
   }
@@ -166,11 +167,18 @@ struct Float64Rows {
   const double* data = nullptr;
   std::size_t rows = 0, from = 0;
 };
+// A from_s that is not finite, or that leaves no sample, is a ValueError (not a measure of nothing).
 Float64Rows float64_rows(IslResult& r, const std::string& var, double from_s) {
   const std::size_t v = r.var_index(var);
+  const auto text = [](double x) { return py::repr(py::float_(x)).cast<std::string>(); };
+  if (!std::isfinite(from_s)) throw py::value_error("from_s must be a finite number of seconds, got " + text(from_s));
+  const auto from = static_cast<std::size_t>(std::lower_bound(r.time.begin(), r.time.end(), from_s) - r.time.begin());
+  if (from >= r.n_samples)
+    throw py::value_error("from_s = " + text(from_s) + " s leaves no samples: " +
+                          (r.time.empty() ? std::string("this Result holds none")
+                                          : "the recording ends at t = " + text(r.time.back()) + " s"));
   r.ensure(v);
   Float64Rows out;
-  const auto from = static_cast<std::size_t>(std::lower_bound(r.time.begin(), r.time.end(), from_s) - r.time.begin());
   if (r.as_float32) {
     const auto& d = r.data32[v];
     out.copy.assign(d.begin() + static_cast<std::ptrdiff_t>(from * r.n_cells), d.end());
@@ -322,25 +330,6 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
           "config_toml", [](const IslResult& r) { return r.attr_string("config"); },
           "The run's resolved config (TOML).")
       .def(
-          "synchrony",
-          [](py::object self, const std::string& var, double from_s) {
-            auto& r = self.cast<IslResult&>();
-            const Float64Rows x = float64_rows(r, var, from_s);
-            return analysis::mean_pairwise_correlation({x.data, x.rows, r.n_cells}, x.from);
-          },
-          py::arg("var") = "c", py::arg("from_s") = 0.0,
-          "Synchrony index: mean pairwise Pearson correlation of `var` over samples with t >= from_s.")
-      .def(
-          "duty_cycle",
-          [](py::object self, const std::string& var, double from_s) {
-            auto& r = self.cast<IslResult&>();
-            const Float64Rows x = float64_rows(r, var, from_s);
-            const auto d = analysis::duty_cycle({x.data, x.rows, r.n_cells}, x.from);
-            return py::array_t<double>(d.size(), d.data());
-          },
-          py::arg("var") = "c", py::arg("from_s") = 0.0,
-          "Fraction of samples (t >= from_s) each cell is active (above half its own amplitude), (cells,).")
-      .def(
           "save",
           [](IslResult& r, const std::string& path) {
             for (std::size_t v = 0; v < r.vars.size(); ++v) r.ensure(v);  // with the GIL: no two threads read
@@ -385,14 +374,36 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
                (r.path.empty() ? std::string() : ", " + r.path) + ">";
       });
 
-  // `"c" in res`, its parameter named (as the stubs name it) for inspect.signature.
+  // `"c" in res`, its parameter named (as the stubs name it) for inspect.signature; the measures.
   py::class_<IslResult> result = m.attr("Result");
-  result.def(
-      "__contains__",
-      [](const IslResult& r, const std::string& var) {
-        return std::any_of(r.vars.begin(), r.vars.end(), [&](const H5Variable& v) { return v.name == var; });
-      },
-      py::arg("var"), "Whether variable `var` was recorded.");
+  result
+      .def(
+          "__contains__",
+          [](const IslResult& r, const std::string& var) {
+            return std::any_of(r.vars.begin(), r.vars.end(), [&](const H5Variable& v) { return v.name == var; });
+          },
+          py::arg("var"), "Whether variable `var` was recorded.")
+      .def(
+          "synchrony",
+          [](py::object self, const std::string& var, double from_s) {
+            auto& r = self.cast<IslResult&>();
+            const Float64Rows x = float64_rows(r, var, from_s);
+            return analysis::mean_pairwise_correlation({x.data, x.rows, r.n_cells}, x.from);
+          },
+          py::arg("var") = "c", py::arg("from_s") = 0.0,
+          "Synchrony index: mean pairwise Pearson correlation of `var` over samples with t >= from_s.\n"
+          "ValueError when from_s is not finite or no sample has t >= from_s.")
+      .def(
+          "duty_cycle",
+          [](py::object self, const std::string& var, double from_s) {
+            auto& r = self.cast<IslResult&>();
+            const Float64Rows x = float64_rows(r, var, from_s);
+            const auto d = analysis::duty_cycle({x.data, x.rows, r.n_cells}, x.from);
+            return py::array_t<double>(d.size(), d.data());
+          },
+          py::arg("var") = "c", py::arg("from_s") = 0.0,
+          "Fraction of samples (t >= from_s) each cell is active (above half its own amplitude), (cells,).\n"
+          "ValueError when from_s is not finite or no sample has t >= from_s.");
 
   m.def("_load", &load_part, py::arg("path"), py::arg("vars"), py::arg("t0"), py::arg("t1"), py::arg("cells"),
         py::arg("float32"), py::arg("lazy"), "Reads (part of) a run file (use isletsim.load).");

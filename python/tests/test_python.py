@@ -639,6 +639,49 @@ def test_analysis_and_plot_helpers():
     plt.close(fig)
 
 
+def test_measures_refuse_a_from_s_that_leaves_no_samples(tmp_path):
+    path = tmp_path / "small.h5"
+    isl.simulate(isl.Config.from_toml(SMALL), threads=1, output=str(path))  # samples at t = 0 .. 1 s
+    for res in (isl.load(path), isl.load(path, dtype="float64")):
+        for measure in (res.synchrony, res.duty_cycle, lambda v, f: isl.analysis.synchrony(res, v, f)):
+            with pytest.raises(ValueError, match=r"^from_s = 1000000.0 s leaves no samples: the recording ends at "
+                                                 r"t = 1.0 s$"):
+                measure("c", 1e6)
+            for bad in (float("nan"), float("inf"), float("-inf")):
+                with pytest.raises(ValueError, match=r"^from_s must be a finite number of seconds, got "):
+                    measure("c", bad)
+        # the last sample alone is still a measure (one sample: no variation, duty cycle 0)
+        assert res.duty_cycle("c", 1.0).shape == (27,)
+    empty = isl.load(path, window=(5, None))
+    assert empty.n_samples == 0
+    with pytest.raises(ValueError, match="leaves no samples: this Result holds none"):
+        empty.synchrony("c", 0.0)
+
+
+def test_load_refuses_a_variable_listed_twice(tmp_path):
+    path = tmp_path / "small.h5"
+    isl.simulate(isl.Config.from_toml(SMALL), threads=1, output=str(path))
+    with pytest.raises(ValueError, match=r"^vars: variable 'c' is listed twice"):
+        isl.load(path, vars=["c", "V", "c"])
+    res = isl.load(path, vars=["V", "c"])
+    assert res.vars == ["V", "c"]
+    res.save(tmp_path / "again.h5")
+
+
+def test_attrs_integers_are_ints(tmp_path):
+    import h5py
+
+    path = tmp_path / "small.h5"
+    isl.simulate(isl.Config.from_toml(SMALL), threads=1, output=str(path))
+    attrs = isl.load(path).attrs
+    with h5py.File(path, "r") as f:
+        stored = {k: v for k, v in f.attrs.items() if np.issubdtype(np.asarray(v).dtype, np.integer)}
+    assert {"n_samples", "n_cells", "seed", "threads"} <= set(stored)
+    for k, v in stored.items():
+        assert type(attrs[k]) is int and attrs[k] == int(v), k
+    assert attrs["n_samples"] == 201
+
+
 def test_models_from_python_and_a_sweep_over_models(tmp_path):
     names = [m["name"] for m in isl.models()]
     assert names[:3] == ["bertram2007", "cha2011", "pedersen2010"]
