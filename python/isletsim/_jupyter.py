@@ -98,7 +98,8 @@ def simulate(config, network=None, threads=None, output=None, *, params=None, in
     simulated seconds. None (default): on when stderr is a terminal or in a Jupyter kernel, off
     otherwise (pipes, files, tests); True / False: always / never.
 
-    continue_from: a Result (of simulate, or isletsim.load of a whole run file) to go on from;
+    continue_from: a Result (of simulate, or isletsim.load of a whole run file), or the path of a
+    run file (loaded with isletsim.load), to go on from;
     config is that run's config with a longer sim.duration_s (record.checkpoint_s may differ too;
     anything else: ValueError). The run starts from the result's end state (a loaded file: its
     last saved state) with its network and per-cell parameters; the returned Result holds the
@@ -110,6 +111,13 @@ def simulate(config, network=None, threads=None, output=None, *, params=None, in
     raises SimulationError (a RuntimeError) with .result.
     """
     threads = threads_arg(threads)
+    if isinstance(continue_from, (str, os.PathLike)):  # a run file: its Result, as isletsim.load reads it
+        from ._load import load
+
+        continue_from = load(continue_from)
+    elif continue_from is not None and not isinstance(continue_from, _isletsim.Result):
+        raise TypeError("continue_from: expected a Result (of simulate or isletsim.load) or the path of a run file, "
+                        f"got {type(continue_from).__name__}")
     bar = _make_bar(progress, config)
     complete = False
     try:

@@ -156,7 +156,10 @@ def _toml_value(key: str, v) -> str:
 def _sets(window, options: dict) -> list:
     sets = []
     if window is not None:
-        lo, hi = window
+        try:
+            lo, hi = window
+        except (TypeError, ValueError):
+            raise ValueError(f"window: expected (t0, t1) in seconds (None for an open end), got {window!r}") from None
         if lo is not None:
             sets.append(f"analysis.from_s={_toml_value('from_s', lo)}")
         if hi is not None:
@@ -190,7 +193,8 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
 
     source: a :class:`isletsim.Result` (from ``simulate`` or ``load``), the path of a run's ``.h5``
     file, the path of a recorded islet (text: one row per time point, one column per cell), or a
-    NumPy array (samples, cells) with ``time=`` (s) or ``sampling_hz=``.
+    2-D array (samples, cells): a NumPy array or anything ``numpy.asarray`` makes one of (a list of
+    rows), with ``time=`` (s) or ``sampling_hz=`` (a positive number).
 
     Options start from the run's stored ``[analysis]`` table (the defaults for other sources);
     the keywords override them: ``window=(from_s, to_s)`` (s; None ends = the whole recording),
@@ -204,15 +208,30 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
     threads: BLAS threads for the matrix products, 1 or more (None: the library's default); checked as
     simulate checks it (TypeError for a non-integer, ValueError below 1, InputError above the limit).
 
-    Bad input raises isletsim.InputError (a ValueError) naming the key or the file.
+    Bad input raises isletsim.InputError (a ValueError) naming the key or the file; a file that
+    does not exist raises FileNotFoundError (as ``load``), a source of another type TypeError.
     """
+    import math
+    import os
+
     from . import _isletsim
     from ._isletsim import Result
     from ._jupyter import threads_arg
 
     threads = threads_arg(threads)
-    sets = _sets(window, dict(options, k_avg=k_avg, threshold=threshold, binarize=binarize, band=band,
-                              variable=variable, stimulus_s=stimulus_s))
+    try:
+        sets = _sets(window, dict(options, k_avg=k_avg, threshold=threshold, binarize=binarize, band=band,
+                                  variable=variable, stimulus_s=stimulus_s))
+    except ValueError as e:
+        raise _isletsim.InputError(str(e)) from None
+    if sampling_hz is not None and not isinstance(sampling_hz, bool) and sampling_hz != 0:
+        try:
+            hz = float(sampling_hz)
+        except (TypeError, ValueError):
+            hz = math.nan
+        if not (math.isfinite(hz) and hz > 0):
+            raise _isletsim.InputError(f"sampling_hz: expected a positive, finite number of samples per second, "
+                                       f"got {sampling_hz!r}")
     if isinstance(source, Result):
         _, var = _isletsim._analysis_options(source.config_toml, "<result config>", sets)
         if var not in source.vars:
@@ -223,21 +242,25 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
         edges = source.edges if len(source.edges) else None
         d = _isletsim._analyze_arrays(source.time, source[var], source.glucose, pos, edges, source.config_toml, sets,
                                       source.path or "<memory>", threads)
-    elif isinstance(source, np.ndarray):
-        data = np.asarray(source, dtype=np.float64)
+    elif not isinstance(source, (str, os.PathLike)):  # an array (samples, cells), or a list of rows
+        try:
+            data = np.asarray(source, dtype=np.float64)
+        except (TypeError, ValueError):
+            data = None
+        if data is None:
+            raise TypeError("analyze: source must be a Result, the path of a run file (.h5) or of a recording, "
+                            f"or a 2-D array of numbers (samples, cells); got {type(source).__name__}")
         if data.ndim != 2:
-            raise ValueError("analyze: a NumPy source must be 2-D (samples, cells)")
+            raise ValueError(f"analyze: a source array must be 2-D (samples, cells), got {data.ndim}-D")
         if time is None:
             if not sampling_hz:
-                raise ValueError("analyze: give time= (s) or sampling_hz= with a NumPy array")
+                raise ValueError("analyze: give time= (s) or sampling_hz= with an array")
             time = np.arange(data.shape[0]) / float(sampling_hz)
         if isinstance(positions, str):
             positions = np.loadtxt(positions, ndmin=2)
         d = _isletsim._analyze_arrays(np.asarray(time, dtype=np.float64), data, None, positions, None, "", sets,
                                       "<array>", threads)
     else:
-        import os
-
         path = os.fspath(source)
         pos_path = os.fspath(positions) if isinstance(positions, (str, os.PathLike)) else ""
         pos_arr = None if isinstance(positions, (str, os.PathLike)) else positions
@@ -252,15 +275,25 @@ def load_analysis(path: str, signal: bool = True) -> Analysis:
     When the file does not store the signal (it was the source's raw variable), ``signal`` is read from the
     source run file if it is still there, else left None. ``signal=False`` leaves it None (faster; the
     pictures do not need it).
+
+    Raises FileNotFoundError (no file) or InputError (a ValueError: not an HDF5 file, or not an analysis file).
     """
     import os
     import tomllib
 
     import h5py
 
+    from . import _isletsim
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"cannot open '{path}' as an isletsim analysis file: no such file")
+    if os.path.isdir(path) or not h5py.is_hdf5(path):
+        what = "a directory" if os.path.isdir(path) else "not an HDF5 file"
+        raise _isletsim.InputError(f"cannot open '{path}' as an isletsim analysis file: {what}")
     with h5py.File(path, "r") as f:
         if f.attrs.get("kind") != "isletsim analysis":
-            raise ValueError(f"'{path}' is not an isletsim analysis file (no kind = 'isletsim analysis')")
+            raise _isletsim.InputError(f"'{path}' is not an isletsim analysis file (no kind = 'isletsim analysis')")
         g = lambda name: np.asarray(f[name])  # noqa: E731
         n = int(f.attrs["n_cells"])
         time = g("time")

@@ -11,6 +11,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "binding.hpp"
 #include "isletsim/analysis.hpp"
 #include "isletsim/analysis_io.hpp"
 #include "isletsim/env.hpp"
@@ -185,10 +186,14 @@ void bind_analysis(py::module_& m) {
         analysis::Input in;
         {
           py::gil_scoped_release nogil;
-          o = resolve_analysis_options(is_run ? stored_config(path) : std::string(),
-                                       is_run ? path + " (config attribute)" : "<isletsim.analyze>", sets);
-          in = is_run ? analysis_input_from_run(path, o.variable)
-                      : analysis_input_from_text(path, positions_path, sampling_hz, time_column);
+          try {
+            o = resolve_analysis_options(is_run ? stored_config(path) : std::string(),
+                                         is_run ? path + " (config attribute)" : "<isletsim.analyze>", sets);
+            in = is_run ? analysis_input_from_run(path, o.variable)
+                        : analysis_input_from_text(path, positions_path, sampling_hz, time_column);
+          } catch (const InputError& e) {
+            isletsim::binding::rethrow_input(e, {path, positions_path});  // a missing file: FileNotFoundError
+          }
         }
         set_positions(in, positions);
         return run(std::move(in), o, nt);

@@ -204,6 +204,63 @@ def test_bad_input_errors(tmp_path):
         isl.analyze(res, variable="ADP")
 
 
+def test_analyze_window_error_is_worded_as_load(tmp_path):
+    res = isl.simulate(isl.Config.default().set("sim.duration_s", 2).set("network.kind", "lattice")
+                       .set("network.nx", 2).set("network.ny", 2).set("network.nz", 2), threads=1)
+    # window as isl.load words it
+    load_words = r"^window: expected \(t0, t1\) in seconds \(None for an open end\), got 100$"
+    with pytest.raises(ValueError, match=load_words):
+        isl.load(_a_run(tmp_path), window=100)
+    with pytest.raises(isl.InputError, match=load_words):
+        isl.analyze(res, window=100)
+
+
+def test_analyze_takes_a_list_of_rows():
+    _, x = pulses(n_cells=10)
+    a = isl.analyze(x.tolist(), sampling_hz=10)
+    b = isl.analyze(x, sampling_hz=10)
+    assert a.n_cells == 10 and np.array_equal(a.binary, b.binary) and np.array_equal(a.corr, b.corr)
+    with pytest.raises(TypeError, match=r"^analyze: source must be a Result, the path of a run file"):
+        isl.analyze({"c": x}, sampling_hz=10)
+
+
+def test_analyze_of_a_missing_file_raises_file_not_found_as_load(tmp_path):
+    for missing in ("nope.h5", "nope.txt"):
+        with pytest.raises(FileNotFoundError, match=missing):
+            isl.analyze(str(tmp_path / missing), sampling_hz=10)
+    with pytest.raises(FileNotFoundError):
+        isl.load(str(tmp_path / "nope.h5"))
+
+
+def test_analyze_checks_sampling_hz_first(tmp_path):
+    _, x = pulses(n_cells=10)
+    np.savetxt(tmp_path / "rec.txt", x)
+    for bad in (-10, float("nan"), float("inf")):
+        with pytest.raises(isl.InputError, match=r"^sampling_hz: expected a positive, finite number"):
+            isl.analyze(x, sampling_hz=bad)
+        with pytest.raises(isl.InputError, match=r"^sampling_hz: expected a positive, finite number"):
+            isl.analyze(str(tmp_path / "rec.txt"), sampling_hz=bad)
+
+
+def test_load_analysis_of_a_file_that_is_not_hdf5_says_so_as_load(tmp_path):
+    (tmp_path / "text.txt").write_text("not hdf5\n")
+    with pytest.raises(isl.InputError, match=r"^cannot open '.*text.txt' as an isletsim output file: not an HDF5 file$"):
+        isl.load(str(tmp_path / "text.txt"))
+    with pytest.raises(isl.InputError, match=r"^cannot open '.*text.txt' as an isletsim analysis file: not an HDF5 "
+                                             r"file$"):
+        isl.load_analysis(str(tmp_path / "text.txt"))
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        isl.load_analysis(str(tmp_path / "nope.analysis.h5"))
+
+
+def _a_run(tmp_path):
+    p = tmp_path / "run.h5"
+    if not p.exists():
+        isl.simulate(isl.Config.default().set("sim.duration_s", 0.1).set("network.n_cells", 10), threads=1,
+                     output=str(p))
+    return str(p)
+
+
 # ---------------------------------------------------------------- the CLI and the files
 
 RUN = """

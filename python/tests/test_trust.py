@@ -49,6 +49,18 @@ def test_continue_from_a_file_and_into_a_file(tmp_path):
     assert_same(full, isl.load(str(tmp_path / "half.h5")))
 
 
+def test_continue_from_a_path(tmp_path):
+    full = isl.simulate(config(3), threads=1)
+    isl.simulate(config(1.5), output=str(tmp_path / "half.h5"), threads=1)
+    assert_same(full, isl.simulate(config(3), continue_from=str(tmp_path / "half.h5"), threads=1))
+    assert_same(full, isl.simulate(config(3), continue_from=tmp_path / "half.h5", threads=1))  # a pathlib.Path
+    with pytest.raises(FileNotFoundError, match="nope.h5"):
+        isl.simulate(config(3), continue_from=str(tmp_path / "nope.h5"))
+    with pytest.raises(TypeError, match=r"^continue_from: expected a Result \(of simulate or isletsim.load\) or the "
+                                        r"path of a run file, got int$"):
+        isl.simulate(config(3), continue_from=3)
+
+
 def test_continue_from_refuses_a_different_run():
     half = isl.simulate(config(1.5), threads=1)
     with pytest.raises(ValueError, match="sim.duration_s"):
