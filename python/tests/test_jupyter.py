@@ -397,6 +397,27 @@ def test_to_xarray(run_file, full):
     assert np.array_equal(part["gKATP"].values, full.params["gKATP"][[5, 1]])
 
 
+@pytest.mark.parametrize("engine, module", [("h5netcdf", "h5netcdf"), ("netcdf4", "netCDF4")])
+def test_xarrays_own_reader_as_docs_python_md_says(run_file, full, engine, module):
+    """docs/python.md: xarray.open_dataset(engine=..., group="data") gives the variables over the dimensions
+    (time, cell) without coordinates; without group, glucose over time with the coordinates time and cell."""
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip(module)
+    text = " ".join((ROOT / "docs" / "python.md").read_text().split())
+    assert f'xarray.open_dataset("small.h5", engine="h5netcdf", group="data")` gives `c` and `V` over the ' \
+           "dimensions `(time, cell)`, without coordinates" in text
+    assert '`engine="netcdf4"` gives the same' in text
+    with xr.open_dataset(run_file, engine=engine, group="data") as ds:
+        assert {v: ds[v].dims for v in ds.data_vars} == {"c": ("time", "cell"), "V": ("time", "cell"),
+                                                         "ADP": ("time", "cell")}
+        assert list(ds.coords) == []
+        assert np.array_equal(ds["c"].values, full["c"].astype(np.float32))
+    with xr.open_dataset(run_file, engine=engine) as ds:
+        assert {v: ds[v].dims for v in ds.data_vars} == {"glucose": ("time",)}
+        assert set(ds.coords) == {"time", "cell"}
+        assert np.array_equal(ds["time"].values, full.time)
+
+
 def test_to_pandas(full):
     pd = pytest.importorskip("pandas")
     df = full.to_pandas("V")

@@ -668,6 +668,34 @@ def test_load_refuses_a_variable_listed_twice(tmp_path):
     res.save(tmp_path / "again.h5")
 
 
+@pytest.mark.parametrize("n, variables, integrator, interval_ms, chunk", [
+    (1000, ["c", "V"], "rk4", 10, 64),           # 2^17 / 2000 = 65.5 -> 64
+    (27, ["c", "V", "ADP"], "rk4", 5, 1024),     # 2^17 / 81 = 1618 -> at most 1024
+    (1000, ["c"], "rk4", 10, 128),               # 2^17 / 1000 = 131 -> 128
+    (1000, ["c", "V"], "dopri5", 10, 50),        # the default run: 64, and 50 divides 100 samples a second
+    (27, ["c", "V"], "dopri5", 100, 10),         # 10 samples a second
+])
+def test_chunks_as_docs_hdf5_layout_says(tmp_path, n, variables, integrator, interval_ms, chunk):
+    """docs/hdf5-layout.md: chunks of 2^17 / (cells x variables) samples as a power of two in 1..1024; with
+    dopri5 the largest divisor of a second's samples up to that."""
+    import h5py
+
+    doc = " ".join((pathlib.Path(__file__).resolve().parents[2] / "docs" / "hdf5-layout.md").read_text().split())
+    assert "2^17 / (cells x recorded variables) rounded down to a power of two, between 1 and 1024" in doc
+    assert "50 for the default run, recording every 10 ms" in doc
+    default = isl.Config.default()
+    assert default.integrator == "dopri5" and default.get("record.interval_ms") == 10
+    side = {1000: 10, 27: 3}[n]
+    cfg = (isl.Config.default().set("sim.duration_s", 0.2).set("sim.integrator", integrator)
+           .set("record.vars", variables).set("record.interval_ms", interval_ms))
+    path = tmp_path / "run.h5"
+    isl.simulate(cfg, network=isl.Network.lattice(side, side, side), threads=2, output=str(path))
+    with h5py.File(path, "r") as f:
+        assert f["time"].chunks == (chunk,) and f["glucose"].chunks == (chunk,)
+        for v in variables:
+            assert f["data"][v].chunks == (chunk, n)
+
+
 def test_attrs_integers_are_ints(tmp_path):
     import h5py
 
