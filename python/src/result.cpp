@@ -97,13 +97,18 @@ IslResult from_h5(H5Run&& run, const std::string& path) {
     else if (k == "status_message") r.message = v;
     else r.attrs.emplace_back(k, v);
   }
+  double record_interval_ms = 0;
   for (const auto& [k, v] : run.number_attrs) {
     const bool integer = k == "seed" || k == "n_cells" || k == "n_samples" || k == "threads";  // int64 in the file
     if (integer) r.attrs.emplace_back(k, static_cast<std::int64_t>(v));
     else r.attrs.emplace_back(k, v);
+    if (k == "record_interval_ms") record_interval_ms = v;
   }
   r.float32 = run.float32;  // stored again as it was
-  r.chunk_samples = record_block_for(r.n_cells, r.vars.size());  // as run_to_file chunks a run of this size
+  // As run_to_file chunks a run of this size (dopri5: blocks that divide the samples between landings).
+  const bool landing = r.attr_string("integrator") == "dopri5" && record_interval_ms > 0;
+  r.chunk_samples = record_block_for(r.n_cells, r.vars.size(),
+                                     landing ? landing_samples_for(record_interval_ms, r.n_cells) : 0);
   r.path = path;
   r.first_sample = run.first_sample;
   r.cells = std::move(run.cells);

@@ -690,10 +690,12 @@ def test_chunks_as_docs_hdf5_layout_says(tmp_path, n, variables, integrator, int
            .set("record.vars", variables).set("record.interval_ms", interval_ms))
     path = tmp_path / "run.h5"
     isl.simulate(cfg, network=isl.Network.lattice(side, side, side), threads=2, output=str(path))
-    with h5py.File(path, "r") as f:
-        assert f["time"].chunks == (chunk,) and f["glucose"].chunks == (chunk,)
-        for v in variables:
-            assert f["data"][v].chunks == (chunk, n)
+    isl.load(path).save(tmp_path / "saved.h5")  # a saved Result is chunked as the run's file
+    for p in (path, tmp_path / "saved.h5"):
+        with h5py.File(p, "r") as f:
+            assert f["time"].chunks == (chunk,) and f["glucose"].chunks == (chunk,)
+            for v in variables:
+                assert f["data"][v].chunks == (chunk, n)
 
 
 def test_attrs_integers_are_ints(tmp_path):
