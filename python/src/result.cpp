@@ -325,7 +325,7 @@ res.positions, res.edges, res.weights, res.params, res.attrs, res.config; res.sa
           "attrs",
           [](const IslResult& r) {
             py::dict d;
-            for (const auto& [k, v] : r.attrs) std::visit([&](const auto& x) { d[py::str(k)] = x; }, v);
+            for (const auto& kv : r.attrs) std::visit([&](const auto& x) { d[py::str(kv.first)] = x; }, kv.second);
             d["status"] = r.status;
             d["status_message"] = r.message;
             return d;

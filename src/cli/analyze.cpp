@@ -254,16 +254,12 @@ int analyze_one(const AnalyzeArgs& a) {
     throw;
   } catch (const std::exception& e) {
     // A write error (full disk, file-size limit): the file being written is
-    // removed; report it and end here. libhdf5 1.10.8 crashes at exit (its
-    // atexit handler, H5F__close_cb) when a file it could not flush is left
-    // open, so returning would end in a segmentation fault.
+    // removed; reported with the file's name (exit 1; main() skips libhdf5's
+    // clean-up at exit, which crashes on a file it could not flush).
     std::string file = stem + ".*";
     for (const auto& f : outputs)
       if (std::string(e.what()).find("'" + f) != std::string::npos) file = f;
-    std::fflush(stdout);
-    fmt::print(stderr, "islet: error: cannot write '{}': {}\n", file, e.what());
-    std::fflush(stderr);
-    std::_Exit(1);
+    throw std::runtime_error(fmt::format("cannot write '{}': {}", file, e.what()));
   }
   print_summary(r, in);
   fmt::print("  -> {}, {}, {}\n", files[0], files[1], files[2]);
