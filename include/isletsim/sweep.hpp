@@ -210,6 +210,7 @@ struct SweepOptions {
   ExecutorOptions exec;
   Shard shard;
   bool resume = false;    // skip tasks whose result file, table row (status ok) and task hash are current
+  bool overwrite = false;  // without resume: replace an earlier sweep's results in out_dir (else refused)
   bool progress = false;  // progress line on stderr
   bool quiet = false;     // no per-task failure messages, warnings or re-run reasons
   bool notes = true;      // print sweep_warnings and re-run reasons on stderr (unless quiet)

@@ -216,7 +216,7 @@ def _read_table(info: dict) -> SweepTable:
 
 def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sample: dict | None = None, *,
           out_dir: str = "sweep_out", executor: str = "threads", threads: int | None = None,
-          threads_per_task: int = 1, resume: bool = False, progress: bool = False,
+          threads_per_task: int = 1, resume: bool = False, overwrite: bool = False, progress: bool = False,
           network: Network | None = None) -> SweepTable:
     """Run a parameter sweep of `config` with the C++ sweep engine, as `islet sweep`; returns a SweepTable.
 
@@ -234,7 +234,10 @@ def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sam
     as ``islet sweep -j``); threads_per_task: threads per simulation (results do not
     depend on it). resume: skip tasks already done in out_dir (``--resume``) whose file's
     task hash is still the task's; a task whose config changed since it ran is run again
-    (a UserWarning says which and why). progress: progress line and failure messages on stderr.
+    (a UserWarning says which and why). An out_dir holding an earlier sweep's results is
+    refused (InputError) unless resume=True, or overwrite=True (run every task again and
+    replace them): data already simulated is never lost by accident.
+    progress: progress line and failure messages on stderr.
     network: a Network every task runs on instead of the config's [network] (as simulate).
     Swept keys that cannot change some results (a glucose key the glucose mode does not
     use, record.* keys, tasks with identical configs, ...) give a UserWarning each.
@@ -252,8 +255,11 @@ def sweep(config: Config, grid: dict | None = None, zip: dict | None = None, sam
     threads_per_task = _jupyter.threads_arg(threads_per_task, "threads_per_task")
     if threads_per_task is None:
         raise TypeError("threads_per_task: expected a whole number of threads (int), got None")
+    if resume and overwrite:
+        raise ValueError("isl.sweep: resume=True (go on with the results in out_dir) and overwrite=True (replace "
+                         "them) exclude each other")
     info = _isletsim._sweep(config, grid, zip, sample, str(out_dir), executor, threads, threads_per_task,
-                            resume, progress, network)
+                            resume, overwrite, progress, network)
     if info["reruns"]:
         import warnings
 

@@ -276,14 +276,15 @@ def sweep(config: Config, grid: Optional[Mapping[str, Sequence[Any]]] = None,
           zip: Optional[Mapping[str, Sequence[Any]]] = None, sample: Optional[Mapping[str, Any]] = None, *,
           out_dir: Union[str, PathLike[str]] = "sweep_out", executor: str = "threads",
           threads: Optional[int] = None, threads_per_task: int = 1, resume: bool = False,
-          progress: bool = False, network: Optional[Network] = None) -> SweepTable:
+          overwrite: bool = False, progress: bool = False, network: Optional[Network] = None) -> SweepTable:
     """Run a sweep with the C++ sweep engine, as `islet sweep` (bitwise identical task files).
 
     grid: cartesian product (first key slowest); zip: equal-length lists together;
     sample: {"method", "n", "seed", key: [low, high]}. executor "threads" or "serial";
     threads: cores in all (None = detect_cores()). network: a Network for every task instead
     of [network]. resume=True re-runs a finished task whose config changed (UserWarning
-    saying why); keys that cannot change results warn. Releases the GIL; Ctrl-C raises
+    saying why); an out_dir holding an earlier sweep's results is refused unless resume=True
+    or overwrite=True (replace them); keys that cannot change results warn. Releases the GIL; Ctrl-C raises
     KeyboardInterrupt with .result (the table so far; resume=True continues)."""
 
 def load(path: Union[str, PathLike[str]], vars: Optional[Union[str, Sequence[str]]] = None,

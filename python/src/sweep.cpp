@@ -2,6 +2,7 @@
 // from Python dicts, run by the C++ sweep engine while Ctrl-C is watched.
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <optional>
@@ -57,7 +58,7 @@ py::object sweep_value(const sweep::Value& v) {
 // Returns what the Python wrapper needs to build the table.
 py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::object sample, const std::string& out_dir,
                    const std::string& executor, std::optional<int> threads, int threads_per_task, bool resume,
-                   bool progress, const Network* network) {
+                   bool overwrite, bool progress, const Network* network) {
   if (out_dir.empty()) throw py::value_error("out_dir must name a directory");
   if (threads && *threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(*threads));
   if (threads_per_task < 1)
@@ -106,6 +107,7 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
   std::atomic<bool> stop{false};
   opt.exec.stop = &stop;
   opt.resume = resume;
+  opt.overwrite = overwrite;
   opt.progress = progress;
   opt.quiet = !progress;
 
@@ -136,7 +138,15 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
   }
   if (failure) {
     discard(pending);
-    std::rethrow_exception(failure);
+    try {
+      std::rethrow_exception(failure);
+    } catch (const InputError& e) {  // the CLI's option names, as this function's arguments
+      std::string msg = e.what();
+      for (const auto& [cli, arg] : {std::pair{"--resume", "resume=True"}, std::pair{"--overwrite", "overwrite=True"}})
+        for (std::size_t at = msg.find(cli); at != std::string::npos; at = msg.find(cli, at))
+          msg.replace(at, std::strlen(cli), arg);
+      throw InputError(msg);
+    }
   }
   py::list points;
   for (const auto& row : spec.points) {
@@ -170,8 +180,8 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
 
 void bind_sweep(py::module_& m) {
   m.def("_sweep", &sweep_run, py::arg("config"), py::arg("grid"), py::arg("zip"), py::arg("sample"), py::arg("out_dir"),
-        py::arg("executor"), py::arg("threads"), py::arg("threads_per_task"), py::arg("resume"), py::arg("progress"),
-        py::arg("network") = nullptr, "Runs a sweep (use isletsim.sweep).");
+        py::arg("executor"), py::arg("threads"), py::arg("threads_per_task"), py::arg("resume"), py::arg("overwrite"),
+        py::arg("progress"), py::arg("network") = nullptr, "Runs a sweep (use isletsim.sweep).");
 }
 
 }  // namespace isletsim::binding

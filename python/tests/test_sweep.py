@@ -87,6 +87,25 @@ def test_resume_reruns_tasks_whose_config_changed(tmp_path):
         assert h.attrs["task_hash"].startswith("fnv1a64:") and len(h.attrs["task_hash"]) == 24
 
 
+def test_earlier_results_are_kept_unless_resume_or_overwrite(tmp_path):
+    """A second sweep into the same out_dir is refused (nothing there changes) unless resume=True or
+    overwrite=True, named as this function's arguments; the two exclude each other."""
+    cfg = _small()
+    grid = {"coupling.gV": [0, 120]}
+    isl.sweep(cfg, grid=grid, out_dir=tmp_path / "o", executor="serial")
+    before = (tmp_path / "o" / "task_0.h5").read_bytes()
+    with pytest.raises(isl.InputError) as e:
+        isl.sweep(cfg, grid=grid, out_dir=tmp_path / "o", executor="serial")
+    msg = str(e.value)
+    assert "holds the results of an earlier sweep" in msg and "resume=True" in msg and "overwrite=True" in msg, msg
+    assert "--resume" not in msg and "--overwrite" not in msg, msg
+    assert (tmp_path / "o" / "task_0.h5").read_bytes() == before
+    assert isl.sweep(cfg, grid=grid, out_dir=tmp_path / "o", executor="serial", resume=True).counts["skipped"] == 2
+    assert isl.sweep(cfg, grid=grid, out_dir=tmp_path / "o", executor="serial", overwrite=True).counts["ok"] == 2
+    with pytest.raises(ValueError, match="exclude each other"):
+        isl.sweep(cfg, grid=grid, out_dir=tmp_path / "o", resume=True, overwrite=True)
+
+
 def test_warnings_for_keys_that_cannot_change_results(tmp_path):
     cfg = _small(1.0)  # glucose steps at 180 s: after the end of these runs
     with pytest.warns(UserWarning, match=r"isl.sweep: glucose.level cannot change the results of any of the 2 task\(s\): "
@@ -120,7 +139,8 @@ def test_warnings_for_keys_that_cannot_change_results(tmp_path):
                               "coupling.gV=120)"), warn
     assert "16 ok" in r.stdout
     # -q: none
-    r = subprocess.run([_cli(), "sweep", str(tmp_path / "w.toml"), "-j", "2", "-q"], capture_output=True, text=True)
+    r = subprocess.run([_cli(), "sweep", str(tmp_path / "w.toml"), "-j", "2", "-q", "--overwrite"], capture_output=True,
+                       text=True)
     assert r.returncode == 0 and "warning" not in r.stderr
 
     # sim.seed when nothing is random (lattice, no heterogeneity, network weights)

@@ -248,7 +248,7 @@ int cmd_models() {
 bool g_quiet_errors = false;
 
 int cmd_sweep(const std::string& path, const std::string& executor, int cores, int threads_per_task,
-              const std::string& shard, bool resume, bool quiet) {
+              const std::string& shard, bool resume, bool overwrite, bool quiet) {
   const sweep::ExecutorKind kind = sweep::resolve_executor(executor, env::mpi_launcher_size());
   std::optional<sweep::MpiSession> mpi;
   if (kind == sweep::ExecutorKind::mpi) mpi.emplace();  // before the signal handlers: ours win
@@ -295,6 +295,7 @@ int cmd_sweep(const std::string& path, const std::string& executor, int cores, i
   opt.exec.stop = env::install_stop_handlers();
   if (!shard.empty()) opt.shard = sweep::parse_shard(shard);
   opt.resume = resume;
+  opt.overwrite = overwrite;
   opt.quiet = quiet;
   opt.progress = !quiet && env::stderr_is_tty();
   const unsigned conc = sweep::concurrent_tasks(opt.exec);
@@ -392,6 +393,11 @@ int run_cli(int argc, char** argv) {
   sw->add_option("--threads-per-task", threads_per_task, "threads per simulation (default 1)");
   sw->add_option("--shard", shard, "K/N: run only tasks with index % N == K-1 (e.g. a Slurm array task)");
   sw->add_flag("--resume", resume, "skip tasks already complete (result file and table row present)");
+  bool sweep_overwrite = false;
+  sw->add_flag("--overwrite", sweep_overwrite,
+               "run every task again, replacing the results of an earlier sweep in out_dir (by default they are "
+               "kept and the sweep refused)")
+      ->excludes("--resume");
   sw->add_flag("-q,--quiet", sweep_quiet, "no progress line and no per-task messages");
 
 #ifdef ISLET_HAVE_GAUSS
@@ -506,7 +512,9 @@ int run_cli(int argc, char** argv) {
     }
     if (*params) return cmd_params(markdown, params_model);
     if (*models_cmd) return cmd_models();
-    if (*sw) return cmd_sweep(sweep_path, executor, sweep_cores, threads_per_task, shard, resume, sweep_quiet);
+    if (*sw)
+      return cmd_sweep(sweep_path, executor, sweep_cores, threads_per_task, shard, resume, sweep_overwrite,
+                       sweep_quiet);
 #ifdef ISLET_HAVE_GAUSS
     if (*bif) return cmd_bifurcation(g, bif_out, bif_cores, bif_exec);
 #endif

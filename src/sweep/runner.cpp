@@ -3,6 +3,7 @@
 // (summary.csv) up to date, written atomically after every task, and
 // summary.h5 with the same rows at the end. Under MPI rank 0 does all of the
 // table work; the other ranks only run tasks.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
@@ -218,6 +220,42 @@ void check_inputs_are_not_outputs(const SweepSpec& spec, const Shard& shard) {
   }
 }
 
+// Data already simulated is never lost: without --resume (go on with them)
+// or --overwrite (replace them), an earlier sweep's results in out_dir stop
+// the sweep before any task runs: its table, or the file of a task this
+// sweep (this shard) would run.
+void check_no_earlier_results(const SweepSpec& spec, const Shard& shard) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(spec.out_dir, ec)) return;
+  const std::string csv = fs::path(table_path(spec, shard)).filename().string();
+  const std::string h5 = fs::path(table_h5_path(spec, shard)).filename().string();
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(spec.out_dir, ec)) {
+    std::string name = e.path().filename().string();
+    bool ours = name == csv || name == h5;
+    if (!ours && name.rfind("task_", 0) == 0) {
+      if (name.ends_with(".failed")) name.resize(name.size() - 7);
+      if (name.ends_with(".h5") && name.size() > 8) {
+        const std::string num = name.substr(5, name.size() - 8);
+        ours = num.size() < 19 && num.find_first_not_of("0123456789") == std::string::npos &&
+               std::stoull(num) < spec.size() && shard.selects(static_cast<std::size_t>(std::stoull(num)));
+      }
+    }
+    if (ours) found.push_back(e.path().filename().string());
+  }
+  if (found.empty()) return;
+  std::sort(found.begin(), found.end());
+  const std::size_t n = found.size();
+  found.resize(std::min<std::size_t>(n, 3));
+  throw InputError(
+      fmt::format("{}out_dir '{}' holds the results of an earlier sweep ({}{}): a sweep does not replace "
+                  "them; give --resume to go on with them (tasks done are skipped), --overwrite to run "
+                  "every task again and replace them, or choose another out_dir",
+                  spec.path.empty() ? std::string() : spec.path + ": ", spec.out_dir, fmt::join(found, ", "),
+                  n > found.size() ? fmt::format(" and {} more", n - found.size()) : ""));
+}
+
 }  // namespace
 
 std::string table_path(const SweepSpec& spec, const Shard& shard) {
@@ -252,6 +290,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   if (root) {
     try {
       check_inputs_are_not_outputs(spec, opt.shard);
+      if (!opt.resume && !opt.overwrite) check_no_earlier_results(spec, opt.shard);
       std::error_code ec;
       std::filesystem::create_directories(spec.out_dir, ec);
       if (ec) throw InputError("cannot create the output directory '" + spec.out_dir + "': " + ec.message());

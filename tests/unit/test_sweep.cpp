@@ -80,12 +80,14 @@ void expect_same_data(const std::string& a, const std::string& b) {
   }
 }
 
-SweepOutcome run(SweepSpec spec, const std::string& out, ExecutorKind kind, bool resume = false, Shard shard = {}) {
+SweepOutcome run(SweepSpec spec, const std::string& out, ExecutorKind kind, bool resume = false, Shard shard = {},
+                 bool overwrite = false) {
   spec.out_dir = out;
   SweepOptions o;
   o.exec.kind = kind;
   o.exec.cores = 2;
   o.resume = resume;
+  o.overwrite = overwrite;
   o.shard = shard;
   o.quiet = true;
   return run_sweep(spec, o);
@@ -195,9 +197,9 @@ TEST(Sweep, ResumeRerunsOnlyMissingTasksAndShardsSplitTheWork) {
   EXPECT_EQ(s1.selected + s2.selected, 4u);
   EXPECT_TRUE(fs::exists(d / "out" / "summary.shard-1-of-2.csv"));
   EXPECT_EQ(count_lines(read_file(d / "out" / "summary.shard-2-of-2.csv")), 3u);
-  // Full sweep, then lose one result and its row.
+  // Full sweep (replacing the shards' results), then lose one result and its row.
   const fs::path out = d / "out";
-  run(s, out.string(), ExecutorKind::threads);
+  run(s, out.string(), ExecutorKind::threads, false, {}, true);
   fs::remove(out / "task_2.h5");
   std::string table = read_file(out / "summary.csv");
   const auto row = table.find("\n2,");
@@ -296,6 +298,45 @@ nz = 2
   EXPECT_GE(o.ok, 1u);
 }
 
+// Data already simulated is never lost: a sweep into an out_dir holding an
+// earlier sweep's results (its table, or a file of a task it would run) is
+// refused before anything runs, and nothing there changes; --resume goes on
+// with them, --overwrite replaces them. Another shard's files do not count.
+TEST(Sweep, EarlierResultsAreKeptUnlessResumeOrOverwrite) {
+  const fs::path d = fresh_dir("earlier");
+  write_file(d / "s.toml", kSmallSweep);
+  const SweepSpec s = load_sweep((d / "s.toml").string());
+  const std::string out = (d / "out").string();
+  ASSERT_EQ(run(s, out, ExecutorKind::serial).ok, 4u);
+  const std::string table = read_file(d / "out" / "summary.csv"), task0 = read_file(d / "out" / "task_0.h5");
+  try {
+    run(s, out, ExecutorKind::serial);
+    ADD_FAILURE() << "a second sweep into the same out_dir was not refused";
+  } catch (const isletsim::InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("holds the results of an earlier sweep (summary.csv, summary.h5, task_0.h5 and 3 more)"),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("--resume"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--overwrite"), std::string::npos) << msg;
+  }
+  EXPECT_EQ(read_file(d / "out" / "summary.csv"), table);
+  EXPECT_EQ(read_file(d / "out" / "task_0.h5"), task0);
+  // Only a task file left (the table lost): refused as well.
+  fs::remove(d / "out" / "summary.csv");
+  fs::remove(d / "out" / "summary.h5");
+  EXPECT_THROW(run(s, out, ExecutorKind::serial), isletsim::InputError);
+  EXPECT_EQ(run(s, out, ExecutorKind::serial, true).ok, 4u);             // --resume: no table rows, so all run again
+  EXPECT_EQ(run(s, out, ExecutorKind::serial, true).skipped, 4u);        // and now they are done
+  EXPECT_EQ(run(s, out, ExecutorKind::serial, false, {}, true).ok, 4u);  // --overwrite: all again
+  // Shard 2/2 into a folder holding only shard 1/2's files: runs.
+  const std::string shards = (d / "shards").string();
+  ASSERT_EQ(run(s, shards, ExecutorKind::serial, false, {1, 2}).ok, 2u);
+  EXPECT_EQ(run(s, shards, ExecutorKind::serial, false, {2, 2}).ok, 2u);
+  EXPECT_THROW(run(s, shards, ExecutorKind::serial, false, {1, 2}), isletsim::InputError);
+  fs::remove_all(d);
+}
+
 // A sweep never overwrites its own inputs: a base whose initial.from, or
 // whose CSV network, is a file the sweep writes in its out_dir is refused
 // before any task runs, and that file is left as it was; the same inputs
@@ -344,6 +385,7 @@ TEST(Sweep, InputsThatAreItsOwnOutputsAreRefused) {
   SweepOptions o;
   o.exec.kind = ExecutorKind::serial;
   o.quiet = true;
+  o.overwrite = true;  // out/ holds the copies above
   EXPECT_EQ(
       run_sweep(spec_with(lat + "[initial]\nfrom = \"seed/task_1.h5\"\n", "out", "\"coupling.gV\" = [0, 60]\n"), o).ok,
       2u);
