@@ -240,9 +240,11 @@ def simulate(config: Config, network: Optional[Network] = None, threads: Optiona
                                          Optional[bool]]] = None,
              callback_interval_s: Optional[float] = None,
              progress: Optional[bool] = None,
-             continue_from: Optional[Union[Result, str, PathLike[str]]] = None) -> Result:
+             continue_from: Optional[Union[Result, str, PathLike[str]]] = None,
+             overwrite: bool = False) -> Result:
     """Run; releases the GIL. continue_from: go on from that result's end state (same run, longer);
-    a path is loaded with load(). threads None = detect_cores(). output: also write the HDF5 file.
+    a path is loaded with load(). threads None = detect_cores(). output: also write the HDF5 file
+    (an existing one is kept, FileExistsError, unless overwrite=True).
 
     params / initial: {name: (n_cells,) array}: per-cell parameter values / initial states,
     the final values (they replace the config's global value, cells.csv column and

@@ -73,13 +73,14 @@ def threads_arg(threads, name: str = "threads"):
 
 
 def simulate(config, network=None, threads=None, output=None, *, params=None, initial=None, callback=None,
-             callback_interval_s=None, progress=None, continue_from=None):
+             callback_interval_s=None, progress=None, continue_from=None, overwrite=False):
     """Run a simulation; returns a Result.
 
     config: a Config. network: a Network to use instead of the config's [network] section
     (None = build it from the config). threads: None = the count predicted
     fastest from the islet's size, the idle cores and the recording, at most the cores
-    this process may use (as ``islet run`` without -j). output: also write the HDF5 file there, as ``islet run -o``.
+    this process may use (as ``islet run`` without -j). output: also write the HDF5 file there, as ``islet run -o``:
+    a file that exists is kept and the run refused (FileExistsError) unless overwrite=True.
 
     params: {parameter name: (n_cells,) array} per-cell parameter values (units of
     isletsim.params()): the final values, replacing whatever the config gives that parameter
@@ -124,7 +125,7 @@ def simulate(config, network=None, threads=None, output=None, *, params=None, in
         res = _isletsim.simulate(config, network, threads, None if output is None else os.fspath(output),
                                  params=params, initial=initial, callback=callback,
                                  callback_interval_s=callback_interval_s, progress=bar,
-                                 continue_from=continue_from)
+                                 continue_from=continue_from, overwrite=overwrite)
         complete = res.status == "complete"
         return res
     finally:

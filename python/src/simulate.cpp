@@ -226,9 +226,9 @@ Continuation continue_setup(RunSetup& s, const IslResult& prev, const std::optio
 }
 
 py::object simulate(const IslConfig& cfg, const Network* network, std::optional<int> threads,
-                    std::optional<std::string> output, py::object params_in, py::object initial_in,
-                    py::object callback, std::optional<double> callback_interval_s, py::object progress,
-                    py::object continue_from) {
+                    std::optional<std::string> output, py::object params_in, py::object initial_in, py::object callback,
+                    std::optional<double> callback_interval_s, py::object progress, py::object continue_from,
+                    bool overwrite) {
   const env::IdleSample idle;  // how idle the cores are while the run is set up
   RunConfig rc = cfg.resolved;
   if (output) rc.output = *output;
@@ -338,6 +338,15 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
       sink = &cb;
     }
     if (output) {
+      // As islet run: its own inputs refused first, then an existing file
+      // unless overwrite=True (a continued run extends its own file).
+      check_output_path(s, *output);
+      std::error_code ec;
+      if (!overwrite && cont.in_place.empty() && std::filesystem::exists(*output, ec) &&
+          !std::filesystem::is_directory(*output, ec))
+        throw ExistingFile("output '" + *output +
+                           "' exists; a run does not replace an existing file (its data is kept): give another "
+                           "output, or overwrite=True to replace it");
       try {
         if (cont.on && !cont.in_place.empty())
           rr = run_to_file(s, *output, opt, sink);  // prev's own file: extended in place
@@ -396,17 +405,17 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
 
 void bind_simulate(py::module_& m) {
   m.def("simulate", &simulate, py::arg("config"), py::arg("network") = nullptr, py::arg("threads") = py::none(),
-        py::arg("output") = py::none(), py::kw_only(), py::arg("params") = py::none(),
-        py::arg("initial") = py::none(), py::arg("callback") = py::none(),
-        py::arg("callback_interval_s") = py::none(), py::arg("progress") = py::none(),
-        py::arg("continue_from") = py::none(),
+        py::arg("output") = py::none(), py::kw_only(), py::arg("params") = py::none(), py::arg("initial") = py::none(),
+        py::arg("callback") = py::none(), py::arg("callback_interval_s") = py::none(), py::arg("progress") = py::none(),
+        py::arg("continue_from") = py::none(), py::arg("overwrite") = false,
         R"doc(Run a simulation; returns a Result.
 
 config: a Config. network: a Network to use instead of the config's [network]
 section (None = build it from the config). threads: None = the count predicted
 fastest from the islet's size, the idle cores and the recording, at most the
 cores this process may use (as `islet run` without -j). output: also write the
-HDF5 file there, as `islet run -o`.
+HDF5 file there, as `islet run -o`: an existing file is kept and the run refused
+(FileExistsError) unless overwrite=True.
 
 params: {parameter name: (n_cells,) array} per-cell parameter values (units of
 isletsim.params()). They are the final values: they replace whatever the config

@@ -95,7 +95,8 @@ def test_documented_parameters_and_defaults():
     P = inspect.Parameter
     s = _params(isl.simulate)
     assert list(s) == ["config", "network", "threads", "output", "params", "initial", "callback",
-                       "callback_interval_s", "progress", "continue_from"]
+                       "callback_interval_s", "progress", "continue_from", "overwrite"]
+    assert s["overwrite"].default is False and s["overwrite"].kind is P.KEYWORD_ONLY
     assert s["network"].default is None and s["threads"].default is None and s["output"].default is None
     assert s["progress"].default is None and s["progress"].kind is P.KEYWORD_ONLY
     assert s["callback"].kind is P.KEYWORD_ONLY

@@ -119,3 +119,25 @@ def test_damaged_file_that_crashes_hdf5_names_the_file():
     assert r.returncode < 0, (r.returncode, r.stderr)  # ended by the crash's signal
     assert (f"isletsim: error: '{path}': the HDF5 library crashed reading this file" in r.stderr
             and "this process cannot go on" in r.stderr), r.stderr
+
+
+def test_simulate_keeps_an_existing_output_unless_overwrite(tmp_path):
+    """simulate(output=) as islet run -o: an existing file is kept (FileExistsError, the file
+    untouched) unless overwrite=True; a continued run still extends its own file."""
+    cfg = isl.Config.from_toml(TOML)
+    out = tmp_path / "run.h5"
+    first = isl.simulate(cfg, threads=1, output=str(out))
+    before = out.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        isl.simulate(cfg, threads=1, output=str(out))
+    assert out.read_bytes() == before
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    with pytest.raises(FileExistsError):
+        isl.simulate(cfg, threads=1, output=notes)
+    assert notes.read_text() == "mine"
+    longer = cfg.copy().set("sim.duration_s", 4)
+    isl.simulate(longer, threads=1, output=str(out), continue_from=first)  # its own file: extended in place
+    assert isl.load(str(out)).time[-1] == pytest.approx(4.0)
+    again = isl.simulate(cfg, threads=1, output=str(out), overwrite=True)
+    assert again.status == "complete" and isl.load(str(out)).time[-1] == pytest.approx(3.0)
