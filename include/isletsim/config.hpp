@@ -130,9 +130,15 @@ void check_not_directory(const std::string& path);
 RunConfig load_config(const std::string& path, const Overrides& sets = {});
 RunConfig parse_config(const std::string& toml_text, const std::string& origin, const Overrides& sets = {});
 
-// The fully resolved configuration as TOML (every key explicit): parse_config
-// of this text gives back the same RunConfig.
-std::string to_toml(const RunConfig& cfg);
+// The resolved configuration as TOML: parse_config of this text gives back
+// the same RunConfig. Keys whose defaults come from the model (integrator,
+// time step or tolerance, coupling coefficients, heterogeneity, recorded and
+// analysed variables) are written only where the config departs from the
+// model's defaults, so that another model.name gets its own (the text runs
+// store, and the base of a sweep); with every_key, they are written too (what
+// `islet run --print-config` prints, for reading: it gives the same run for
+// this model).
+std::string to_toml(const RunConfig& cfg, bool every_key = false);
 
 // The [analysis] table alone, as TOML (every key explicit; unset window,
 // stimulus and threshold left out). Stored with analysis results.

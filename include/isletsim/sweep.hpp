@@ -113,10 +113,11 @@ struct Value {
 };
 
 struct SweepSpec {
-  std::string path;                         // the sweep file ("" when parsed from text)
+  std::string path;                              // the sweep file ("" when parsed from text)
   std::string base_text, base_origin, base_dir;  // base run config (TOML), where it came from
-  std::string out_dir;                      // result files and summary.csv
-  std::vector<std::string> keys;            // swept config keys, in table-column order
+  std::string base_file;                         // the file base names (a .toml, or a run .h5); "" for [base]
+  std::string out_dir;                           // result files and summary.csv
+  std::vector<std::string> keys;                 // swept config keys, in table-column order
   std::vector<std::vector<Value>> points;   // points[task][key]
   // The network of every task instead of the config's [network] (Python's
   // isletsim.sweep(network=...)); null: each task builds it from its config.

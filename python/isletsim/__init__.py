@@ -87,10 +87,11 @@ def models() -> list[dict]:
 
 
 def _config_as_dict(self: Config) -> dict:
-    """The resolved config as nested dicts ({section: {key: value}}), parsed from to_toml()."""
+    """The resolved config as nested dicts ({section: {key: value}}), every key explicit
+    (the model's defaults too), parsed from to_toml(every_key=True)."""
     import tomllib
 
-    return tomllib.loads(self.to_toml())
+    return tomllib.loads(self.to_toml(every_key=True))
 
 
 def _config_get(self: Config, key: str):

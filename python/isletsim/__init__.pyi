@@ -78,12 +78,13 @@ class Config:
     def heterogeneity(self, name: str, cv: float, dist: str = "normal") -> Config:
         """Per-cell factor (mean 1, coefficient of variation cv) on parameter `name`;
         dist 'normal' (truncated > 0), 'lognormal' or 'gamma'; cv = 0 removes it. Returns self."""
-    def to_toml(self) -> str:
-        """The resolved config, every key explicit (`islet run --print-config`)."""
+    def to_toml(self, *, every_key: bool = False) -> str:
+        """The resolved config as TOML; keys whose defaults come from the model only where set,
+        unless every_key=True (as `islet run --print-config` prints it)."""
     def _repr_html_(self) -> str:
         """Jupyter's summary table: model, network, duration, integrator/dt, glucose, recorded vars, seed."""
     def as_dict(self) -> dict[str, Any]:
-        """The resolved config as nested dicts."""
+        """The resolved config as nested dicts, every key explicit."""
     def get(self, key: str) -> Any:
         """The resolved value of 'section.key'; KeyError if absent."""
     def copy(self) -> Config: ...

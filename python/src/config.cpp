@@ -216,8 +216,6 @@ change it with set("section.key", value), exactly like the CLI's
           "Per-cell variability of model parameter `name`: multiplicative factor with mean 1 and\n"
           "coefficient of variation cv (dimensionless); dist 'normal' (truncated > 0), 'lognormal' or\n"
           "'gamma'. cv = 0 removes it. Returns self.")
-      .def("to_toml", [](const IslConfig& c) { return to_toml(c.resolved); },
-           "The fully resolved config as TOML (every key explicit), as `islet run --print-config`.")
       .def("copy", [](const IslConfig& c) { return c; }, "An independent copy.")
       .def("__copy__", [](const IslConfig& c) { return c; })
       .def("__deepcopy__", [](const IslConfig& c, py::handle) { return c; }, py::arg("memo"))
@@ -241,6 +239,14 @@ change it with set("section.key", value), exactly like the CLI's
                              "record.file: where `islet run` would write.")
       .def("__repr__", &config_repr)
       .def("__str__", [](const IslConfig& c) { return to_toml(c.resolved); });
+  py::class_<IslConfig> config = m.attr("Config");
+  config.def(
+      "to_toml", [](const IslConfig& c, bool every_key) { return to_toml(c.resolved, every_key); }, py::kw_only(),
+      py::arg("every_key") = false,
+      "The resolved config as TOML. Keys whose defaults come from the model (integrator, step or\n"
+      "tolerance, coupling, heterogeneity, recorded variables) only where set, so that another\n"
+      "model.name gets its own (the text run files store); every_key=True writes them too, as\n"
+      "`islet run --print-config` prints it.");
 
   m.def("config_keys", &config_keys, "Every accepted config key, 'section.key'.");
 }

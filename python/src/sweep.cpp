@@ -95,6 +95,8 @@ py::dict sweep_run(const IslConfig& cfg, py::object grid, py::object zip, py::ob
   // base = "<file holding cfg.to_toml()>" would.
   spec.base_text = base_toml;
   spec.base_origin = cfg.origin;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(cfg.origin, ec)) spec.base_file = cfg.origin;  // a Config.load'ed file
   spec.base_dir = cfg.base_dir;
   if (network) spec.network = std::make_shared<const Network>(*network);
   // Keys that cannot change some results: Python warnings (UserWarning), one per key,

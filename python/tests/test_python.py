@@ -83,8 +83,26 @@ def test_config_set_matches_cli_print_config(small_toml):
         cli_args += ["--set", f"{k}={text}"]
     r = _run_cli("run", str(small_toml), *cli_args, "--print-config")
     assert r.returncode == 0, r.stderr
-    assert cfg.to_toml() == r.stdout
+    assert cfg.to_toml(every_key=True) == r.stdout
     assert cfg.dt_ms == 0.1  # the integrator's default step, as on the command line
+
+
+def test_every_key_shows_the_models_defaults():
+    """as_dict/get and to_toml(every_key=True) show the model's defaults (gV, the integrator and its
+    tolerance, heterogeneity, recorded variables); to_toml() leaves them out, and both read back
+    as the same run."""
+    cfg = isl.Config.default()
+    assert cfg.get("coupling.gV") == 120.0 and cfg.get("coupling.gc") == 0.0
+    assert cfg.get("sim.integrator") == "dopri5" and cfg.get("sim.tolerance") == 1e-8
+    assert cfg.get("record.vars") == ["c", "V"]
+    assert cfg.get("heterogeneity.JGK") == {"cv": 0.25, "dist": "normal"}
+    assert "gV" not in cfg.to_toml() and "gV = 120.0" in cfg.to_toml(every_key=True)
+    for text in (cfg.to_toml(), cfg.to_toml(every_key=True)):
+        assert isl.Config.from_toml(text).to_toml(every_key=True) == cfg.to_toml(every_key=True)
+    cha = isl.Config.default().set("model.name", "cha2011")
+    assert "gc" not in cha.as_dict()["coupling"]  # another model: its own coupling keys
+    with pytest.raises(KeyError):
+        cfg.get("coupling.nothing")
 
 
 @pytest.mark.parametrize("key,value,cli_text", [

@@ -362,7 +362,8 @@ int run_cli(int argc, char** argv) {
                   "threads (default: 1 for small islets, else the idle usable cores; see `islet info`)");
   run->add_flag("-q,--quiet", quiet, "no progress line and no warnings");
   run->add_flag("--profile", profile, "print where the time went");
-  run->add_flag("--print-config", print_config, "print the resolved config as TOML and exit");
+  run->add_flag("--print-config", print_config,
+                "print the resolved config as TOML, every key explicit (the model's defaults too), and exit");
   std::string continue_path;
   run->add_option("--continue", continue_path,
                   "go on from the last saved state of this run file (its checkpoint or end), extending it in place "
@@ -504,7 +505,8 @@ int run_cli(int argc, char** argv) {
     if (*run) {
       if (print_config) {
         fmt::print("{}", to_toml(continue_path.empty() ? resolve_config(config_path, sets)
-                                                      : build_continuation(continue_path, sets).config));
+                                                       : build_continuation(continue_path, sets).config,
+                                 true));
         return 0;
       }
       return cmd_run(config_path, sets, output, threads, quiet, profile, continue_path, command_line(argc, argv),

@@ -2,7 +2,9 @@
 // resolved config written back as TOML.
 #include "isletsim/config.hpp"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -215,6 +217,15 @@ class Reader {
     if (auto d = n.value<double>(); d && n.is_number()) {
       if (!std::isfinite(*d)) fail(n, key, "expected a finite number");
       return *d;
+    }
+    // A number too large for a double (1e400) is no TOML number: --set
+    // then takes it as text. Say what it is.
+    if (const auto t = n.value<std::string>(); t && n.is_string()) {
+      char* end = nullptr;
+      errno = 0;
+      const double d = std::strtod(t->c_str(), &end);
+      if (end != t->c_str() && *end == '\0' && errno == ERANGE && std::abs(d) > 1)
+        fail(n, key, fmt::format("{} is out of the range of a double (about 1.8e308): expected a finite number", *t));
     }
     fail(n, key, std::string("expected a number, got ") + type_name(n));
   }
@@ -532,6 +543,9 @@ class Reader {
           {"wave_dist_um", [&](auto& v, auto& k) { o.wave_dist_um = positive(v, k); }},
           {"wave_min_size", [&](auto& v, auto& k) { o.wave_min_size = fraction(v, k); }},
           {"initiator_fraction", [&](auto& v, auto& k) { o.initiator_fraction = fraction(v, k); }}});
+    if (!std::isnan(o.threshold) && !(o.threshold >= -1 && o.threshold <= 1))
+      fail(*t.get("threshold"), "analysis.threshold",
+           fmt::format("{} is not allowed: expected a similarity threshold in [-1, 1]", o.threshold));
     if (!std::isnan(o.from_s) && !std::isnan(o.to_s) && !(o.from_s < o.to_s))
       fail(t, "analysis.to_s", fmt::format("the window [{}, {}] s is empty: to_s must be above from_s", o.from_s, o.to_s));
   }
@@ -566,6 +580,8 @@ class Reader {
       if (!find_state(*model_, s))
         fail((*a)[i], fmt::format("{}[{}]", key, i),
              "unknown state variable '" + s + "'" + did_you_mean(s, names) + "; states are " + join(names));
+      if (std::find(out.begin(), out.end(), s) != out.end())
+        fail((*a)[i], fmt::format("{}[{}]", key, i), "'" + s + "' is listed twice: record each variable once");
       out.push_back(s);
     }
     if (out.empty()) fail(n, key, "record at least one variable");
@@ -744,7 +760,7 @@ RunConfig load_config(const std::string& path, const Overrides& sets) {
 
 toml::table analysis_toml(const analysis::Options& o);
 
-std::string to_toml(const RunConfig& c) {
+std::string to_toml(const RunConfig& c, bool every_key) {
   const auto dist = [](const Distribution& d) { return toml::table{{"dist", to_string(d.dist)}, {"cv", d.cv}}; };
   toml::table net{{"kind", to_string(c.network)}};
   if (c.network == NetworkKind::sphere) {
@@ -769,6 +785,8 @@ std::string to_toml(const RunConfig& c) {
   const ModelInfo& model = find_model(c.model);
   toml::table coupling;
   for (const auto& [k, v] : c.coupling) coupling.insert(k, v);
+  if (every_key)
+    for (const auto& cv : model.coupled) coupling.insert(cv.key, c.coupling_value(cv.key));  // (kept where set)
   coupling.insert("weights", to_string(c.weights));
   coupling.insert("cell_conductance", dist(c.cell_conductance));
   toml::table params, het, init;
@@ -780,7 +798,7 @@ std::string to_toml(const RunConfig& c) {
       std::equal(c.heterogeneity.begin(), c.heterogeneity.end(), het_default.begin(), [&](const auto& a, const auto& b) {
         return a.first == b.first && same_dist(a.second, b.second);
       });
-  if (!het_is_default) {
+  if (every_key || !het_is_default) {
     for (const auto& [n, d] : c.heterogeneity) het.insert(n, dist(d));
     for (const auto& [n, d] : het_default)  // a default the config removed
       if (!het.contains(n)) het.insert(n, dist(Distribution(d.dist, 0.0)));
@@ -798,18 +816,18 @@ std::string to_toml(const RunConfig& c) {
   // model's defaults (as the keys of every section): a sweep over
   // model.name then gives each model its own.
   toml::table sim{{"duration_s", c.duration_s}, {"seed", static_cast<std::int64_t>(c.seed)}};
-  if (c.integrator != model.default_integrator) sim.insert("integrator", to_string(c.integrator));
+  if (every_key || c.integrator != model.default_integrator) sim.insert("integrator", to_string(c.integrator));
   if (is_adaptive(c.integrator)) {
-    if (c.tolerance != RunConfig{}.tolerance) sim.insert("tolerance", c.tolerance);
-    if (c.max_step_ms > 0) sim.insert("max_step_ms", c.max_step_ms);
-  } else if (c.dt_ms != dt_default) {
+    if (every_key || c.tolerance != RunConfig{}.tolerance) sim.insert("tolerance", c.tolerance);
+    if (every_key || c.max_step_ms > 0) sim.insert("max_step_ms", c.max_step_ms);
+  } else if (every_key || c.dt_ms != dt_default) {
     sim.insert("dt_ms", c.dt_ms);
   }
   toml::table record{{"interval_ms", c.record_interval_ms},
                      {"file", c.output},
                      {"dtype", to_string(c.record_dtype)},
                      {"checkpoint_s", c.checkpoint_s}};
-  if (c.record_vars != model_record_vars(model)) record.insert("vars", vars);
+  if (every_key || c.record_vars != model_record_vars(model)) record.insert("vars", vars);
   toml::table root{
       {"model", toml::table{{"name", c.model}}},
       {"sim", sim},
@@ -823,7 +841,7 @@ std::string to_toml(const RunConfig& c) {
       {"record", record},
   };
   toml::table an = analysis_toml(c.analysis);
-  if (c.analysis.variable == (*model.calcium ? model.calcium : model.spike_state)) an.erase("variable");
+  if (!every_key && c.analysis.variable == (*model.calcium ? model.calcium : model.spike_state)) an.erase("variable");
   root.insert("analysis", an);
   toml::table summary;  // only what is set: unset keeps a config's text as before
   if (!std::isnan(c.summary_from_s)) summary.insert("from_s", c.summary_from_s);

@@ -204,7 +204,7 @@ void check_inputs_are_not_outputs(const SweepSpec& spec, const Shard& shard) {
                       "own inputs; move it, or choose another out_dir",
                       spec.path.empty() ? std::string() : spec.path + ": ", what, file, spec.out_dir));
   };
-  if (!spec.base_origin.empty() && spec.base_origin != spec.path) check("the base config", spec.base_origin);
+  check("the base config", spec.base_file);
   bool varies = false;
   for (const std::string& k : spec.keys)
     varies = varies || k == "initial.from" || k == "network.kind" || k == "network.cells" || k == "network.edges";

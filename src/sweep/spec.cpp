@@ -13,6 +13,7 @@
 #include "io/toml_util.hpp"
 
 #include "isletsim/error.hpp"
+#include "isletsim/h5io.hpp"
 #include "isletsim/rng.hpp"
 #include "isletsim/sweep.hpp"
 
@@ -168,16 +169,36 @@ struct Parser {
     }
     // Base config.
     const toml::node* base = root.get("base");
-    if (!base) throw InputError(origin + ": base: missing: give base = \"run.toml\" (relative to the sweep file) or a [base] table");
+    if (!base)
+      throw InputError(origin +
+                       ": base: missing: give base = \"run.toml\" (relative to the sweep file) or a [base] table");
     if (auto* s = base->as_string()) {
       const std::filesystem::path p = std::filesystem::path(dir) / s->get();
+      std::error_code ec;
+      if (std::filesystem::is_directory(p, ec))
+        fail(*base, "base", "'" + p.string() + "' is a directory; expected a run config (.toml) or a run file (.h5)");
+      if (std::filesystem::equivalent(p, origin, ec))
+        fail(*base, "base",
+             "'" + p.string() + "' is this sweep file; expected a run config (.toml) or a run file (.h5)");
       std::ifstream in(p, std::ios::binary);
       if (!in) fail(*base, "base", "cannot open config file '" + p.string() + "'");
       std::stringstream ss;
       ss << in.rdbuf();
       spec.base_text = ss.str();
-      spec.base_origin = p.string();
+      spec.base_origin = spec.base_file = p.string();
       spec.base_dir = p.parent_path().string();
+      // A run file (HDF5 signature): the config it holds, as `islet run
+      // old.h5` runs it again.
+      if (spec.base_text.rfind("\x89HDF\r\n\x1a\n", 0) == 0) {
+        try {
+          spec.base_text = read_run(p.string(), false).attr("config");
+        } catch (const std::exception& e) {
+          fail(*base, "base", e.what());
+        }
+        if (spec.base_text.empty())
+          fail(*base, "base", "'" + p.string() + "' holds no config attribute (not an isletsim run file?)");
+        spec.base_origin = p.string() + " (config attribute)";
+      }
     } else if (auto* t = base->as_table()) {
       std::stringstream ss;
       ss << *t << "\n";

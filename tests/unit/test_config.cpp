@@ -120,6 +120,20 @@ TEST(ConfigErrors, KeysTheChosenKindOrModeDoesNotReadAreRefused) {
             "");
 }
 
+TEST(ConfigErrors, ValuesOutOfRangeOrRepeated) {
+  // Too large for a double: --set takes it as text; say so.
+  std::string m = error_of("", {"initial.V=1e400"});
+  EXPECT_HAS(m, "--set initial.V=1e400");
+  EXPECT_HAS(m, "out of the range of a double");
+  EXPECT_HAS(error_of("", {"initial.V=\"abc\""}), "expected a number, got a string");
+  m = error_of("[record]\nvars = [\"c\", \"V\", \"c\"]\n");
+  EXPECT_HAS(m, "run.toml:2:");
+  EXPECT_HAS(m, "record.vars[2]: 'c' is listed twice");
+  EXPECT_HAS(error_of("", {"analysis.threshold=2"}), "expected a similarity threshold in [-1, 1]");
+  EXPECT_HAS(error_of("[analysis]\nthreshold = -1.5\n"), "analysis.threshold");
+  EXPECT_EQ(error_of("[analysis]\nthreshold = -1\n"), "");
+}
+
 TEST(ConfigErrors, OverridesAreNamed) {
   EXPECT_HAS(error_of("", {"sim.dt_ms=-1"}), "--set sim.dt_ms=-1");
   // A key set twice: the --set that is taken (the last) is named.

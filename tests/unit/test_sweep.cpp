@@ -298,6 +298,38 @@ nz = 2
   EXPECT_GE(o.ok, 1u);
 }
 
+// base may name a run file (.h5): the sweep runs around the config it holds,
+// as `islet run old.h5` runs it again, with the same task files as a sweep of
+// that config's TOML. A directory, or the sweep file itself, is refused.
+TEST(Sweep, BaseCanBeARunFileButNotADirectoryOrItself) {
+  const fs::path d = fresh_dir("base_h5");
+  write_file(d / "run.toml", "[sim]\nduration_s = 0.2\n[network]\nkind = \"lattice\"\nnx = 2\nny = 2\nnz = 2\n");
+  write_file(d / "toml.toml", "base = \"run.toml\"\nout_dir = \"a\"\n[grid]\n\"coupling.gV\" = [0, 60]\n");
+  ASSERT_EQ(run(load_sweep((d / "toml.toml").string()), (d / "a").string(), ExecutorKind::serial).ok, 2u);
+  // a/task_0.h5 ran run.toml with gV = 0: its config is run.toml's but for gV.
+  write_file(d / "h5.toml", "base = \"a/task_0.h5\"\nout_dir = \"b\"\n[grid]\n\"coupling.gV\" = [0, 60]\n");
+  const SweepSpec h = load_sweep((d / "h5.toml").string());
+  EXPECT_EQ(h.base_file, (d / "a" / "task_0.h5").string());
+  ASSERT_EQ(run(h, (d / "b").string(), ExecutorKind::serial).ok, 2u);
+  for (const char* t : {"task_0.h5", "task_1.h5"}) expect_same_data((d / "a" / t).string(), (d / "b" / t).string());
+  // Its own output: refused (the run file is task 0's file of the sweep).
+  write_file(d / "self.toml", "base = \"a/task_0.h5\"\nout_dir = \"a\"\n[grid]\n\"coupling.gV\" = [0, 60]\n");
+  EXPECT_THROW(run(load_sweep((d / "self.toml").string()), (d / "a").string(), ExecutorKind::serial, false, {}, true),
+               isletsim::InputError);
+  const auto error_of = [&](const std::string& base) {
+    write_file(d / "e.toml", "base = \"" + base + "\"\n[grid]\n\"coupling.gV\" = [0, 60]\n");
+    try {
+      load_sweep((d / "e.toml").string());
+    } catch (const isletsim::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of("a").find("is a directory"), std::string::npos) << error_of("a");
+  EXPECT_NE(error_of("e.toml").find("is this sweep file"), std::string::npos) << error_of("e.toml");
+  fs::remove_all(d);
+}
+
 // Data already simulated is never lost: a sweep into an out_dir holding an
 // earlier sweep's results (its table, or a file of a task it would run) is
 // refused before anything runs, and nothing there changes; --resume goes on
