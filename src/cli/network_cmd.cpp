@@ -7,10 +7,7 @@
 #include "cli/network_cmd.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <stdexcept>
 #include <system_error>
 
 #include <CLI/CLI.hpp>
@@ -113,20 +110,9 @@ int cmd_network(const NetworkArgs& a) {
   const RunSetup s = build_setup(cfg);
   const Network& net = s.network;
 
-  if (!a.export_.empty()) {
-    errno = 0;
-    try {
-      save_network_csv(net, a.export_[0], a.export_[1]);
-    } catch (const InputError& e) {
-      // A write error (full disk, file-size limit): save_network_csv has
-      // removed its temporary files; its message guesses the reason, errno
-      // still holds it. A write error is not bad input: exit status 1.
-      const int err = errno;
-      if (err == EFBIG || err == ENOSPC || err == EDQUOT || err == EIO)
-        throw std::runtime_error(fmt::format("{}: {}", e.what(), std::strerror(err)));
-      throw;
-    }
-  }
+  // A write error (full disk, file-size limit) leaves neither file and exits 1
+  // with the reason (save_network_csv).
+  if (!a.export_.empty()) save_network_csv(net, a.export_[0], a.export_[1]);
   if (a.quiet) return 0;
   std::vector<std::size_t> degree(net.n_cells(), 0);
   for (std::size_t e = 0; e < net.n_edges(); ++e) ++degree[net.edge_i[e]], ++degree[net.edge_j[e]];

@@ -2,10 +2,13 @@
 // reads (and [network] kind = "csv" uses): the numbers in their shortest
 // decimal form that reads back to the same double, so a network survives the
 // round trip bit for bit.
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <unistd.h>
@@ -26,13 +29,18 @@ void put_number(std::string& out, double v) {
 // Writes `text` to a temporary file beside `path`; returns its name.
 std::string write_temp(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  errno = 0;
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) throw InputError("cannot write '" + path + "' (its folder does not exist or is not writable)");
+  if (!out)
+    throw InputError("cannot write '" + path +
+                     "': " + (errno ? std::strerror(errno) : "its folder does not exist or is not writable"));
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.close();
   if (!out) {
+    // A write error (full disk, file-size limit), not bad input: exit 1.
+    const int err = errno;
     std::remove(tmp.c_str());
-    throw InputError("cannot write '" + path + "' (disk full?)");
+    throw std::runtime_error("cannot write '" + path + "': " + (err ? std::strerror(err) : "the write failed"));
   }
   return tmp;
 }
@@ -82,9 +90,10 @@ void save_network_csv(const Network& net, const std::string& cells_csv, const st
   }
   if (std::rename(cells_tmp.c_str(), cells_csv.c_str()) != 0 ||
       std::rename(edges_tmp.c_str(), edges_csv.c_str()) != 0) {
+    const int err = errno;
     std::remove(cells_tmp.c_str());
     std::remove(edges_tmp.c_str());
-    throw InputError("cannot write '" + cells_csv + "' and '" + edges_csv + "' (rename failed)");
+    throw InputError("cannot write '" + cells_csv + "' and '" + edges_csv + "': " + std::strerror(err));
   }
 }
 
