@@ -270,6 +270,11 @@ H5Run read_impl(const std::string& path, bool with_data, const std::vector<std::
   const env::ReadingFile reading(path);
   Handle file = open_run(ctx);
   const hid_t root = file.get();
+  // islet analyze's output is no run: say so (it has no /glucose).
+  if (H5Aexists(root, "kind") > 0 && read_string_attr(ctx, root, "kind") == "isletsim analysis")
+    not_a_run(path,
+              "it is an analysis file (what islet analyze writes), not a run; analyse the run it came from "
+              "(its 'source' attribute), or read it with isletsim.load_analysis");
 
   H5Run run;
   // Readers take len(time) as the number of complete samples: the writer

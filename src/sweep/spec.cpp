@@ -349,6 +349,9 @@ SweepSpec parse_sweep(const std::string& text, const std::string& origin, const 
 }
 
 SweepSpec load_sweep(const std::string& path) {
+  std::error_code ec;  // a directory opens as an empty stream on Linux
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError("'" + path + "' is a directory; expected a sweep file (.toml, docs/sweeps.md)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("cannot open sweep file '" + path + "'");
   std::stringstream ss;

@@ -184,6 +184,23 @@ TEST_F(CliBadInput, AnalyzeRefusesEmptyOrDirectoryStemsAndOddOutputs) {
   EXPECT_EQ(listing(), (std::vector<std::string>{"an", "d.summary.csv", "f.cells.csv", "r.h5"}));
 }
 
+// An analysis file given where a run is expected (islet analyze, islet run)
+// is named as such, and a directory given as a sweep file too.
+TEST_F(CliBadInput, AnAnalysisFileIsNoRunAndADirectoryNoSweepFile) {
+  const std::string run = small_run(path("r.h5"));
+  ASSERT_EQ(islet("analyze " + run + " --no-figures -q -o " + path("r")).code, 0);
+  for (const std::string& cmd : {"analyze " + path("r.analysis.h5") + " --no-figures -q -o " + path("again"),
+                                 "run " + path("r.analysis.h5") + " -q -o " + path("again.h5")}) {
+    const auto r = islet(cmd);
+    EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find("it is an analysis file"), std::string::npos) << r.out;
+  }
+  fs::create_directories(dir_ / "sw");
+  const auto r = islet("sweep " + path("sw"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("is a directory; expected a sweep file"), std::string::npos) << r.out;
+}
+
 TEST_F(CliBadInput, AnalyzeWriteErrorIsReportedAndCleanedUp) {
   const std::string run = small_run(path("r.h5"));
   // A file-size limit below the analysis file: the write fails (not SIGXFSZ,
