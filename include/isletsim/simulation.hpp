@@ -12,6 +12,7 @@
 
 #include "isletsim/config.hpp"
 #include "isletsim/engine.hpp"
+#include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 #include "isletsim/network.hpp"
 
@@ -58,6 +59,17 @@ RunSetup build_continuation(const std::string& path, const std::vector<std::stri
 // Throws InputError when `output` is one of the run's inputs (its config
 // file, the run file it re-runs or starts from, its network CSV files).
 void check_output_path(const RunSetup& s, const std::string& output);
+
+// An output file that exists, and that the run was not asked to replace.
+struct OutputExists : InputError {
+  using InputError::InputError;
+};
+// Data already simulated is never lost: check_output_path, then throws
+// OutputExists when `output` exists (a file, not a folder) unless `overwrite`
+// or `in_place` (a continued run extending its own file). `how`: how to
+// replace it, for the message (e.g. "give --overwrite").
+void check_output_is_new(const RunSetup& s, const std::string& output, bool overwrite, bool in_place,
+                         const std::string& how);
 
 // The writer thread's expected CPU per CPU second of `s` simulated on one
 // thread, when its samples are written to a file as the run goes

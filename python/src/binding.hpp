@@ -38,11 +38,6 @@ struct MissingFile : InputError {
   using InputError::InputError;
 };
 
-// An output file that exists and is not to be replaced: FileExistsError in Python.
-struct ExistingFile : InputError {
-  using InputError::InputError;
-};
-
 // Re-throws `e` as MissingFile when one of `paths` does not exist, else as it is.
 [[noreturn]] void rethrow_input(const InputError& e, std::initializer_list<std::string> paths);
 

@@ -53,7 +53,7 @@ PYBIND11_MODULE(_isletsim, m) {
       if (p) std::rethrow_exception(p);
     } catch (const MissingFile& e) {
       PyErr_SetString(PyExc_FileNotFoundError, e.what());
-    } catch (const ExistingFile& e) {
+    } catch (const OutputExists& e) {
       PyErr_SetString(PyExc_FileExistsError, e.what());
     } catch (const InputError& e) {
       PyErr_SetString(g_input_error, e.what());

@@ -340,13 +340,7 @@ py::object simulate(const IslConfig& cfg, const Network* network, std::optional<
     if (output) {
       // As islet run: its own inputs refused first, then an existing file
       // unless overwrite=True (a continued run extends its own file).
-      check_output_path(s, *output);
-      std::error_code ec;
-      if (!overwrite && cont.in_place.empty() && std::filesystem::exists(*output, ec) &&
-          !std::filesystem::is_directory(*output, ec))
-        throw ExistingFile("output '" + *output +
-                           "' exists; a run does not replace an existing file (its data is kept): give another "
-                           "output, or overwrite=True to replace it");
+      check_output_is_new(s, *output, overwrite, !cont.in_place.empty(), "give overwrite=True");
       try {
         if (cont.on && !cont.in_place.empty())
           rr = run_to_file(s, *output, opt, sink);  // prev's own file: extended in place

@@ -160,14 +160,8 @@ int cmd_run(const std::string& config_path, const std::vector<std::string>& sets
   // Data already simulated is never lost: an existing file is replaced only
   // when asked (a continued run extends its own file in place). Its own
   // inputs are refused first, with or without --overwrite.
-  check_output_path(s, cfg.output);
-  std::error_code ec;
-  if (!overwrite && std::filesystem::exists(cfg.output, ec) && !std::filesystem::is_directory(cfg.output, ec) &&
-      !(!continue_path.empty() && run::same_file(continue_path, cfg.output)))
-    throw InputError(
-        fmt::format("the output '{}' exists; a run does not replace an existing file (its data is kept): "
-                    "choose another output with -o / record.file, or give --overwrite to replace it",
-                    cfg.output));
+  check_output_is_new(s, cfg.output, overwrite, !continue_path.empty() && run::same_file(continue_path, cfg.output),
+                      "give --overwrite");
   RunOptions opt;
   const env::CoreReport cores = env::detect_cores();
   opt.threads = choose_threads(threads, quiet, s, idle, cores);

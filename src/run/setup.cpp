@@ -358,4 +358,15 @@ void check_output_path(const RunSetup& s, const std::string& output) {
   }
 }
 
+void check_output_is_new(const RunSetup& s, const std::string& output, bool overwrite, bool in_place,
+                         const std::string& how) {
+  check_output_path(s, output);
+  std::error_code ec;
+  if (!overwrite && !in_place && std::filesystem::exists(output, ec) && !std::filesystem::is_directory(output, ec))
+    throw OutputExists(
+        fmt::format("the output '{}' exists; a run does not replace an existing file (its data is "
+                    "kept): choose another output, or {} to replace it",
+                    output, how));
+}
+
 }  // namespace isletsim

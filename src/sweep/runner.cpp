@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -166,6 +167,16 @@ std::vector<std::uint64_t> unpack(const std::string& s, std::string& text) {
   return v;
 }
 
+// The task whose result file is named `name` (task_N.h5, without .part or
+// .failed), if N is one of the sweep's tasks.
+std::optional<std::size_t> task_of_file(const SweepSpec& spec, const std::string& name) {
+  if (name.rfind("task_", 0) != 0 || name.size() < 9 || !name.ends_with(".h5")) return std::nullopt;
+  const std::string num = name.substr(5, name.size() - 8);
+  if (num.size() >= 19 || num.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const std::size_t i = std::stoull(num);
+  return i < spec.size() ? std::optional<std::size_t>(i) : std::nullopt;
+}
+
 // Whether `file` is one the sweep writes in its out_dir: a task's result
 // (task_N.h5, its .part and .failed), or a results table (summary*.csv,
 // summary*.h5, and their temporary files).
@@ -182,10 +193,7 @@ bool is_sweep_output(const SweepSpec& spec, const std::string& file) {
   if (name == "summary.csv" || name == "summary.h5" ||
       (name.rfind("summary.shard-", 0) == 0 && (name.ends_with(".csv") || name.ends_with(".h5"))))
     return true;
-  if (name.rfind("task_", 0) != 0 || name.size() < 9 || !name.ends_with(".h5")) return false;
-  const std::string num = name.substr(5, name.size() - 8);
-  return !num.empty() && num.find_first_not_of("0123456789") == std::string::npos && num.size() < 19 &&
-         std::stoull(num) < spec.size();
+  return task_of_file(spec, name).has_value();
 }
 
 // A sweep never overwrites its own inputs: no task may read a file the sweep
@@ -233,16 +241,9 @@ void check_no_earlier_results(const SweepSpec& spec, const Shard& shard) {
   std::vector<std::string> found;
   for (const auto& e : fs::directory_iterator(spec.out_dir, ec)) {
     std::string name = e.path().filename().string();
-    bool ours = name == csv || name == h5;
-    if (!ours && name.rfind("task_", 0) == 0) {
-      if (name.ends_with(".failed")) name.resize(name.size() - 7);
-      if (name.ends_with(".h5") && name.size() > 8) {
-        const std::string num = name.substr(5, name.size() - 8);
-        ours = num.size() < 19 && num.find_first_not_of("0123456789") == std::string::npos &&
-               std::stoull(num) < spec.size() && shard.selects(static_cast<std::size_t>(std::stoull(num)));
-      }
-    }
-    if (ours) found.push_back(e.path().filename().string());
+    if (name.ends_with(".failed")) name.resize(name.size() - 7);
+    const std::optional<std::size_t> task = task_of_file(spec, name);
+    if (name == csv || name == h5 || (task && shard.selects(*task))) found.push_back(e.path().filename().string());
   }
   if (found.empty()) return;
   std::sort(found.begin(), found.end());
