@@ -5,18 +5,21 @@
 // Estrin's scheme because each iterate waits for the previous one, so the
 // length of exp's dependency chain sets the speed).
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include <png.h>
 
 #include <stdexcept>
 
+#include "core/fastmath.hpp"
+#include "core/pages.hpp"
+#include "io/write_atomically.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/gauss.hpp"
-#include "core/pages.hpp"
-#include "core/fastmath.hpp"
 
 namespace isletsim::sweep {
 
@@ -209,15 +212,21 @@ void write_png_gray(const std::string& path, unsigned width, unsigned height, co
   write_png_gray(path, width, height, pixels.data());
 }
 
-void write_png_gray(const std::string& path, unsigned width, unsigned height, const std::uint8_t* pixels) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw InputError("cannot create '" + path + "'");
+namespace {
+
+// The PNG itself, to `file` (libpng reports a write error by longjmp).
+void write_png_file(const std::string& file, const std::string& path, unsigned width, unsigned height,
+                    const std::uint8_t* pixels) {
+  errno = 0;
+  std::FILE* f = std::fopen(file.c_str(), "wb");
+  if (!f) throw InputError("cannot create '" + path + "': " + std::strerror(errno));
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   if (!png || !info || setjmp(png_jmpbuf(png))) {
+    const int err = errno;
     png_destroy_write_struct(&png, &info);
     std::fclose(f);
-    throw InputError("cannot write PNG '" + path + "'");
+    throw std::runtime_error("cannot write PNG '" + path + "'" + (err ? std::string(": ") + std::strerror(err) : ""));
   }
   png_init_io(png, f);
   png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
@@ -227,7 +236,15 @@ void write_png_gray(const std::string& path, unsigned width, unsigned height, co
     png_write_row(png, const_cast<png_bytep>(pixels + static_cast<std::size_t>(r) * width));
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
-  if (std::fclose(f) != 0) throw InputError("cannot write PNG '" + path + "'");
+  if (std::fclose(f) != 0) throw std::runtime_error("cannot write PNG '" + path + "': " + std::strerror(errno));
+}
+
+}  // namespace
+
+// Whole or not at all: a write error (full disk, file-size limit) leaves no
+// partial PNG.
+void write_png_gray(const std::string& path, unsigned width, unsigned height, const std::uint8_t* pixels) {
+  io::write_atomically(path, [&](const std::string& tmp) { write_png_file(tmp, path, width, height, pixels); });
 }
 
 BifurcationTiming gauss_bifurcation(const GaussOptions& g, const std::string& png_path, const ExecutorOptions& opt) {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "io/h5_handle.hpp"
+#include "io/write_atomically.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 
@@ -171,24 +172,7 @@ analysis::Input analysis_input_from_text(const std::string& path, const std::str
 
 namespace {
 
-// Writes through `write(tmp)` to a temporary file next to `path`, then renames.
-template <class F>
-void write_atomically(const std::string& path, F&& write) {
-  const std::string tmp = path + ".tmp";
-  try {
-    write(tmp);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw std::runtime_error("cannot write '" + path + "': " + ec.message());
-  }
-}
+using io::write_atomically;
 
 void put(const Ctx& ctx, hid_t loc, const std::string& name, const std::vector<double>& v, const char* units,
          const char* description) {

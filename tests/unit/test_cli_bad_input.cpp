@@ -249,4 +249,13 @@ TEST_F(CliBadInput, BifurcationRefusesNonFiniteMapsNoIterationsAndOddOutputs) {
   EXPECT_EQ(ok.code, 0) << ok.out;
   EXPECT_TRUE(fs::is_regular_file(path("g.png")));
 }
+
+// A write error (a file-size limit) leaves no partial PNG: exit 1 with the
+// reason, and neither the picture nor its temporary file.
+TEST_F(CliBadInput, BifurcationWriteErrorLeavesNoPicture) {
+  const auto r = islet("bifurcation gauss --width 2000 --height 1000 -o " + path("big.png"), "", "ulimit -f 4 && ");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "cannot write PNG '" + path("big.png") + "': File too large");
+  EXPECT_TRUE(listing().empty()) << listing().size() << " file(s) left";
+}
 #endif
