@@ -162,8 +162,14 @@ unsigned resolve_threads(unsigned long long requested, std::size_t n_cells, unsi
                          const std::string& option = "-j");
 
 // Installs SIGINT/SIGTERM handlers that set the returned flag (a second
-// signal restores the default action, so a second Ctrl-C kills at once).
+// signal restores the default action, so a second Ctrl-C kills at once), and
+// fail_writes_past_size_limit().
 std::atomic<bool>* install_stop_handlers();
+
+// A file-size limit (ulimit -f) reached while writing: the write fails
+// (EFBIG) and is reported like a full disk, instead of SIGXFSZ killing the
+// process mid-write.
+void fail_writes_past_size_limit();
 
 bool stderr_is_tty();
 

@@ -1,7 +1,6 @@
 // The `islet` command line tool.
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -328,11 +327,9 @@ int run_cli(int argc, char** argv) {
   // A crash of the HDF5 library on a damaged input file: an error naming the
   // file, exit status 2 (env::ReadingFile).
   env::install_crash_report();
-  // A file-size limit (ulimit -f) reached while writing: every command gets
-  // the write error (EFBIG) and reports it, removing its temporary files,
-  // instead of being killed by SIGXFSZ mid-write (as env::install_stop_handlers
-  // does for run and sweep).
-  std::signal(SIGXFSZ, SIG_IGN);
+  // Every command reports a write error past a file-size limit, removing its
+  // temporary files.
+  env::fail_writes_past_size_limit();
   CLI::App app{"isletsim: simulate networks of coupled pancreatic beta cells (`islet models` lists the cell models)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version());

@@ -130,12 +130,12 @@ std::atomic<bool>* install_stop_handlers() {
   sa.sa_flags = SA_RESTART;  // blocking I/O resumes; the engine polls the flag
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  // A file-size limit (ulimit -f) reached while writing: the write fails
-  // (EFBIG) and the run ends "failed" with its data intact, as on a full
-  // disk, instead of the process being killed mid-write.
-  signal(SIGXFSZ, SIG_IGN);
+  // A run then ends "failed" with its data intact, as on a full disk.
+  fail_writes_past_size_limit();
   return &g_stop;
 }
+
+void fail_writes_past_size_limit() { signal(SIGXFSZ, SIG_IGN); }
 
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
 
