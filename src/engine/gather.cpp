@@ -27,6 +27,7 @@ SlicedEll build_ell(const Csr& g, const std::vector<std::uint32_t>& perm, std::s
     }
     ell.ptr[sl + 1] = ell.ptr[sl] + width * kSimd;
   }
+  ell.unit = std::all_of(g.w.begin(), g.w.end(), [](double x) { return x == 1.0; });
   ell.col.assign(ell.ptr.back(), 0);
   ell.w.assign(ell.ptr.back(), 0.0);
   for (std::size_t sl = 0; sl < slices; ++sl) {

@@ -27,6 +27,7 @@ struct SlicedEll {
   std::vector<std::uint64_t> ptr;  // per slice of kSimd cells: start in col/w
   AlignedVec<std::int32_t> col;    // signed: what the hardware gathers take
   AlignedVec<double> w;
+  bool unit = false;  // every real entry's weight is 1 (the sphere's and the lattice's contacts)
   std::size_t slices() const { return ptr.empty() ? 0 : ptr.size() - 1; }
 };
 
@@ -118,7 +119,11 @@ struct CouplingGather {
     return __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 4, 5, 6, 7);
 #endif
   }
-  template <unsigned Mask>
+  // Unit: every real entry has weight 1, so w is not read and the sum is
+  // of the differences themselves: the same bits, since 1 * d = d exactly
+  // and a padding entry's difference x[i] - x[i] is +0.0 (0 * d is +0.0
+  // too), or NaN either way when x[i] is not finite.
+  template <unsigned Mask, bool Unit>
   void gather(const double* __restrict x, std::size_t lo, std::size_t m, Scratch& sc) const {
     const std::size_t* kVarRow = var_row;
     const std::size_t* kOutRow = out_row;
@@ -141,13 +146,17 @@ struct CouplingGather {
         acc[v] = V8{};
       });
       for (std::size_t k = 0; k < width; ++k) {
-        const V8 wk = load8(w + k * kSimd);
+        V8 wk = {};
+        if constexpr (!Unit) wk = load8(w + k * kSimd);
         const std::int32_t* ck = col + k * kSimd;
         each([&](auto v) {
           const double* xv = x + kVarRow[v];
           const V8 xn = load_lanes(xv, ck);
           const V8 d = xn - xi[v];
-          acc[v] = acc[v] + wk * d;
+          if constexpr (Unit)
+            acc[v] = acc[v] + d;
+          else
+            acc[v] = acc[v] + wk * d;
         });
       }
       each([&](auto v) {
@@ -157,17 +166,19 @@ struct CouplingGather {
     }
   }
 
-  // gather<Mask> for Mask = 0..15; the one for the couplings that are on is
-  // picked once per run (none on: nullptr, no gather at all).
+  // gather<Mask, Unit> for Mask = 0..15; the one for the couplings that
+  // are on and the weights is picked once per run (none on: nullptr, no
+  // gather at all).
   using Fn = void (CouplingGather::*)(const double*, std::size_t, std::size_t, Scratch&) const;
-  template <std::size_t... M>
+  template <bool Unit, std::size_t... M>
   static constexpr std::array<Fn, sizeof...(M)> table(std::index_sequence<M...>) {
-    return {&CouplingGather::gather<static_cast<unsigned>(M)>...};
+    return {&CouplingGather::gather<static_cast<unsigned>(M), Unit>...};
   }
   Fn pick() const {
-    static constexpr auto kTable = table(std::make_index_sequence<16>{});
+    static constexpr auto kWeighted = table<false>(std::make_index_sequence<16>{});
+    static constexpr auto kUnit = table<true>(std::make_index_sequence<16>{});
     const unsigned m = mask();
-    return m ? kTable[m] : nullptr;
+    return m ? (ell.unit ? kUnit[m] : kWeighted[m]) : nullptr;
   }
 };
 

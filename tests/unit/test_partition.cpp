@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <numeric>
 #include <random>
 #include <set>
@@ -276,4 +277,56 @@ TEST(Partition, BalancedCutsKeepTheSplitBelowThreePercentGain) {
   EXPECT_NE(balanced_cuts(equal, loads({1.0, 1.1}).data(), false, 0), equal);
   // No measurement (a thread with no busy time): the same cuts.
   EXPECT_EQ(balanced_cuts(equal, loads({0.0, 1.0}).data(), false, 0), equal);
+}
+
+// The coupling gather against a plain loop over the CSR rows, bit for bit:
+// coef * sum_k w_k (x[col_k] - x[i]), summed in row order from +0.0. With
+// unit weights the gather skips the weights (CouplingGather::gather<M,
+// true>); forcing the weighted version on the same graph must give the
+// same bits, and so must weights other than 1.
+TEST(Partition, GatherMatchesTheCsrSumWithAndWithoutUnitWeights) {
+  const Csr lattice = shuffled_lattice(6, 5, 7, 5);  // 210 cells: a padded last unit
+  Csr weighted = lattice;
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<double> wd(0.1, 3.0);
+  for (double& w : weighted.w) w = wd(rng);
+  for (int kind = 0; kind < 3; ++kind) {  // unit weights, the same forced weighted, real weights
+    const Csr& g = kind == 2 ? weighted : lattice;
+    const std::size_t n = g.n_rows(), npad = padded(n);
+    const auto perm = cell_order(g);
+    std::vector<std::size_t> internal(n);
+    for (std::size_t i = 0; i < n; ++i) internal[perm[i]] = i;
+    const Layout lay{3 * kBlock};  // three state rows; the coupled variable in row 1
+    CouplingGather cg;
+    cg.ell = build_ell(g, perm, npad, lay);
+    EXPECT_EQ(cg.ell.unit, kind != 2) << "kind " << kind;
+    if (kind == 1) cg.ell.unit = false;
+    cg.var_row[0] = kBlock;
+    cg.out_row[0] = 2;
+    cg.coef[0] = -1.7;
+    cg.on[0] = true;
+    StateSet y;
+    y.resize(npad, lay);
+    std::uniform_real_distribution<double> vd(-70.0, -20.0);
+    for (std::size_t i = 0; i < npad; ++i)
+      for (int k = 0; k < 3; ++k) y.at(i, k) = vd(rng);
+    const auto fn = cg.pick();
+    ASSERT_NE(fn, nullptr);
+    Scratch sc(std::vector<double>(3, 0.0));
+    for (std::size_t b = 0; b < npad; b += kBlock) {
+      const std::size_t m = std::min(kBlock, npad - b);
+      (cg.*fn)(y.v.data(), b, m, sc);
+      for (std::size_t l = 0; l < m && b + l < n; ++l) {
+        const std::size_t i = b + l, orig = perm[i];
+        double acc = 0.0;
+        for (std::uint64_t k = g.row_ptr[orig]; k < g.row_ptr[orig + 1]; ++k) {
+          const double d = y.at(internal[g.col[k]], 1) - y.at(i, 1);
+          acc = acc + g.w[k] * d;
+        }
+        const double want = -1.7 * acc, got = sc.row(2)[l];
+        EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0)
+            << "kind " << kind << " cell " << i << ": " << got << " against " << want;
+      }
+    }
+  }
 }
