@@ -17,7 +17,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/network_cmd.hpp"
+#include "cli/output_file.hpp"
 #include "isletsim/analysis_io.hpp"
 #include "isletsim/config.hpp"
 #include "isletsim/env.hpp"

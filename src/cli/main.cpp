@@ -13,6 +13,7 @@
 
 #include "cli/analyze.hpp"
 #include "cli/network_cmd.hpp"
+#include "cli/output_file.hpp"
 #include "isletsim/config.hpp"
 #include "isletsim/env.hpp"
 #include "isletsim/error.hpp"

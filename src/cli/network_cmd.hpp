@@ -21,12 +21,4 @@ struct NetworkArgs {
 CLI::App* add_network_command(CLI::App& app, NetworkArgs& a);
 int cmd_network(const NetworkArgs& a);
 
-// A file a command is about to write (under a temporary name, then renamed
-// over `path`): refuses with InputError an empty name, a name ending in '/',
-// anything that exists and is not a regular file (a directory, FIFO, device,
-// socket or symbolic link is never replaced) and a folder that does not
-// exist, naming the path and what it is. `who` starts the message, e.g.
-// "islet network --export". Shared by network, analyze and bifurcation.
-void check_output_file(const std::string& path, const std::string& who);
-
 }  // namespace isletsim::cli
