@@ -44,7 +44,12 @@ struct H5WriterOptions {
 // reader (or a crash) sees everything appended so far. The writer does not
 // take HDF5's file lock, so h5py can open the file while a run is going.
 // finish() records the final status; if the writer is destroyed without
-// finish(), status stays "running" but all appended data is there.
+// finish(), status stays "running" but all appended data is there. A file
+// it creates is new until the first flush after its layout succeeds
+// (flush(), append(), write_state() or finish()): a writer that fails in
+// its constructor, or is destroyed while the file is new (e.g. when a write
+// of the static part throws), removes the file, which holds nothing
+// simulated yet. A file being continued (continue_at) is never removed.
 class H5Writer {
  public:
   explicit H5Writer(const H5WriterOptions& opt);  // throws InputError if the file can't be created

@@ -126,7 +126,8 @@ struct RunFileStatic {
 RunFileStatic file_static(const RunSetup& s, unsigned threads);
 
 // Creates (truncates) the file at `path` with the static part `f` written,
-// ready for append() and finish(). Throws InputError if it can't be created.
+// ready for append() and finish(). Throws InputError if it can't be created;
+// after a write error while it is made, no file is left (H5Writer).
 std::unique_ptr<H5Writer> open_run_file(const std::string& path, const RunFileStatic& f);
 
 // Runs `s` writing the HDF5 file at `path` (layout: docs/hdf5-layout.md),

@@ -16,7 +16,9 @@
 namespace isletsim::io {
 
 OutputLock::OutputLock(const std::string& path) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  created_ = fd_ >= 0;
+  if (fd_ < 0 && errno == EEXIST) fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw InputError("cannot create file '" + path + "': " + std::strerror(errno));
   struct flock fl {};
   fl.l_type = F_WRLCK;
@@ -79,6 +81,7 @@ OutputLock& OutputLock::operator=(OutputLock&& o) noexcept {
   if (this != &o) {
     release();
     fd_ = std::exchange(o.fd_, -1);
+    created_ = o.created_;
   }
   return *this;
 }

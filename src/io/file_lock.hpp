@@ -20,12 +20,13 @@ class OutputLock {
   // InputError naming it when another writer holds the lock.
   explicit OutputLock(const std::string& path);
   ~OutputLock();
-  OutputLock(OutputLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  OutputLock(OutputLock&& o) noexcept : fd_(o.fd_), created_(o.created_) { o.fd_ = -1; }
   OutputLock& operator=(OutputLock&& o) noexcept;
   OutputLock(const OutputLock&) = delete;
   OutputLock& operator=(const OutputLock&) = delete;
   void release();
   int fd() const { return fd_; }  // -1 when not held
+  bool created() const { return created_; }  // `path` did not exist: the lock made it (empty)
 
   // Makes sure that `bytes` more can be written to the file (and a margin
   // for finishing it) by reserving the space beyond its end (fallocate,
@@ -38,6 +39,7 @@ class OutputLock {
 
  private:
   int fd_ = -1;
+  bool created_ = false;
   std::uint64_t reserved_to_ = 0;  // bytes of the file reserved so far
   bool can_reserve_ = true;
 };

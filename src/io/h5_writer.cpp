@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <charconv>
 #include <filesystem>
 #include <limits>
@@ -75,6 +76,16 @@ struct H5Writer::Impl {
   std::vector<Handle> vars;
   std::size_t samples = 0;
   bool finished = false;
+  // Set while the file this writer created is new: from its creation (the
+  // lock's open where the file did not exist, else H5Fcreate) until the
+  // first flush after its layout that succeeds (flush(), as open_run_file
+  // does once the static part is written, append(), write_state() or
+  // finish()). Such a file holds nothing simulated yet and, cut short, can
+  // be neither read nor continued: a writer that goes away while it is set
+  // (after a write error while the file is made, thrown in the constructor
+  // or by the caller's writes of the static part) closes and removes it
+  // (~Impl). Never set for a file being continued.
+  bool fresh = false;
   std::vector<DirectChunks> direct;  // per /data variable
   // Per /data variable: one block's float32 rows (float32 files) and its
   // compressed whole chunks (direct chunks), made by encode() on whichever
@@ -129,12 +140,27 @@ struct H5Writer::Impl {
   void require_open() const {
     if (finished) throw std::logic_error("H5Writer: '" + opt.path + "' is already finished");
   }
+  // The file to disk; the first complete flush ends its being new.
+  void flush() {
+    ctx.ok(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush");
+    fresh = false;
+  }
   void close_all() {
     vars.clear();
     glucose.reset();
     time.reset();
     data_group.reset();
     file.reset();
+  }
+  // The one place a file is removed: a new file (fresh) that was never
+  // flushed whole, once closed, while its lock is still held (the lock,
+  // declared first, is released after this).
+  ~Impl() {
+    close_all();
+    if (fresh) {
+      std::error_code ec;
+      std::filesystem::remove(opt.path, ec);
+    }
   }
 };
 
@@ -166,19 +192,27 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
     reopen(*opt.continue_at);
     return;
   }
+  // New (Impl::fresh) where the lock made it: the empty file is removed
+  // should H5Fcreate fail. Whatever H5Fcreate makes (or truncates) is new.
+  m.fresh = m.lock.created();
   {
     Handle fapl = file_access_plist(ctx);
     Handle fcpl = ctx.plist(H5P_FILE_CREATE, "file creation");
     ctx.ok(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
            "track attribute creation order");
+    errno = 0;
     const hid_t f = H5Fcreate(opt.path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
-    if (f < 0) throw InputError("cannot create file '" + opt.path + "': " + hdf5_reason());
+    if (f < 0) {
+      const int err = errno;
+      const std::string why = "cannot create file '" + opt.path + "': " + hdf5_reason();
+      // A full disk or a file-size limit is a write error (exit 1), not bad input.
+      if (err == EFBIG || err == ENOSPC || err == EDQUOT) throw std::runtime_error(why);
+      throw InputError(why);
+    }
     m.file = Handle(f, H5Fclose);
+    m.fresh = true;
   }
-  // A file whose layout is not whole can be neither read nor continued (a
-  // write error: the disk or a file-size limit full): closed and removed,
-  // as it holds nothing yet.
-  try {
+  {  // The layout: a write error here leaves no file (Impl::fresh).
     const hid_t root = m.file.get();
     write_string_attr(ctx, root, "status", "running");
     write_string_attr(ctx, root, "status_message", "");
@@ -206,17 +240,7 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
     for (const Handle& v : m.vars) m.direct.push_back(direct_chunks_of(ctx, v.get(), opt.n_cells));
     m.encoded.resize(m.vars.size());
     attach_scales();
-    ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
-  } catch (...) {
-    m.direct.clear();
-    m.vars.clear();
-    m.data_group.reset();
-    m.time.reset();
-    m.glucose.reset();
-    m.file.reset();
-    std::error_code ec;
-    std::filesystem::remove(opt.path, ec);
-    throw;
+    ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");  // the layout: still new (no static part yet)
   }
 }
 
@@ -299,9 +323,9 @@ void H5Writer::attach_scales() {
   }
 }
 
-H5Writer::~H5Writer() {
-  if (impl_) impl_->close_all();  // status stays as it is ("running" unless finished)
-}
+// Status stays as it is ("running" unless finished); a file still new is
+// removed (Impl::~Impl).
+H5Writer::~H5Writer() = default;
 
 void H5Writer::write_positions(const std::vector<double>& x, const std::vector<double>& y,
                                const std::vector<double>& z) {
@@ -371,7 +395,7 @@ void H5Writer::write_cell_values(const std::string& group, const std::string& na
 
 void H5Writer::flush() {
   impl_->require_open();
-  impl_->ctx.ok(H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL), "flush");
+  impl_->flush();
 }
 
 void H5Writer::set_attr(const std::string& name, const std::string& value) {
@@ -428,7 +452,7 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
   append_rows(ctx, m.glucose.get(), "/glucose", m.samples, n, 0, H5T_NATIVE_DOUBLE, glucose_mM);
   append_rows(ctx, m.time.get(), "/time", m.samples, n, 0, H5T_NATIVE_DOUBLE, time_s);
   write_number_attr(ctx, m.file.get(), "n_samples", static_cast<std::int64_t>(m.samples + n));
-  ctx.ok(H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL), "flush");
+  m.flush();
   // Counted only once on disk: after a failure, finish() cuts the series
   // back to what was written whole.
   m.samples += n;
@@ -486,9 +510,9 @@ void H5Writer::write_state(std::uint64_t step, std::uint64_t samples, double tim
   write_number_attr(ctx, g.get(), "samples", static_cast<std::int64_t>(samples));
   write_number_attr(ctx, g.get(), "time_s", time_s);
   if (step_ms > 0) write_number_attr(ctx, g.get(), "step_ms", step_ms);
-  ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
+  m.flush();
   write_string_attr(ctx, group.get(), "latest", slot);
-  ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
+  m.flush();
 }
 
 void H5Writer::finish(const std::string& status, const std::string& message) {
@@ -514,7 +538,7 @@ void H5Writer::finish(const std::string& status, const std::string& message) {
   attempt([&] { write_number_attr(ctx, root, "n_samples", static_cast<std::int64_t>(m.samples)); });
   attempt([&] { write_string_attr(ctx, root, "status_message", message); });
   attempt([&] { write_string_attr(ctx, root, "status", status); });
-  attempt([&] { ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush"); });
+  attempt([&] { m.flush(); });
   for (Handle& v : m.vars) attempt([&] { ctx.ok(v.close(), "close a /data dataset"); });
   attempt([&] { ctx.ok(m.glucose.close(), "close '/glucose'"); });
   attempt([&] { ctx.ok(m.time.close(), "close '/time'"); });

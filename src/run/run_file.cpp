@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
-#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -152,25 +151,17 @@ void write_static(H5Writer& w, const RunFileStatic& f) {
                         f.conductance_factor);
   for (const auto& [name, value] : f.attrs)
     std::visit([&, &name = name](const auto& v) { w.set_attr(name, v); }, value);
-  w.flush();  // the config is in the file from the start, whatever happens next
+  w.flush();  // the config is in the file from the start, whatever happens next (and the file is no longer new)
 }
 
 }  // namespace
 
 std::unique_ptr<H5Writer> open_run_file(const std::string& path, const RunFileStatic& f) {
   std::unique_ptr<H5Writer> w = make_writer(path, f, std::nullopt);
-  try {
-    write_static(*w, f);
-  } catch (...) {
-    // Nothing is simulated yet, and a file whose static part is not whole
-    // cannot be read or continued (e.g. the disk or a file-size limit
-    // filled up while it was written): closed and removed, so that no
-    // half-written file is left.
-    w.reset();
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    throw;
-  }
+  // A write error before write_static's flush (the disk or a file-size
+  // limit full) leaves no half-written file: the writer, going away with
+  // the file still new, removes it (H5Writer).
+  write_static(*w, f);
   return w;
 }
 

@@ -350,6 +350,51 @@ TEST_F(H5IoTest, DestroyedWithoutFinishStaysRunning) {
   expect_signal(run, cells, 7, false);
 }
 
+// A file the writer creates is new until its first flush after the layout:
+// a writer that goes away before then (here as when a write of the static
+// part throws) removes it, as it holds nothing simulated yet. Once flushed
+// it stays, status "running".
+TEST_F(H5IoTest, NewFileRemovedUnlessFlushedOnce) {
+  const std::string gone = file("gone.h5"), kept = file("kept.h5");
+  const std::vector<double> x = {0, 1, 2}, zero = {0, 0, 0};
+  try {
+    H5Writer w(options(gone, 3, false));
+    w.write_positions(x, zero, zero);
+    ASSERT_TRUE(fs::exists(gone));
+    throw std::runtime_error("a write of the static part failed");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_FALSE(fs::exists(gone));
+  {
+    H5Writer w(options(kept, 3, false));
+    w.write_positions(x, zero, zero);
+    w.flush();
+  }
+  const H5Run run = read_run(kept);
+  EXPECT_EQ(run.attr("status"), "running");
+  EXPECT_EQ(run.n_samples, 0u);
+  EXPECT_EQ(run.x, x);
+}
+
+// A file being continued is never removed: not when its writer fails to
+// reopen it, nor when the writer goes away without a flush of its own.
+TEST_F(H5IoTest, ContinuedFileIsNeverRemoved) {
+  const std::size_t cells = 4;
+  const std::string path = file("continued.h5");
+  {
+    H5Writer w(options(path, cells, false));
+    append_block(w, cells, 0, 6);
+    w.finish("complete", "");
+  }
+  auto opt = options(path, cells, false);
+  opt.continue_at = 10;  // more samples than the file holds: refused
+  EXPECT_THROW(H5Writer{opt}, InputError);
+  opt.continue_at = 6;
+  { H5Writer w(opt); }
+  ASSERT_TRUE(fs::exists(path));
+  expect_signal(read_run(path), cells, 6, false);
+}
+
 TEST_F(H5IoTest, FinishStatusReadBack) {
   const std::string path = file("failed.h5");
   {
