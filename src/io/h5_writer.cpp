@@ -250,6 +250,12 @@ void H5Writer::reopen(std::size_t keep) {
   Impl& m = *impl_;
   const Ctx& ctx = m.ctx;
   const H5WriterOptions& opt = m.opt;
+  // Room for what is written here (the status, the attributes the caller
+  // sets again) before HDF5 writes anything: a full disk or a file-size
+  // limit stops the run here with the file as it was. (Found by HDF5's
+  // flush instead, it left the file unreadable: its end recorded beyond
+  // what could be written.)
+  m.lock.reserve(65536, opt.path);
   {
     Handle fapl = file_access_plist(ctx);
     const hid_t f = H5Fopen(opt.path.c_str(), H5F_ACC_RDWR, fapl.get());

@@ -340,6 +340,30 @@ TEST_F(Trust, WriteErrorWhileCreatingTheFileLeavesNoFile) {
   }
 }
 
+// A continued run extends its own file: a write error there (here a
+// file-size limit below the file's size, or just above it) fails the run
+// (exit 1) before anything is written to it, and the file stays, readable,
+// with every sample it held. (HDF5's flush used to meet the limit instead
+// and leave the file unreadable.)
+TEST_F(Trust, WriteErrorWhileContinuingKeepsTheFile) {
+  const std::string own = reference(1, 1, "own.h5");
+  const H5Run before = read_run(own);
+  ASSERT_EQ(before.attr("status"), "complete");
+  const auto blocks = fs::file_size(own) / 512;
+  for (const auto limit : {blocks / 2, blocks + 2}) {
+    const std::string out = path("own_" + std::to_string(limit) + ".h5");
+    fs::copy_file(own, out);
+    const auto r = islet("run --continue " + out + " -q -j 1 --set sim.duration_s=4", "",
+                         "ulimit -f " + std::to_string(limit) + " && ");
+    EXPECT_EQ(r.code, 1) << limit << " blocks: " << r.out;
+    ASSERT_TRUE(fs::exists(out)) << limit << " blocks: the continued run removed its own file";
+    const H5Run after = read_run(out);
+    ASSERT_EQ(after.n_samples, before.n_samples) << limit << " blocks";
+    EXPECT_EQ(after.time, before.time);
+    EXPECT_EQ(after.data, before.data);
+  }
+}
+
 // The same on a real full disk: a 4 MiB tmpfs, where mounting is allowed
 // (root in a container); skipped elsewhere.
 TEST_F(Trust, FullDiskGivesFailedStatusAndOnlyRealRows) {
