@@ -62,8 +62,11 @@ Network load_network_csv(const std::string& cells_csv, const std::string& edges_
 // Writes `net` as cells.csv (id,x,y,z[,its cell_params columns]) and
 // edges.csv (i,j,weight: the network's weights as stored in edge_w), in the
 // format load_network_csv reads back to the same values bit for bit. Both
-// files are written under temporary names and renamed when complete. Throws
-// InputError (same file twice, unwritable folder, invalid network).
+// files or neither: each is written under a temporary name beside it, and
+// renamed into place once both are complete; a failure leaves files of
+// those names that were there as they were. Throws InputError (same file
+// twice, unwritable folder, invalid network), std::runtime_error for a
+// write error (full disk, file-size limit).
 void save_network_csv(const Network& net, const std::string& cells_csv, const std::string& edges_csv);
 
 // Checks a network built in memory (e.g. from Python): ids in range, finite

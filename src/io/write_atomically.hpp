@@ -1,32 +1,37 @@
 #pragma once
-// A file written whole or not at all: through a temporary file beside it,
-// renamed over it once complete (a reader never sees a half-written file,
-// and a failed write leaves neither file). Internal (not installed).
-#include <filesystem>
-#include <stdexcept>
+// Files written whole or not at all (src/io/write_atomically.cpp): each
+// through a temporary file beside it, renamed over it once complete, so a
+// reader never sees a half-written file and a failed write leaves the files
+// that were there as they were. Internal (not installed).
+#include <functional>
 #include <string>
-#include <system_error>
+#include <utility>
+#include <vector>
 
 namespace isletsim::io {
 
-// Writes through `write(tmp)` to `path` + ".tmp", then renames it to `path`;
-// on any failure the temporary file is removed and the error passed on.
-template <class F>
-void write_atomically(const std::string& path, F&& write) {
-  const std::string tmp = path + ".tmp";
-  try {
-    write(tmp);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw std::runtime_error("cannot write '" + path + "': " + ec.message());
-  }
+// One file to write: its path, and what writes it, called with the name of
+// the temporary file to write instead (which exists, empty: open it for
+// writing, truncating). An error it throws is passed on as it is, so it
+// should name `path`, not the temporary file.
+struct FileToWrite {
+  std::string path;
+  std::function<void(const std::string& tmp)> write;
+};
+
+// Writes every file or none: each to a temporary file in its folder, in
+// order; once all are complete, each is renamed over its path. On any
+// failure the temporary files are removed and every path is left as it was
+// (one already replaced gets its old file back, one new is removed); the
+// error is passed on. The temporary files are new names (<path>.tmp<pid>,
+// never an existing file). Throws InputError when two paths are the same
+// file or a temporary file cannot be created (a folder missing or not
+// writable), std::runtime_error when the disk is full or a rename fails.
+void write_atomically(const std::vector<FileToWrite>& files);
+
+// One file: write_atomically({{path, write}}).
+inline void write_atomically(const std::string& path, std::function<void(const std::string& tmp)> write) {
+  write_atomically(std::vector<FileToWrite>{{path, std::move(write)}});
 }
 
 }  // namespace isletsim::io

@@ -4,17 +4,17 @@
 // round trip bit for bit.
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 
 #include "isletsim/error.hpp"
 #include "isletsim/network.hpp"
+
+#include "io/write_atomically.hpp"
 
 namespace isletsim {
 
@@ -26,23 +26,15 @@ void put_number(std::string& out, double v) {
   out.append(buf, res.ptr);
 }
 
-// Writes `text` to a temporary file beside `path`; returns its name.
-std::string write_temp(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+// Writes `text` to `tmp`, the temporary file for `path` (write_atomically).
+void write_text(const std::string& tmp, const std::string& path, const std::string& text) {
   errno = 0;
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out)
-    throw InputError("cannot write '" + path +
-                     "': " + (errno ? std::strerror(errno) : "its folder does not exist or is not writable"));
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.close();
-  if (!out) {
-    // A write error (full disk, file-size limit), not bad input: exit 1.
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + (err ? std::strerror(err) : "the write failed"));
-  }
-  return tmp;
+  // A write error (full disk, file-size limit), not bad input: exit 1.
+  if (!out)
+    throw std::runtime_error("cannot write '" + path + "': " + (errno ? std::strerror(errno) : "the write failed"));
 }
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -79,22 +71,9 @@ void save_network_csv(const Network& net, const std::string& cells_csv, const st
     edges += '\n';
   }
 
-  // Both files complete under temporary names first: a failure leaves neither half-written.
-  const std::string cells_tmp = write_temp(cells_csv, cells);
-  std::string edges_tmp;
-  try {
-    edges_tmp = write_temp(edges_csv, edges);
-  } catch (...) {
-    std::remove(cells_tmp.c_str());
-    throw;
-  }
-  if (std::rename(cells_tmp.c_str(), cells_csv.c_str()) != 0 ||
-      std::rename(edges_tmp.c_str(), edges_csv.c_str()) != 0) {
-    const int err = errno;
-    std::remove(cells_tmp.c_str());
-    std::remove(edges_tmp.c_str());
-    throw InputError("cannot write '" + cells_csv + "' and '" + edges_csv + "': " + std::strerror(err));
-  }
+  // Both files or neither: a failure leaves neither half-written, and what was there untouched.
+  io::write_atomically({{cells_csv, [&](const std::string& tmp) { write_text(tmp, cells_csv, cells); }},
+                        {edges_csv, [&](const std::string& tmp) { write_text(tmp, edges_csv, edges); }}});
 }
 
 }  // namespace isletsim

@@ -78,6 +78,23 @@ TEST_F(CliBadInput, NetworkExportWriteErrorIsReportedAndCleanedUp) {
   EXPECT_TRUE(listing().empty()) << r.out;  // no temporary file left
 }
 
+TEST_F(CliBadInput, NetworkExportWriteErrorOfTheSecondFileLeavesBothAsTheyWere) {
+  // A lattice's cells file (about 120 KB) fits under the limit of 200 KB, its
+  // edges file (about 270 KB) does not: the second write fails.
+  write("c.csv", "old cells\n");
+  write("e.csv", "old edges\n");
+  const auto r = islet(
+      "network -q --set network.kind=lattice --set network.nx=20 --set network.ny=20 "
+      "--set network.nz=20 --export " +
+          path("c.csv") + " " + path("e.csv"),
+      "", "ulimit -f 400 && ");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "cannot write '" + path("e.csv") + "': File too large");
+  EXPECT_EQ(isletsim::test::slurp(path("c.csv")), "old cells\n");
+  EXPECT_EQ(isletsim::test::slurp(path("e.csv")), "old edges\n");
+  EXPECT_EQ(listing(), (std::vector<std::string>{"c.csv", "e.csv"}));  // no temporary file left
+}
+
 // ------------------------------------------------------------ analyze
 
 namespace {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -176,4 +177,27 @@ TEST_F(NetworkExport, SummaryAndBadInput) {
   EXPECT_HAS(r.out, "missing.toml");
   r = islet("network --export only_one.csv");
   EXPECT_NE(r.code, 0) << r.out;
+}
+
+// Both files or neither: when the edges file cannot be put in place (here a
+// directory, which the CLI refuses before writing, so only save_network_csv
+// itself meets it) after the cells file was, the cells file there before is
+// put back untouched, and no temporary file is left.
+TEST_F(NetworkExport, SaveLeavesBothFilesAsTheyWereWhenTheSecondFails) {
+  SphereOptions o;
+  o.n_cells = 20;
+  const Network net = make_sphere(o);
+  write("cells.csv", "old cells\n");
+  fs::create_directories(dir_ / "edges.csv" / "inside");
+  try {
+    save_network_csv(net, path("cells.csv"), path("edges.csv"));
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_HAS(e.what(), "cannot write '" + path("edges.csv") + "'");
+  }
+  EXPECT_EQ(slurp(path("cells.csv")), "old cells\n");
+  std::vector<std::string> names;
+  for (const auto& f : fs::directory_iterator(dir_)) names.push_back(f.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"cells.csv", "edges.csv"}));
 }
