@@ -312,7 +312,7 @@ TEST(ConfigRangeSet, CrossKeyErrorsNameTheSet) {
 
 TEST_F(Validation, CsvIdsThatWouldWrapAreRefused) {
   write("cells.csv", "id,x,y,z\n0,0,0,0\n1,10,0,0\n");
-  for (const std::string& edge : {"-1,0,1", "4294967297,0,1", "0,18446744073709551617,1", "0,1,1e400"}) {
+  for (const std::string edge : {"-1,0,1", "4294967297,0,1", "0,18446744073709551617,1", "0,1,1e400"}) {
     write("edges.csv", "i,j,weight\n" + edge + "\n");
     const std::string msg = input_error([&] { load_network_csv(path("cells.csv"), path("edges.csv"), {}); });
     EXPECT_HAS(msg, path("edges.csv") + ":2:");
