@@ -214,8 +214,10 @@ Graph threshold_graph(const std::vector<double>& sim, std::size_t cells, double 
                       const std::vector<std::uint8_t>& excluded);
 
 // The threshold giving average degree k_avg (within tol): the similarity of the
-// round(k_avg * n_kept / 2)-th strongest pair. Throws InputError when no
-// threshold reaches it (k_avg > n_kept - 1, or ties at the threshold).
+// round(k_avg * n_kept / 2)-th strongest pair. Throws InputError naming
+// analysis.k_avg (and the degrees the kept cells allow, 2 / n_kept to
+// n_kept - 1) when no threshold reaches it: k_avg outside that range, or ties
+// at the threshold.
 double threshold_for_degree(const std::vector<double>& sim, std::size_t cells, double k_avg, double tol,
                             const std::vector<std::uint8_t>& excluded);
 

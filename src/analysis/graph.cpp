@@ -151,19 +151,34 @@ double threshold_for_degree(const std::vector<double>& sim, std::size_t cells, d
                             const std::vector<std::uint8_t>& excluded) {
   check_sim(sim, cells, "threshold_for_degree");
   check_excluded(excluded, cells, "threshold_for_degree");
-  if (!(tol >= 0)) throw InputError("threshold_for_degree: the degree tolerance must be >= 0, got " + num(tol));
+  if (!(tol >= 0))
+    throw InputError("analysis.k_tolerance = " + num(tol) +
+                     ": expected a number >= 0 (how far the achieved average degree may be from analysis.k_avg)");
   std::vector<std::size_t> keep;
   for (std::size_t c = 0; c < cells; ++c)
     if (kept(excluded, c)) keep.push_back(c);
   const std::size_t n = keep.size();
+  // Named as the option that asks for it (--k-avg sets it), with the average
+  // degrees the analysed cells allow: 2 / n (one edge) to n - 1 (every pair).
+  const std::string asked = "analysis.k_avg = " + num(k_avg);
+  const std::string analysed = std::to_string(n) + " analysed cell" + (n == 1 ? "" : "s") +
+                               (n < cells ? " (" + std::to_string(cells - n) + " of the " + std::to_string(cells) +
+                                                " cells excluded as flat or broken traces)"
+                                          : std::string());
+  if (!(k_avg > 0) || !std::isfinite(k_avg))
+    throw InputError(asked + ": expected a finite number > 0 (the average degree of the functional network)");
+  if (n < 2)
+    throw InputError(asked + " cannot be reached with " + analysed + ": a functional network needs at least 2");
   const double n_pairs = 0.5 * static_cast<double>(n) * (static_cast<double>(n) - 1);
   const double edges = std::round(k_avg * static_cast<double>(n) / 2);
-  if (!(k_avg > 0) || n < 2 || edges > n_pairs)
-    throw InputError("threshold_for_degree: an average degree of " + num(k_avg) + " cannot be reached with " +
-                     std::to_string(n) + " analysed cells (at most " + std::to_string(n ? n - 1 : 0) + ")");
+  const std::string range = ": expected an average degree from " + num(2.0 / double(n)) + " (a single edge) to " +
+                            std::to_string(n - 1) + " (every pair of cells connected); give a ";
+  if (edges > n_pairs)
+    throw InputError(asked + " cannot be reached with " + analysed + range +
+                     "smaller analysis.k_avg or a fixed analysis.threshold");
   if (edges < 1)
-    throw InputError("threshold_for_degree: an average degree of " + num(k_avg) + " is below the smallest one " +
-                     std::to_string(n) + " analysed cells can have with an edge (" + num(2.0 / double(n)) + ")");
+    throw InputError(asked + " is below the smallest average degree " + analysed + " can have" + range +
+                     "larger analysis.k_avg or a fixed analysis.threshold");
   std::vector<double> pairs;
   pairs.reserve(static_cast<std::size_t>(n_pairs));
   for (std::size_t a = 0; a < n; ++a)
@@ -183,10 +198,10 @@ double threshold_for_degree(const std::vector<double>& sim, std::size_t cells, d
   const double achieved = 2.0 * static_cast<double>(at_or_above) / static_cast<double>(n);
   if (std::abs(achieved - k_avg) > tol) {
     const auto tied = std::count(pairs.begin(), pairs.end(), threshold);
-    throw InputError("threshold_for_degree: a threshold of " + num(threshold) + " (" + std::to_string(tied) +
-                     " pairs tied at that similarity) gives average degree " + num(achieved) + ", not " +
-                     num(k_avg) + " within " + num(tol) +
-                     "; use a fixed threshold or a larger degree tolerance");
+    throw InputError(asked + ": a threshold of " + num(threshold) + " (" + std::to_string(tied) +
+                     " pairs tied at that similarity) gives average degree " + num(achieved) + ", not " + num(k_avg) +
+                     " within analysis.k_tolerance = " + num(tol) +
+                     "; give a fixed analysis.threshold or a larger analysis.k_tolerance");
   }
   return threshold;
 }

@@ -152,26 +152,6 @@ std::string output_stem(const AnalyzeArgs& a) {
   return o;
 }
 
-// The average degree asked for (threshold unset) against what `cells` cells
-// allow, named as it was given; analysis::analyze checks it again against the
-// cells left after the excluded ones.
-void check_degree(const AnalyzeArgs& a, const analysis::Options& o, std::size_t cells) {
-  if (!std::isnan(o.threshold)) return;
-  const std::string name = a.k_avg ? fmt::format("--k-avg {}", o.k_avg) : fmt::format("analysis.k_avg = {}", o.k_avg);
-  const double n = static_cast<double>(cells), edges = std::round(o.k_avg * n / 2);
-  if (edges > n * (n - 1) / 2)
-    throw InputError(
-        fmt::format("{}: an average degree of {} cannot be reached with {} cells: at most {} (every "
-                    "pair of cells connected); give a smaller --k-avg (analysis.k_avg) or a fixed "
-                    "--threshold",
-                    name, o.k_avg, cells, cells > 0 ? cells - 1 : 0));
-  if (edges < 1)
-    throw InputError(
-        fmt::format("{}: an average degree of {} is below the smallest one {} cells can have with an "
-                    "edge ({:g}); give a larger --k-avg (analysis.k_avg) or a fixed --threshold",
-                    name, o.k_avg, cells, 2.0 / n));
-}
-
 // The command-line flags as --set analysis.<key>=<value> overrides.
 Overrides flag_sets(const AnalyzeArgs& a) {
   Overrides s;
@@ -245,7 +225,6 @@ int analyze_one(const AnalyzeArgs& a) {
   const analysis::Input in = is_run ? analysis_input_from_run(path, o.variable)
                                     : analysis_input_from_text(path, a.positions, a.sampling_hz.value_or(0),
                                                                a.time_column);
-  check_degree(a, o, in.data.cells);
   const analysis::Result r = analysis::analyze(in, o);
   std::vector<std::string> files;
   try {

@@ -424,16 +424,31 @@ TEST(AnalysisGraph, ThresholdForDegreeRejectsUnreachableDegreesTiesAndNaN) {
   excluded[0] = 1;
   // 9 kept cells: degree 8 is the complete graph, reachable; 8.5 is not.
   EXPECT_EQ(threshold_graph(sim, n, threshold_for_degree(sim, n, 8, 0.5, excluded), excluded).i.size(), 36u);
+  // Named as the config key, with the degrees the 9 kept cells allow.
   expect_input_error([&] { threshold_for_degree(sim, n, 9, 0.5, excluded); },
-                     {"average degree of 9 cannot be reached with 9 analysed cells (at most 8)"});
-  expect_input_error([&] { threshold_for_degree(sim, n, 0, 0.5, excluded); }, {"cannot be reached"});
+                     {"analysis.k_avg = 9 cannot be reached with 9 analysed cells (1 of the 10 cells excluded",
+                      "expected an average degree from 0.222222 (a single edge) to 8 (every pair of cells connected)",
+                      "smaller analysis.k_avg or a fixed analysis.threshold"});
+  expect_input_error([&] { threshold_for_degree(sim, n, 0.05, 0.5, {}); },  // round(0.05 * 10 / 2) = 0 edges
+                     {"analysis.k_avg = 0.05 is below the smallest average degree 10 analysed cells can have: "
+                      "expected an average degree from 0.2 (a single edge) to 9",
+                      "larger analysis.k_avg"});
+  expect_input_error([&] { threshold_for_degree(sim, n, 0, 0.5, excluded); },
+                     {"analysis.k_avg = 0: expected a finite number > 0"});
+  std::vector<std::uint8_t> one_left(n, 1);
+  one_left[3] = 0;
+  expect_input_error([&] { threshold_for_degree(sim, n, 2, 0.5, one_left); },
+                     {"analysis.k_avg = 2 cannot be reached with 1 analysed cell (9 of the 10 cells excluded",
+                      "a functional network needs at least 2"});
+  expect_input_error([&] { threshold_for_degree(sim, n, 2, -1, {}); }, {"analysis.k_tolerance = -1: expected"});
   // Ties: ten pairs share the strongest similarity, so 2 edges cannot be picked.
   std::vector<double> tied = sim;
   for (std::size_t b = 1; b < n; ++b) tied[b] = tied[b * n] = 5.0;
   tied[2 * n + 3] = tied[3 * n + 2] = 5.0;
   expect_input_error([&] { threshold_for_degree(tied, n, 0.4, 0.1, {}); },
-                     {"a threshold of 5 (10 pairs tied", "average degree 2,", "not 0.4 within 0.1",
-                      "fixed threshold or a larger degree tolerance"});
+                     {"analysis.k_avg = 0.4: a threshold of 5 (10 pairs tied", "average degree 2,",
+                      "not 0.4 within analysis.k_tolerance = 0.1",
+                      "fixed analysis.threshold or a larger analysis.k_tolerance"});
   // ... but a tolerance that admits them is fine.
   EXPECT_EQ(threshold_for_degree(tied, n, 0.4, 2.0, {}), 5.0);
   std::vector<double> with_nan = sim;

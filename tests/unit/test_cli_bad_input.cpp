@@ -159,21 +159,34 @@ TEST_F(CliBadInput, AnalyzeRefusesFlagsThatAreNotFiniteOrOutOfRange) {
 }
 
 TEST_F(CliBadInput, AnalyzeUnreachableDegreeNamesTheOption) {
+  // One message, the library's, names analysis.k_avg whatever set it (the
+  // default, --k-avg, --set or a config file) and the degrees 6 cells allow.
   const std::string rec = six_cells(path("rec.txt"));
-  auto r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q -o " + path("x"));
+  const std::string analyze = "analyze " + rec + " --sampling-hz 10 --no-figures -q -o " + path("x");
+  const std::string range =
+      "expected an average degree from 0.333333 (a single edge) to 5 (every pair of cells "
+      "connected)";
+  auto r = islet(analyze);
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_HAS(r.out, "analysis.k_avg = 8: an average degree of 8 cannot be reached with 6 cells: at most 5");
-  EXPECT_HAS(r.out, "--k-avg");
+  EXPECT_HAS(r.out, "analysis.k_avg = 8 cannot be reached with 6 analysed cells: " + range +
+                        "; give a smaller analysis.k_avg or a fixed analysis.threshold");
   EXPECT_EQ(r.out.find("threshold_for_degree"), std::string::npos) << r.out;
-  r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q --k-avg 1000 -o " + path("x"));
+  for (const std::string& given : {" --k-avg 1000", " --set analysis.k_avg=1000"}) {
+    r = islet(analyze + given);
+    EXPECT_EQ(r.code, 2) << given << ": " << r.out;
+    EXPECT_HAS(r.out, "analysis.k_avg = 1000 cannot be reached with 6 analysed cells: " + range);
+  }
+  std::ofstream(path("cfg.toml")) << "[analysis]\nk_avg = 1000\n";
+  r = islet(analyze + " --config " + path("cfg.toml"));
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_HAS(r.out, "--k-avg 1000: an average degree of 1000 cannot be reached with 6 cells: at most 5");
-  r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q --k-avg 0.1 -o " + path("x"));
+  EXPECT_HAS(r.out, "analysis.k_avg = 1000 cannot be reached with 6 analysed cells: " + range);
+  r = islet(analyze + " --k-avg 0.1");
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_HAS(r.out, "--k-avg 0.1: an average degree of 0.1 is below the smallest one 6 cells can have");
-  EXPECT_EQ(listing(), (std::vector<std::string>{"rec.txt"}));
+  EXPECT_HAS(r.out, "analysis.k_avg = 0.1 is below the smallest average degree 6 analysed cells can have: " + range +
+                        "; give a larger analysis.k_avg");
+  EXPECT_EQ(listing(), (std::vector<std::string>{"cfg.toml", "rec.txt"}));
   // The largest reachable degree is accepted.
-  r = islet("analyze " + rec + " --sampling-hz 10 --no-figures -q --k-avg 5 -o " + path("x"));
+  r = islet(analyze + " --k-avg 5");
   EXPECT_EQ(r.code, 0) << r.out;
 }
 
