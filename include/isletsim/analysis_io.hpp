@@ -46,8 +46,12 @@ analysis::Options resolve_analysis_options(const std::string& config_text, const
 // The config stored in a run file ("" when it has none).
 std::string stored_config(const std::string& run_path);
 
-// <stem>.analysis.h5, <stem>.cells.csv and <stem>.summary.csv; returns their
-// paths. InputError when one of them would replace `input_path`.
+// <stem>.analysis.h5, <stem>.cells.csv and <stem>.summary.csv, all three or
+// none (io::write_atomically): each is written to a temporary name, and they
+// are renamed into place only when every one is complete; after a failure
+// none of them is there and the files they would have replaced are as they
+// were. Returns their paths. InputError when one of them would replace
+// `input_path`.
 std::vector<std::string> write_analysis_outputs(const analysis::Result& r, const analysis::Input& in,
                                                 const std::string& stem, const std::string& input_path);
 

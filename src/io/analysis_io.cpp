@@ -2,9 +2,11 @@
 #include "isletsim/analysis_io.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -213,10 +215,13 @@ std::vector<std::string> analysis_cell_columns() {
           "participated", "mean_rank", "rank_sd"};
 }
 
-void write_analysis_h5(const analysis::Result& r, const analysis::Input& in, const std::string& path,
-                       const std::string& options_toml) {
+namespace {
+
+// The analysis file `path`, written to `tmp` (the caller renames it).
+void write_analysis_h5_to(const analysis::Result& r, const analysis::Input& in, const std::string& tmp,
+                          const std::string& path, const std::string& options_toml) {
   silence_hdf5();
-  write_atomically(path, [&](const std::string& tmp) {
+  {
     const Ctx ctx{tmp};
     Handle file;
     {
@@ -366,7 +371,14 @@ void write_analysis_h5(const analysis::Result& r, const analysis::Input& in, con
     }
     ctx.ok(H5Fflush(root, H5F_SCOPE_GLOBAL), "flush");
     if (file.close() < 0) ctx.fail("close");
-  });
+  }
+}
+
+}  // namespace
+
+void write_analysis_h5(const analysis::Result& r, const analysis::Input& in, const std::string& path,
+                       const std::string& options_toml) {
+  write_atomically(path, [&](const std::string& tmp) { write_analysis_h5_to(r, in, tmp, path, options_toml); });
 }
 
 namespace {
@@ -378,19 +390,16 @@ std::string num(double v) {
   return std::string(buf, res.ptr);
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw InputError("cannot create '" + path + "'");
-    f << text;
-    f.close();
-    if (!f) throw std::runtime_error("cannot write '" + path + "' (disk full?)");
-  });
+// The text of file `path`, written to `tmp` (the caller renames it).
+void write_text_to(const std::string& tmp, const std::string& path, const std::string& text) {
+  errno = 0;
+  std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) throw std::runtime_error("cannot write '" + path + "': " + (errno ? std::strerror(errno) : "disk full?"));
 }
 
-}  // namespace
-
-void write_cells_csv(const analysis::Result& r, const analysis::Input& in, const std::string& path) {
+std::string cells_csv_text(const analysis::Result& r, const analysis::Input& in) {
   const std::size_t n = in.data.cells;
   const bool pos = !in.x.empty();
   std::string s = pos ? "cell,x,y,z,excluded" : "cell,excluded";
@@ -411,16 +420,28 @@ void write_cells_csv(const analysis::Result& r, const analysis::Input& in, const
       s += "," + num(v);
     s += "\n";
   }
-  write_text(path, s);
+  return s;
 }
 
-void write_summary_csv(const analysis::Result& r, const std::string& path) {
+std::string summary_csv_text(const analysis::Result& r) {
   std::string head, row;
   for (const auto& [name, v] : r.metrics()) {
     head += (head.empty() ? "" : ",") + name;
     row += (row.empty() ? "" : ",") + num(v);
   }
-  write_text(path, head + "\n" + row + "\n");
+  return head + "\n" + row + "\n";
+}
+
+}  // namespace
+
+void write_cells_csv(const analysis::Result& r, const analysis::Input& in, const std::string& path) {
+  const std::string text = cells_csv_text(r, in);
+  write_atomically(path, [&](const std::string& tmp) { write_text_to(tmp, path, text); });
+}
+
+void write_summary_csv(const analysis::Result& r, const std::string& path) {
+  const std::string text = summary_csv_text(r);
+  write_atomically(path, [&](const std::string& tmp) { write_text_to(tmp, path, text); });
 }
 
 analysis::Options resolve_analysis_options(const std::string& config_text, const std::string& origin,
@@ -437,9 +458,13 @@ std::vector<std::string> write_analysis_outputs(const analysis::Result& r, const
   for (const auto& p : out)
     if (std::filesystem::equivalent(p, input_path, ec))
       throw InputError("the analysis output '" + p + "' would replace its input; choose another name with -o");
-  write_analysis_h5(r, in, out[0], analysis_to_toml(r.options));
-  write_cells_csv(r, in, out[1]);
-  write_summary_csv(r, out[2]);
+  // All three or none: a CSV that cannot be written leaves no analysis file
+  // behind, and the files of an earlier analysis as they were.
+  const std::string cells = cells_csv_text(r, in), summary = summary_csv_text(r);
+  io::write_atomically(
+      {{out[0], [&](const std::string& tmp) { write_analysis_h5_to(r, in, tmp, out[0], analysis_to_toml(r.options)); }},
+       {out[1], [&](const std::string& tmp) { write_text_to(tmp, out[1], cells); }},
+       {out[2], [&](const std::string& tmp) { write_text_to(tmp, out[2], summary); }}});
   return out;
 }
 

@@ -242,6 +242,31 @@ TEST_F(CliBadInput, AnalyzeWriteErrorIsReportedAndCleanedUp) {
   EXPECT_EQ(listing(), (std::vector<std::string>{"r.h5"}));  // no temporary file left
 }
 
+// The three outputs of a file are written all or none: in a sweep directory
+// (which has no up-front check of the outputs), a task whose summary table
+// cannot be written (a directory has its name) leaves no analysis file
+// behind, and the files of an earlier analysis as they were.
+TEST_F(CliBadInput, AnalyzeWritesItsThreeFilesAllOrNone) {
+  const std::string run = small_run(path("r.h5"));
+  fs::create_directories(dir_ / "sw" / "task_1.summary.csv" / "in_the_way");
+  fs::copy_file(run, dir_ / "sw" / "task_0.h5");
+  fs::copy_file(run, dir_ / "sw" / "task_1.h5");
+  std::ofstream(dir_ / "sw" / "summary.csv")
+      << "task,coupling.gV,status,wall_s,file,message\n0,0,ok,1,task_0.h5,\n1,120,ok,1,task_1.h5,\n";
+  std::ofstream(dir_ / "sw" / "task_1.cells.csv") << "an earlier table";
+  const auto r = islet("analyze " + path("sw") + " --no-figures -j 1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "cannot write '" + path("sw/task_1.summary.csv") + "': Is a directory");
+  std::vector<std::string> names;
+  for (const auto& f : fs::directory_iterator(dir_ / "sw")) names.push_back(f.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"analysis.csv", "summary.csv", "task_0.analysis.h5", "task_0.cells.csv",
+                                             "task_0.h5", "task_0.summary.csv", "task_1.cells.csv", "task_1.h5",
+                                             "task_1.summary.csv"}));
+  EXPECT_EQ(isletsim::test::slurp(dir_ / "sw" / "task_1.cells.csv"), "an earlier table");
+  EXPECT_TRUE(fs::is_directory(dir_ / "sw" / "task_1.summary.csv" / "in_the_way"));
+}
+
 // ------------------------------------------------------------ bifurcation
 
 #ifdef ISLET_HAVE_GAUSS
