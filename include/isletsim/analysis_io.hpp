@@ -24,6 +24,12 @@ analysis::Input analysis_input_from_run(const std::string& path, const std::stri
 analysis::Input analysis_input_from_text(const std::string& path, const std::string& positions_path,
                                          double sampling_hz, bool time_column);
 
+// Cell positions from a text file, one row "x y [z]" (um) per cell of `in`
+// (in.data.cells of them, in the order of its cells), into in.x, in.y, in.z
+// (replacing any there). InputError naming the file (and the line of a bad
+// number).
+void read_positions_file(const std::string& positions_path, analysis::Input& in);
+
 // The analysis results as HDF5 (layout: docs/analysis.md). Written to a
 // temporary name and renamed when complete: a failed write leaves no file.
 // options_toml: the [analysis] table used (stored as an attribute).

@@ -203,8 +203,14 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
     ``band`` ("raw", "fast", "slow"), ``variable`` (default "c"), ``stimulus_s`` (default: the
     glucose step in the data), and any other ``[analysis]`` key as a keyword (``wave_dt_s=1``).
 
-    Recorded islets: ``positions`` (a path to an "x y [z]" text file, or an array (cells, 2|3)
-    in um), ``sampling_hz`` (the file has no time column) or ``time_column=True``.
+    positions: cell positions in um, a path to an "x y [z]" text file (one row per cell, in cell
+    order) or an array (cells, 2|3). A recording has none unless given; a Result or a run file
+    holds its own, which positions given replace (e.g. a 2-D projection, as an imaging plane sees
+    the islet; the structural network stays the run's). Not one per cell: InputError.
+    Times: a recording file's first column, or ``sampling_hz`` when it has none (``time_column=True``:
+    it has one anyway); an array's ``time=`` or ``sampling_hz``. A Result or a run file holds its
+    own times: ``sampling_hz``, ``time_column`` or ``time`` with one raises InputError, as does any
+    of them with a source it does not apply to (none is ignored).
     threads: BLAS threads for the matrix products, 1 or more (None: the library's default); checked as
     simulate checks it (TypeError for a non-integer, ValueError below 1, InputError above the limit).
 
@@ -232,17 +238,36 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
         if not (math.isfinite(hz) and hz > 0):
             raise _isletsim.InputError(f"sampling_hz: expected a positive, finite number of samples per second, "
                                        f"got {sampling_hz!r}")
+    # Which times each kind of source takes: a keyword it cannot use is refused, never ignored.
     if isinstance(source, Result):
+        kind, times = "result", "a Result holds its own times"
+    elif isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        kind = "run" if path.endswith(".h5") else "recording"
+        times = (f"'{path}' is a run file, which holds its own times" if kind == "run" else
+                 f"the times of the recording '{path}' are its first column, or sampling_hz=")
+    else:
+        kind, times = "array", "an array's times are time= or sampling_hz="
+    applies = {"result": (), "run": (), "recording": ("sampling_hz=", "time_column="),
+               "array": ("sampling_hz=", "time=")}[kind]
+    stray = [name for name, on in (("sampling_hz=", bool(sampling_hz)), ("time_column=", bool(time_column)),
+                                   ("time=", time is not None)) if on and name not in applies]
+    if stray:
+        raise _isletsim.InputError(f"analyze: {' and '.join(stray)} cannot be used here: {times}")
+    pos_path = os.fspath(positions) if isinstance(positions, (str, os.PathLike)) else ""
+    if kind == "result":
         _, var = _isletsim._analysis_options(source.config_toml, "<result config>", sets)
         if var not in source.vars:
             raise _isletsim.InputError(f"variable '{var}' was not recorded (recorded: {', '.join(source.vars)}); "
                                        "record it with record.vars")
+        if pos_path:
+            positions = _isletsim._read_positions(pos_path, source.n_cells, source.path or "<memory>")
         pos = positions if positions is not None else source.positions
         pos = None if pos is not None and len(pos) == 0 else pos
         edges = source.edges if len(source.edges) else None
         d = _isletsim._analyze_arrays(source.time, source[var], source.glucose, pos, edges, source.config_toml, sets,
                                       source.path or "<memory>", threads)
-    elif not isinstance(source, (str, os.PathLike)):  # an array (samples, cells), or a list of rows
+    elif kind == "array":  # an array (samples, cells), or a list of rows
         try:
             data = np.asarray(source, dtype=np.float64)
         except (TypeError, ValueError):
@@ -256,14 +281,12 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
             if not sampling_hz:
                 raise ValueError("analyze: give time= (s) or sampling_hz= with an array")
             time = np.arange(data.shape[0]) / float(sampling_hz)
-        if isinstance(positions, str):
-            positions = np.loadtxt(positions, ndmin=2)
+        if pos_path:
+            positions = _isletsim._read_positions(pos_path, data.shape[1], "<array>")
         d = _isletsim._analyze_arrays(np.asarray(time, dtype=np.float64), data, None, positions, None, "", sets,
                                       "<array>", threads)
-    else:
-        path = os.fspath(source)
-        pos_path = os.fspath(positions) if isinstance(positions, (str, os.PathLike)) else ""
-        pos_arr = None if isinstance(positions, (str, os.PathLike)) else positions
+    else:  # a run file or a recording: positions from a file are read (and checked) in C++
+        pos_arr = None if pos_path else positions
         d = _isletsim._analyze_file(path, sets, pos_path, pos_arr, float(sampling_hz or 0.0), bool(time_column),
                                     threads)
     return _from_dict(d)

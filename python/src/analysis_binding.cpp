@@ -191,6 +191,7 @@ void bind_analysis(py::module_& m) {
                                          is_run ? path + " (config attribute)" : "<isletsim.analyze>", sets);
             in = is_run ? analysis_input_from_run(path, o.variable)
                         : analysis_input_from_text(path, positions_path, sampling_hz, time_column);
+            if (is_run && !positions_path.empty()) read_positions_file(positions_path, in);  // replace the run's
           } catch (const InputError& e) {
             isletsim::binding::rethrow_input(e, {path, positions_path});  // a missing file: FileNotFoundError
           }
@@ -200,6 +201,24 @@ void bind_analysis(py::module_& m) {
       },
       py::arg("path"), py::arg("sets"), py::arg("positions_path"), py::arg("positions"), py::arg("sampling_hz"),
       py::arg("time_column"), py::arg("threads"));
+  m.def(
+      "_read_positions",
+      [](const std::string& positions_path, std::size_t cells, const std::string& source) {
+        analysis::Input in;
+        in.source = source;
+        in.data.cells = cells;
+        try {
+          read_positions_file(positions_path, in);
+        } catch (const InputError& e) {
+          isletsim::binding::rethrow_input(e, {positions_path});  // a missing file: FileNotFoundError
+        }
+        std::vector<double> xyz(3 * cells);
+        for (std::size_t c = 0; c < cells; ++c)
+          xyz[3 * c] = in.x[c], xyz[3 * c + 1] = in.y[c], xyz[3 * c + 2] = in.z[c];
+        return own(std::move(xyz), {static_cast<py::ssize_t>(cells), 3});
+      },
+      "(cells, 3) positions (um) from an 'x y [z]' text file, one row per cell of `source`.", py::arg("path"),
+      py::arg("cells"), py::arg("source"));
   m.def(
       "_analyze_arrays",
       [](py::object time, py::object data, py::object glucose, py::object positions, py::object edges,

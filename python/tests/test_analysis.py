@@ -227,9 +227,9 @@ def test_analyze_takes_a_list_of_rows():
 
 
 def test_analyze_of_a_missing_file_raises_file_not_found_as_load(tmp_path):
-    for missing in ("nope.h5", "nope.txt"):
+    for missing, times in (("nope.h5", {}), ("nope.txt", {"sampling_hz": 10})):
         with pytest.raises(FileNotFoundError, match=missing):
-            isl.analyze(str(tmp_path / missing), sampling_hz=10)
+            isl.analyze(str(tmp_path / missing), **times)
     with pytest.raises(FileNotFoundError):
         isl.load(str(tmp_path / "nope.h5"))
 
@@ -324,6 +324,68 @@ def test_cli_analyze_run_matches_python(run_h5):
     assert float(summary["n_edges"]) == len(b.network.edges)
     df = b.to_pandas()
     assert list(df.index) == list(range(64)) and "betweenness" in df.columns
+
+
+def test_analyze_positions_replace_those_of_a_run_file_or_result(run_h5, tmp_path):
+    run = str(run_h5)
+    res = isl.load(run)
+    own = isl.analyze(run)
+    assert np.array_equal(own.positions, res.positions)
+    # The islet as an imaging plane sees it: x, y of each cell, z = 0.
+    flat = res.positions.copy()
+    flat[:, 2] = 0
+    np.savetxt(tmp_path / "xy.txt", flat[:, :2], header="x y")
+    given = [isl.analyze(run, positions=tmp_path / "xy.txt"), isl.analyze(run, positions=str(tmp_path / "xy.txt")),
+             isl.analyze(run, positions=flat[:, :2]), isl.analyze(res, positions=tmp_path / "xy.txt"),
+             isl.analyze(res, positions=flat)]
+    for a in given:
+        assert np.array_equal(a.positions, flat)
+        assert a.metrics["mean_edge_length_um"] == given[0].metrics["mean_edge_length_um"]
+        assert np.array_equal(a.structural_edges, own.structural_edges)  # the run's network stays
+    assert given[0].metrics["mean_edge_length_um"] != own.metrics["mean_edge_length_um"]
+    # One row per cell, checked; a missing file is FileNotFoundError.
+    np.savetxt(tmp_path / "xy63.txt", flat[:63])
+    for source in (run, res):
+        with pytest.raises(isl.InputError, match=r"xy63.txt': 63 positions for the 64 cells of '.*run.h5' \(one "
+                                                 r"row x y \[z\] per cell, in the order of the run's cells\)"):
+            isl.analyze(source, positions=tmp_path / "xy63.txt")
+        with pytest.raises(FileNotFoundError, match="nope.txt"):
+            isl.analyze(source, positions=tmp_path / "nope.txt")
+    with pytest.raises(isl.InputError, match="63 cell positions for 64 cells"):
+        isl.analyze(run, positions=flat[:63])
+    # islet analyze --positions does the same; --sampling-hz is refused for a run.
+    r = _run("analyze", run, "--positions", tmp_path / "xy.txt", "-o", tmp_path / "flat", "--no-figures")
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(isl.load_analysis(str(tmp_path / "flat.analysis.h5")).positions, flat)
+    r = _run("analyze", run, "--positions", tmp_path / "xy63.txt", "-o", tmp_path / "bad", "--no-figures")
+    assert r.returncode == 2 and "63 positions for the 64 cells" in r.stderr
+    r = _run("analyze", run, "--sampling-hz", 10, "-o", tmp_path / "bad", "--no-figures")
+    assert r.returncode == 2 and "'" + run + "' is a run file, which holds its times" in r.stderr
+    assert not list(tmp_path.glob("bad*"))
+
+
+def test_analyze_refuses_times_a_source_holds_or_cannot_use(run_h5, tmp_path):
+    run = str(run_h5)
+    res = isl.load(run)
+    t, x = pulses(n_cells=10)
+    np.savetxt(tmp_path / "rec.txt", np.column_stack([t, x]))
+    for kw in ({"sampling_hz": 10}, {"time_column": True}, {"time": res.time}):
+        name = next(iter(kw)) + "="
+        with pytest.raises(isl.InputError, match=rf"^analyze: {name} cannot be used here: '.*run.h5' is a run "
+                                                 r"file, which holds its own times$"):
+            isl.analyze(run, **kw)
+        with pytest.raises(isl.InputError, match=rf"^analyze: {name} cannot be used here: a Result holds its own "
+                                                 r"times$"):
+            isl.analyze(res, **kw)
+    with pytest.raises(isl.InputError, match=r"^analyze: time= cannot be used here: the times of the recording "
+                                             r"'.*rec.txt' are its first column, or sampling_hz=$"):
+        isl.analyze(str(tmp_path / "rec.txt"), time=t)
+    with pytest.raises(isl.InputError, match=r"^analyze: time_column= cannot be used here: an array's times are "
+                                             r"time= or sampling_hz=$"):
+        isl.analyze(x, time=t, time_column=True)
+    # What each source does take.
+    assert isl.analyze(str(tmp_path / "rec.txt"), time_column=True, k_avg=4, k_tolerance=4).n_cells == 10
+    assert isl.analyze(x, time=t, k_avg=4, k_tolerance=4).n_cells == 10
 
 
 def test_cli_analyze_recording_with_positions(tmp_path):

@@ -200,9 +200,9 @@ int analyze_one(const AnalyzeArgs& a) {
   const bool is_run = ends_with(path, ".h5");
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw InputError("'" + path + "': no such file or directory");
-  if (is_run && (!a.positions.empty() || a.sampling_hz || a.time_column))
-    throw InputError("--positions, --sampling-hz and --time-column are for recorded text files; '" + path +
-                     "' is a run file, which holds its positions and times");
+  if (is_run && (a.sampling_hz || a.time_column))
+    throw InputError("--sampling-hz and --time-column are for recorded text files; '" + path +
+                     "' is a run file, which holds its times");
   const std::string stem = output_stem(a);
   const std::vector<std::string> outputs = {stem + ".analysis.h5", stem + ".cells.csv", stem + ".summary.csv"};
   for (const auto& f : outputs) check_output_file(f, "islet analyze");
@@ -222,9 +222,9 @@ int analyze_one(const AnalyzeArgs& a) {
     text = stored_config(path), origin = path + " (config attribute)";
   }
   const analysis::Options o = resolve_analysis_options(text, origin, flag_sets(a));
-  const analysis::Input in = is_run ? analysis_input_from_run(path, o.variable)
-                                    : analysis_input_from_text(path, a.positions, a.sampling_hz.value_or(0),
-                                                               a.time_column);
+  analysis::Input in = is_run ? analysis_input_from_run(path, o.variable)
+                              : analysis_input_from_text(path, a.positions, a.sampling_hz.value_or(0), a.time_column);
+  if (is_run && !a.positions.empty()) read_positions_file(a.positions, in);  // in place of the run's
   const analysis::Result r = analysis::analyze(in, o);
   std::vector<std::string> files;
   try {

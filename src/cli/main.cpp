@@ -458,7 +458,8 @@ int run_cli(int argc, char** argv) {
   an->add_option("--stimulus", aa.stimulus_s, "stimulus time (s) for first responses (default: the glucose step)");
   an->add_option("--resample-hz", aa.resample_hz, "analysis rate (Hz; default: the data's)");
   an->add_option("--var", aa.variable, "recorded variable to analyse (default c)");
-  an->add_option("--positions", aa.positions, "recorded islet: text file of x y [z] (um), one row per cell");
+  an->add_option("--positions", aa.positions,
+                 "text file of x y [z] (um), one row per cell: a recorded islet's, or in place of a run's");
   an->add_option("--sampling-hz", aa.sampling_hz, "recorded islet: sampling rate (Hz) of a file without a time column");
   an->add_flag("--time-column", aa.time_column, "recorded islet: the first column is time even with --sampling-hz");
   an->add_option("--config", aa.config, "TOML file whose [analysis] table gives the options");

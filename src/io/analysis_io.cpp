@@ -149,25 +149,32 @@ analysis::Input analysis_input_from_text(const std::string& path, const std::str
       throw InputError(fmt::format("'{}': the time column's step {} s is {} Hz, but --sampling-hz is {}", path, dt,
                                    1.0 / dt, sampling_hz));
   }
-  if (!positions_path.empty()) {
-    const auto pos = read_table(positions_path, "positions file");
-    const std::size_t pc = pos.front().size();
-    if (pc != 2 && pc != 3)
-      throw InputError(fmt::format("'{}': {} columns: expected x y [z] (um) per cell", positions_path, pc));
-    if (pos.size() != n)
-      throw InputError(fmt::format("'{}': {} positions for the {} cells of '{}' (one row x y [z] per cell, in the "
-                                   "order of the recording's columns)",
-                                   positions_path, pos.size(), n, path));
-    for (const auto& p : pos) {
-      in.x.push_back(p[0]);
-      in.y.push_back(p[1]);
-      in.z.push_back(pc == 3 ? p[2] : 0.0);
-    }
-    for (std::size_t c = 0; c < n; ++c)
-      if (!std::isfinite(in.x[c]) || !std::isfinite(in.y[c]) || !std::isfinite(in.z[c]))
-        throw InputError(fmt::format("'{}': the position of cell {} is not finite", positions_path, c));
-  }
+  if (!positions_path.empty()) read_positions_file(positions_path, in);
   return in;
+}
+
+void read_positions_file(const std::string& positions_path, analysis::Input& in) {
+  const std::size_t n = in.data.cells;
+  const bool run = in.source.size() > 3 && in.source.compare(in.source.size() - 3, 3, ".h5") == 0;
+  const auto pos = read_table(positions_path, "positions file");
+  const std::size_t pc = pos.front().size();
+  if (pc != 2 && pc != 3)
+    throw InputError(fmt::format("'{}': {} columns: expected x y [z] (um) per cell", positions_path, pc));
+  if (pos.size() != n)
+    throw InputError(
+        fmt::format("'{}': {} positions for the {} cells of '{}' (one row x y [z] per cell, in the "
+                    "order of {})",
+                    positions_path, pos.size(), n, in.source, run ? "the run's cells" : "the recording's columns"));
+  std::vector<double> x, y, z;
+  for (const auto& p : pos) {
+    x.push_back(p[0]);
+    y.push_back(p[1]);
+    z.push_back(pc == 3 ? p[2] : 0.0);
+  }
+  for (std::size_t c = 0; c < n; ++c)
+    if (!std::isfinite(x[c]) || !std::isfinite(y[c]) || !std::isfinite(z[c]))
+      throw InputError(fmt::format("'{}': the position of cell {} is not finite", positions_path, c));
+  in.x = std::move(x), in.y = std::move(y), in.z = std::move(z);
 }
 
 // ---------------------------------------------------------------- outputs
