@@ -1,5 +1,6 @@
 // `islet analyze DIR`: the analysis pipeline over a sweep's output, one task
 // per result file, on the sweep executors.
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -81,11 +82,12 @@ AnalyzeSweepOutcome analyze_sweep(const std::string& dir, const AnalyzeSweepOpti
     if (f.size() != head.size())
       throw InputError(fmt::format("{}:{}: {} fields, expected {}", summary.string(), lineno, f.size(), head.size()));
     Row r;
-    try {
-      r.task = std::stoul(f[0]);
-    } catch (const std::exception&) {
-      throw InputError(fmt::format("{}:{}: task '{}' is not a number", summary.string(), lineno, f[0]));
-    }
+    const auto [end, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), r.task);
+    if (f[0].empty() || ec != std::errc() || end != f[0].data() + f[0].size())
+      throw InputError(
+          fmt::format("{}:{}: task '{}' is not a task number (expected 0, 1, 2, ... in the first "
+                      "column, as islet sweep writes it)",
+                      summary.string(), lineno, f[0]));
     r.keys.assign(f.begin() + 1, f.begin() + static_cast<std::ptrdiff_t>(status_col));
     if (f[status_col] == "ok" && !f[file_col].empty()) r.file = (std::filesystem::path(dir) / f[file_col]).string();
     rows.push_back(std::move(r));

@@ -4,6 +4,7 @@
 // summary.h5 with the same rows at the end. Under MPI rank 0 does all of the
 // table work; the other ranks only run tasks.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -49,15 +50,28 @@ class Table {
     if (line != header_ && !old)
       throw InputError(fmt::format("{}: its columns ({}) are not this sweep's ({}); move it away or run without --resume",
                                    path_, line, header_));
-    while (std::getline(in, line)) {
+    // A row that is not one this table writes is named by its line, with
+    // what was expected: repairing or deleting it (its task then runs again)
+    // is the user's choice, not a guess of ours.
+    const std::size_t fields = csv_split(old ? legacy : header_).size();
+    std::map<std::size_t, std::size_t> line_of;  // task -> its line
+    for (std::size_t lineno = 2; std::getline(in, line); ++lineno) {
       if (line.empty()) continue;
       auto f = csv_split(line);
+      const auto bad = [&](const std::string& why) {
+        return InputError(
+            fmt::format("{}:{}: unreadable row '{}': {} (expected {} fields, {}, as islet sweep writes "
+                        "them); repair the line or delete it (its task then runs again)",
+                        path_, lineno, line, why, fields, old ? legacy : header_));
+      };
+      const std::string& task = f.front();
       std::size_t i = 0;
-      try {
-        i = std::stoul(f.at(0));
-      } catch (const std::exception&) {
-        throw InputError(fmt::format("{}: unreadable row '{}'", path_, line));
-      }
+      const auto [end, ec] = std::from_chars(task.data(), task.data() + task.size(), i);
+      if (task.empty() || ec != std::errc() || end != task.data() + task.size())
+        throw bad("its first field '" + task + "' is not a task number");
+      if (f.size() != fields) throw bad(fmt::format("{} field(s)", f.size()));
+      if (const auto [it, first] = line_of.emplace(i, lineno); !first)
+        throw bad(fmt::format("task {} has a row on line {} already", i, it->second));
       if (i >= n_tasks) continue;
       if (old && f.size() >= insert_at) {
         f.insert(f.begin() + static_cast<std::ptrdiff_t>(insert_at), n_inserted, "nan");

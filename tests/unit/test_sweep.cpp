@@ -215,6 +215,77 @@ TEST(Sweep, ResumeRerunsOnlyMissingTasksAndShardsSplitTheWork) {
   for (std::size_t i = 0; i < 4; ++i) expect_same_data(task_file(ref, i), task_file(s, i));
 }
 
+// --resume reads the table back: a row that is not one it writes is named by
+// file and line, with what was expected, and nothing runs; the table is kept.
+TEST(Sweep, ResumeNamesTheLineOfAGarbageRow) {
+  const fs::path d = fresh_dir("garbage_row");
+  write_file(d / "s.toml", kSmallSweep);
+  SweepSpec s = load_sweep((d / "s.toml").string());
+  const fs::path out = d / "out";
+  run(s, out.string(), ExecutorKind::serial);
+  const std::string good = read_file(out / "summary.csv");
+  const std::string header = good.substr(0, good.find('\n'));
+  const auto row = [&](std::size_t i) {  // the i-th data row, without its line break
+    std::size_t at = 0;
+    for (std::size_t k = 0; k <= i; ++k) at = good.find('\n', at) + 1;
+    return good.substr(at, good.find('\n', at) - at);
+  };
+  struct Case {
+    std::string text, message;
+  };
+  for (const Case& c :
+       {Case{header + "\n" + row(0) + "\n\ngarbage row here\n" + row(2) + "\n",
+             ":4: unreadable row 'garbage row here': its first field 'garbage row here' is not a task number"},
+        Case{header + "\n" + "1abc" + row(1).substr(1) + "\n", ":2: unreadable row '1abc,"},
+        Case{header + "\n" + row(0) + "\n" + row(1) + "\n1,0,ok\n", ":4: unreadable row '1,0,ok': 3 field(s)"},
+        Case{header + "\n" + row(1) + "\n" + row(1) + "\n", ":3: unreadable row '1,"}}) {
+    write_file(out / "summary.csv", c.text);
+    try {
+      run(s, out.string(), ExecutorKind::serial, true);
+      ADD_FAILURE() << "no error for:\n" << c.text;
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find((out / "summary.csv").string() + c.message), std::string::npos) << msg;
+      EXPECT_NE(msg.find("expected 12 fields, " + header + ", as islet sweep writes them"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("repair the line or delete it (its task then runs again)"), std::string::npos) << msg;
+    }
+    EXPECT_EQ(read_file(out / "summary.csv"), c.text);
+  }
+  write_file(out / "summary.csv", header + "\n" + row(1) + "\n" + row(1) + "\n");
+  try {
+    run(s, out.string(), ExecutorKind::serial, true);
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("task 1 has a row on line 2 already"), std::string::npos) << e.what();
+  }
+  // Without the bad line, its task runs again.
+  write_file(out / "summary.csv", header + "\n" + row(0) + "\n" + row(2) + "\n" + row(3) + "\n");
+  const SweepOutcome r = run(s, out.string(), ExecutorKind::serial, true);
+  EXPECT_EQ(r.ok, 1u);
+  EXPECT_EQ(r.skipped, 3u);
+}
+
+// islet analyze DIR reads a sweep's table too: a task that is not a whole
+// number (not even one with trailing garbage) is named by file and line.
+TEST(Sweep, AnalyzeSweepNamesTheLineOfAGarbageTask) {
+  const fs::path d = fresh_dir("analyze_garbage");
+  for (const std::string task : {"1abc", "-1", "x", ""}) {
+    write_file(d / "summary.csv",
+               "task,coupling.gV,status,file,message\n0,0,failed,,boom\n" + task + ",120,failed,,boom\n");
+    AnalyzeSweepOptions o;
+    o.exec.kind = ExecutorKind::serial;
+    o.quiet = true;
+    try {
+      analyze_sweep(d.string(), o);
+      ADD_FAILURE() << "no error for task '" << task << "'";
+    } catch (const InputError& e) {
+      EXPECT_NE(
+          std::string(e.what()).find((d / "summary.csv").string() + ":3: task '" + task + "' is not a task number"),
+          std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(Sweep, ResumeAfterSigkillGivesUninterruptedResults) {
   const fs::path d = fresh_dir("kill");
   // 6 tasks of ~0.05 s each (serial): killed after the second completes.
