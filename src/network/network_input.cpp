@@ -198,7 +198,8 @@ std::vector<std::string_view> read_header(CsvFile& f, const std::string& expecte
   std::vector<std::string_view> header;
   if (!f.next(header))
     f.fail_at(std::max<std::size_t>(f.line(), 1),
-              "the file is empty (no header line; expected '" + expected + "')");
+              "no header line (the file is empty, or holds only blank and '#' comment lines); expected '" + expected +
+                  "'");
   double number = 0.0;
   if (parse_whole(header.front(), number))
     f.fail("missing header: this line holds data '" + join(header) + "', expected the header '" +

@@ -347,7 +347,7 @@ TEST_F(NetworkCsv, CellsFileErrors) {
   };
   const std::vector<Case> cases = {
       {"", 1, {"empty", "id,x,y,z"}},
-      {"# only a comment\n\n", 2, {"empty"}},
+      {"# only a comment\n\n", 2, {"no header line", "holds only blank and '#' comment lines", "id,x,y,z"}},
       {"0,0,0,0\n1,1,1,1\n", 1, {"missing header", "id,x,y,z"}},
       {"id,X,y,z\n0,0,0,0\n", 1, {"column 2 is 'X'", "expected 'x'"}},
       {"id,x,y\n0,0,0\n", 1, {"3 columns", "id,x,y,z"}},
