@@ -123,6 +123,7 @@ struct H5Run {
   std::vector<std::pair<std::string, std::vector<double>>> params;
   std::vector<std::pair<std::string, std::string>> string_attrs;
   std::vector<std::pair<std::string, double>> number_attrs;
+  std::vector<std::pair<std::string, std::int64_t>> integer_attrs;  // those of number_attrs stored as integers, exactly
   std::size_t first_sample = 0;     // read_run with an H5Select: the file's index of time[0]
   std::vector<std::size_t> cells;  // read_run with an H5Select: the file's index of each cell read
   std::string attr(const std::string& name) const;  // "" when absent

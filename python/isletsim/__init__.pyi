@@ -211,7 +211,8 @@ class Result:
         """Per-cell parameter values (heterogeneity applied)."""
     @property
     def attrs(self) -> dict[str, Any]:
-        """Root attributes of the output file."""
+        """Root attributes of the output file: strings as str, integer attributes (counts, seeds, ...) as
+        int, exactly (those beyond the int64 range as float), floating-point ones as float."""
     @property
     def config_toml(self) -> str: ...
     @property

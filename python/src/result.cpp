@@ -99,9 +99,13 @@ IslResult from_h5(H5Run&& run, const std::string& path) {
   }
   double record_interval_ms = 0;
   for (const auto& [k, v] : run.number_attrs) {
-    const bool integer = k == "seed" || k == "n_cells" || k == "n_samples" || k == "threads";  // int64 in the file
-    if (integer) r.attrs.emplace_back(k, static_cast<std::int64_t>(v));
-    else r.attrs.emplace_back(k, v);
+    // Integers (counts, seeds, ...) as Python ints, exactly; floats as floats.
+    const auto i = std::find_if(run.integer_attrs.begin(), run.integer_attrs.end(),
+                                [&k = k](const auto& kv) { return kv.first == k; });
+    if (i != run.integer_attrs.end())
+      r.attrs.emplace_back(k, i->second);
+    else
+      r.attrs.emplace_back(k, v);
     if (k == "record_interval_ms") record_interval_ms = v;
   }
   r.float32 = run.float32;  // stored again as it was

@@ -730,6 +730,24 @@ def test_attrs_integers_are_ints(tmp_path):
     assert attrs["n_samples"] == 201
 
 
+def test_attrs_any_integer_attribute_is_an_int_exactly(tmp_path):
+    import h5py
+
+    path = tmp_path / "small.h5"
+    isl.simulate(isl.Config.from_toml(SMALL), threads=1, output=str(path))
+    with h5py.File(path, "r+") as f:
+        f.attrs["steps"] = np.int64(2**60 + 1)  # not a double: 2**60 + 1 has no double
+        f.attrs["count"] = np.int32(-7)
+        f.attrs["flag"] = np.uint8(1)
+        f.attrs["ratio"] = 2.0
+    attrs = isl.load(path).attrs
+    assert type(attrs["steps"]) is int and attrs["steps"] == 2**60 + 1
+    assert type(attrs["count"]) is int and attrs["count"] == -7
+    assert type(attrs["flag"]) is int and attrs["flag"] == 1
+    assert type(attrs["ratio"]) is float and attrs["ratio"] == 2.0
+    assert type(attrs["dt_ms"]) is float
+
+
 def test_models_from_python_and_a_sweep_over_models(tmp_path):
     names = [m["name"] for m in isl.models()]
     assert names[:3] == ["bertram2007", "cha2011", "pedersen2010"]

@@ -232,7 +232,22 @@ void read_root_attrs(const Ctx& ctx, hid_t root, H5Run& run) {
         run.string_attrs.emplace_back(name, std::move(value));
         break;
       }
-      case H5T_INTEGER:
+      case H5T_INTEGER: {
+        // Exactly, as an int64 (through a double, a seed above 2^53 would change).
+        if (H5Tget_sign(type.get()) == H5T_SGN_NONE && H5Tget_size(type.get()) >= sizeof(std::uint64_t)) {
+          std::uint64_t u = 0;
+          ctx.ok(H5Aread(attr.get(), H5T_NATIVE_UINT64, &u), "read " + what);
+          run.number_attrs.emplace_back(name, static_cast<double>(u));
+          if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            run.integer_attrs.emplace_back(name, static_cast<std::int64_t>(u));
+        } else {
+          std::int64_t v = 0;
+          ctx.ok(H5Aread(attr.get(), H5T_NATIVE_INT64, &v), "read " + what);
+          run.number_attrs.emplace_back(name, static_cast<double>(v));
+          run.integer_attrs.emplace_back(name, v);
+        }
+        break;
+      }
       case H5T_FLOAT: {
         double v = 0;
         ctx.ok(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v), "read " + what);
@@ -459,6 +474,8 @@ void read_var(const std::string& path, const std::string& var, std::size_t first
 std::string H5Run::attr(const std::string& name) const {
   for (const auto& [key, value] : string_attrs)
     if (key == name) return value;
+  for (const auto& [key, value] : integer_attrs)
+    if (key == name) return std::to_string(value);
   for (const auto& [key, value] : number_attrs) {
     if (key != name) continue;
     char buf[32];
