@@ -417,14 +417,21 @@ std::string cells_csv_text(const analysis::Result& r, const analysis::Input& in)
   const auto& w = r.waves;
   for (std::size_t c = 0; c < n; ++c) {
     s += std::to_string(c);
-    if (pos) s += "," + num(in.x[c]) + "," + num(in.y[c]) + "," + num(in.z[c]);
-    s += "," + std::to_string(int(r.pre.excluded[c]));
+    // Each field appended on its own: "," + num(...) trips GCC 12's
+    // -Wrestrict false positive (inlined operator+(const char*, string&&)).
+    const auto field = [&s](const std::string& f) {
+      s += ',';
+      s += f;
+    };
+    if (pos)
+      for (const double* xyz : {in.x.data(), in.y.data(), in.z.data()}) field(num(xyz[c]));
+    field(std::to_string(int(r.pre.excluded[c])));
     for (double v : {a.relative_active_time[c], a.frequency_hz[c], a.mean_duration_s[c], a.mean_interval_s[c],
                      a.interval_cv[c], double(a.n_oscillations[c]), a.first_onset_s[c], a.response_latency_s[c],
                      a.time_to_plateau_s[c], m.degree[c], m.normalized_degree[c], m.clustering[c], m.betweenness[c],
                      m.closeness[c], double(m.hub[c]), double(m.community[c]), double(w.initiated[c]),
                      double(w.participated[c]), w.mean_rank[c], w.rank_sd[c]})
-      s += "," + num(v);
+      field(num(v));
     s += "\n";
   }
   return s;
@@ -433,8 +440,12 @@ std::string cells_csv_text(const analysis::Result& r, const analysis::Input& in)
 std::string summary_csv_text(const analysis::Result& r) {
   std::string head, row;
   for (const auto& [name, v] : r.metrics()) {
-    head += (head.empty() ? "" : ",") + name;
-    row += (row.empty() ? "" : ",") + num(v);
+    if (!head.empty()) {
+      head += ',';
+      row += ',';
+    }
+    head += name;
+    row += num(v);
   }
   return head + "\n" + row + "\n";
 }

@@ -171,7 +171,7 @@ TEST_F(CliBadInput, AnalyzeUnreachableDegreeNamesTheOption) {
   EXPECT_HAS(r.out, "analysis.k_avg = 8 cannot be reached with 6 analysed cells: " + range +
                         "; give a smaller analysis.k_avg or a fixed analysis.threshold");
   EXPECT_EQ(r.out.find("threshold_for_degree"), std::string::npos) << r.out;
-  for (const std::string& given : {" --k-avg 1000", " --set analysis.k_avg=1000"}) {
+  for (const std::string given : {" --k-avg 1000", " --set analysis.k_avg=1000"}) {
     r = islet(analyze + given);
     EXPECT_EQ(r.code, 2) << given << ": " << r.out;
     EXPECT_HAS(r.out, "analysis.k_avg = 1000 cannot be reached with 6 analysed cells: " + range);
