@@ -5,9 +5,9 @@
 # (Debian's python3-numba; skipped with a note when it is not installed).
 # `bash scripts/bench.sh --full` adds, for a new kind of machine, every
 # speed figure of BENCHMARKS.md's issue-13 sections (about 40 minutes more
-# on 2 cores): the whole Euler step against the kernel alone, the recording
-# cost, and the default thread count against fixed -j, quiet and with a
-# competing busy process.
+# on 2 cores): the whole Euler step against the kernel alone, the gather
+# alone, the recording cost, and the default thread count against fixed -j,
+# quiet and with a competing busy process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=0
@@ -49,6 +49,9 @@ if [ "$full" = 1 ]; then
   echo
   echo "== the whole Euler step against the kernel alone, pinned (bench/step_ratio.py build 6) =="
   /usr/bin/python3 bench/step_ratio.py build 6
+  echo
+  echo "== the coupling gather alone, unit weights against weighted, pinned (build/gather_bench) =="
+  taskset -c "$(/usr/bin/python3 -c 'import os; print(max(os.sched_getaffinity(0)))')" build/gather_bench
   echo
   echo "== recording every 10 ms against every 1000 ms, default run, 2 threads (bench/recording_bench.py build/islet 5 600 2) =="
   /usr/bin/python3 bench/recording_bench.py build/islet 5 600 2
