@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -118,6 +119,15 @@ void write_atomically(const std::vector<FileToWrite>& files) {
     throw std::runtime_error(why);
   }
   for (const std::string& b : backup) remove_quietly(b);
+}
+
+void write_text(const std::string& tmp, const std::string& path, const std::string& text) {
+  errno = 0;
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out)
+    throw std::runtime_error("cannot write '" + path + "': " + (errno ? std::strerror(errno) : "the write failed"));
 }
 
 }  // namespace isletsim::io

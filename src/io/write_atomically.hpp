@@ -34,4 +34,9 @@ inline void write_atomically(const std::string& path, std::function<void(const s
   write_atomically(std::vector<FileToWrite>{{path, std::move(write)}});
 }
 
+// A writer of text for write_atomically: `text` into `tmp`, the temporary
+// file of `path`. A write error (a full disk, a file-size limit) throws
+// std::runtime_error naming `path` and the reason.
+void write_text(const std::string& tmp, const std::string& path, const std::string& text);
+
 }  // namespace isletsim::io

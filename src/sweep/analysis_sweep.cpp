@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "io/csv.hpp"
+#include "io/write_atomically.hpp"
 #include "isletsim/analysis_io.hpp"
 #include "isletsim/error.hpp"
 #include "isletsim/sweep.hpp"
@@ -150,15 +151,8 @@ AnalyzeSweepOutcome analyze_sweep(const std::string& dir, const AnalyzeSweepOpti
     text += "," + csv::field(message) + "\n";
   }
   o.table = (std::filesystem::path(dir) / "analysis.csv").string();
-  if (root) {
-    const std::string tmp = o.table + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << text;
-      if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
-    }
-    std::filesystem::rename(tmp, o.table);
-  }
+  if (root)  // whole or not at all: a failed write leaves the table there before as it was
+    io::write_atomically(o.table, [&](const std::string& tmp) { io::write_text(tmp, o.table, text); });
   o.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return o;
 }

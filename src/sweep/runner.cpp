@@ -19,10 +19,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "isletsim/error.hpp"
-#include "isletsim/sweep.hpp"
 #include "io/csv.hpp"
 #include "io/h5_handle.hpp"
+#include "io/write_atomically.hpp"
+#include "isletsim/error.hpp"
+#include "isletsim/sweep.hpp"
 #include "mpi_detail.hpp"
 
 namespace isletsim::sweep {
@@ -91,16 +92,12 @@ class Table {
   const std::map<std::size_t, std::string>& rows() const { return rows_; }
   const std::string& header() const { return header_; }
 
-  // Temporary file, then rename: a reader never sees a half-written table.
+  // Whole or not at all (io::write_atomically): a reader never sees a
+  // half-written table, and one that cannot be written leaves the last as it was.
   void write() const {
-    const std::string tmp = path_ + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << header_ << "\n";
-      for (const auto& [i, row] : rows_) out << row << "\n";
-      if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
-    }
-    std::filesystem::rename(tmp, path_);
+    std::string text = header_ + "\n";
+    for (const auto& [i, row] : rows_) text.append(row).append("\n");
+    io::write_atomically(path_, [&](const std::string& tmp) { io::write_text(tmp, path_, text); });
   }
 
  private:
@@ -115,10 +112,8 @@ bool parse_number(const std::string& s, double& x) {
   return end == s.c_str() + s.size();
 }
 
-// The table's rows as HDF5 (temporary file, then rename): per column a 1-D
-// dataset of float64 (task, wall_s, the metrics, swept keys whose values are
-// all numbers) or variable-length UTF-8 strings.
-void write_table_h5(const std::string& path, const Table& table, std::size_t n_keys) {
+// write_table_h5's file, written to `tmp` (its temporary file).
+void write_table_h5_to(const std::string& tmp, const std::string& path, const Table& table, std::size_t n_keys) {
   using namespace h5;
   silence_hdf5();
   const std::vector<std::string> cols = csv_split(table.header());
@@ -127,8 +122,7 @@ void write_table_h5(const std::string& path, const Table& table, std::size_t n_k
     rows.push_back(csv_split(row));
     rows.back().resize(cols.size());
   }
-  const std::string tmp = path + ".tmp";
-  const Ctx ctx{tmp};
+  const Ctx ctx{path};
   {
     Handle file = ctx.own(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create file");
     Handle str = utf8_string_type(ctx);
@@ -164,7 +158,13 @@ void write_table_h5(const std::string& path, const Table& table, std::size_t n_k
     attr.reset();
     if (file.close() < 0) ctx.fail("close");
   }
-  std::filesystem::rename(tmp, path);
+}
+
+// The table's rows as HDF5, whole or not at all (io::write_atomically): per
+// column a 1-D dataset of float64 (task, wall_s, the metrics, swept keys
+// whose values are all numbers) or variable-length UTF-8 strings.
+void write_table_h5(const std::string& path, const Table& table, std::size_t n_keys) {
+  io::write_atomically(path, [&](const std::string& tmp) { write_table_h5_to(tmp, path, table, n_keys); });
 }
 
 // Outcome counts, broadcast from rank 0 under MPI.
@@ -193,7 +193,8 @@ std::optional<std::size_t> task_of_file(const SweepSpec& spec, const std::string
 
 // Whether `file` is one the sweep writes in its out_dir: a task's result
 // (task_N.h5, its .part and .failed), or a results table (summary*.csv,
-// summary*.h5, and their temporary files).
+// summary*.h5). The tables' temporary files are new names
+// (io::write_atomically), never a file already there.
 bool is_sweep_output(const SweepSpec& spec, const std::string& file) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -202,7 +203,7 @@ bool is_sweep_output(const SweepSpec& spec, const std::string& file) {
   const fs::path dir = fs::weakly_canonical(fs::absolute(spec.out_dir.empty() ? "." : spec.out_dir, ec), ec);
   if (ec || f.parent_path() != dir) return false;
   std::string name = f.filename().string();
-  for (const char* tail : {".tmp", ".part", ".failed"})
+  for (const char* tail : {".part", ".failed"})
     if (name.ends_with(tail)) name.resize(name.size() - std::strlen(tail));
   if (name == "summary.csv" || name == "summary.h5" ||
       (name.rfind("summary.shard-", 0) == 0 && (name.ends_with(".csv") || name.ends_with(".h5"))))

@@ -5,10 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -539,6 +540,43 @@ TEST(Sweep, SummaryH5HasTheTableColumns) {
   if (std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0) {
     EXPECT_EQ(std::system(py.c_str()), 0);
   }
+}
+
+// The tables are written whole through temporary files of new names
+// (io::write_atomically): a file of the user's named like the temporary
+// file of a table (summary.csv.tmp, summary.h5.tmp, analysis.csv.tmp) is
+// left as it was by a sweep, its --resume and islet analyze DIR; it may
+// even be the sweep's base config.
+TEST(Sweep, TablesLeaveAFileNamedLikeTheirTemporaryFileAlone) {
+  const fs::path d = fresh_dir("tmp_names");
+  const fs::path out = d / "out";
+  fs::create_directories(out);
+  const std::string base = "[sim]\nduration_s = 0.2\n[network]\nkind = \"lattice\"\nnx = 3\nny = 3\nnz = 3\n";
+  write_file(out / "summary.csv.tmp", base);
+  write_file(out / "summary.h5.tmp", "my notes\n");
+  write_file(out / "analysis.csv.tmp", "my table\n");
+  write_file(d / "s.toml", "base = \"out/summary.csv.tmp\"\nout_dir = \"out\"\n[grid]\n\"coupling.gV\" = [0, 120]\n");
+  const SweepSpec s = load_sweep((d / "s.toml").string());
+  EXPECT_EQ(run(s, out.string(), ExecutorKind::serial).ok, 2u);
+  EXPECT_EQ(run(s, out.string(), ExecutorKind::serial, true).skipped, 2u);
+  AnalyzeSweepOptions o;
+  o.exec.kind = ExecutorKind::serial;
+  o.quiet = true;
+  analyze_sweep(out.string(), o);
+  EXPECT_EQ(read_file(out / "summary.csv.tmp"), base);
+  EXPECT_EQ(read_file(out / "summary.h5.tmp"), "my notes\n");
+  EXPECT_EQ(read_file(out / "analysis.csv.tmp"), "my table\n");
+  EXPECT_EQ(count_lines(read_file(out / "summary.csv")), 3u);
+  EXPECT_EQ(count_lines(read_file(out / "analysis.csv")), 3u);
+  EXPECT_TRUE(fs::exists(out / "summary.h5"));
+  // Nothing else left: no temporary file of the sweep's own.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(out)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"analysis.csv", "analysis.csv.tmp", "summary.csv", "summary.csv.tmp",
+                                             "summary.h5", "summary.h5.tmp", "task_0.analysis.h5", "task_0.cells.csv",
+                                             "task_0.h5", "task_0.summary.csv", "task_1.analysis.h5",
+                                             "task_1.cells.csv", "task_1.h5", "task_1.summary.csv"}));
 }
 
 // ---------------------------------------------------------------- summary window and frequency
