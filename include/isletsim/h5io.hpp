@@ -37,6 +37,11 @@ struct H5WriterOptions {
   // its series back to this many samples and go on appending (a continued
   // run). vars must be the file's recorded variables.
   std::optional<std::size_t> continue_at;
+  // Set: a file this writer creates stays new past its flushes and appends
+  // until settle() (or finish()): for a file that starts with samples copied
+  // from another run (a continued run written to a new file), which holds
+  // nothing of its own until the run's first block.
+  bool new_until_settled = false;
 };
 
 // Creates (truncates) the file at construction. Static content first, then
@@ -46,10 +51,11 @@ struct H5WriterOptions {
 // finish() records the final status; if the writer is destroyed without
 // finish(), status stays "running" but all appended data is there. A file
 // it creates is new until the first flush after its layout succeeds
-// (flush(), append(), write_state() or finish()): a writer that fails in
-// its constructor, or is destroyed while the file is new (e.g. when a write
-// of the static part throws), removes the file, which holds nothing
-// simulated yet. A file being continued (continue_at) is never removed.
+// (flush(), append(), write_state() or finish()), or with
+// new_until_settled until settle(): a writer that fails in its constructor,
+// or is destroyed while the file is new (e.g. when a write of the static
+// part throws), removes the file, which holds nothing simulated yet. A file
+// being continued (continue_at) is never removed.
 class H5Writer {
  public:
   explicit H5Writer(const H5WriterOptions& opt);  // throws InputError if the file can't be created
@@ -67,6 +73,9 @@ class H5Writer {
   void write_cell_values(const std::string& group, const std::string& name, const std::string& units,
                          const std::string& description, const std::vector<double>& values);
   void flush();  // what was written so far reaches the disk (append() flushes by itself)
+  // A file kept from here on, whatever happens (new_until_settled): flushed,
+  // it is no longer new. Does nothing when the file is not held new.
+  void settle();
   void set_attr(const std::string& name, const std::string& value);
   void set_attr(const std::string& name, double value);
   void set_attr(const std::string& name, std::int64_t value);

@@ -137,7 +137,9 @@ std::unique_ptr<H5Writer> open_run_file(const std::string& path, const RunFileSt
 // write error (a full disk) ends the run with status "failed", the reason,
 // and every sample before it in the file. `prefix`, for a continued run
 // written to a new file, holds the samples it keeps (Python's in-memory
-// result); otherwise they are read from s.continues. The
+// result); otherwise they are read from s.continues. Such a new file is
+// removed should anything throw before the run's first block is in it (a
+// write error while the samples kept are copied). The
 // file carries the resolved config, seed, version and integrator; its
 // "status" attribute says whether the run completed. `also`, when given,
 // receives every block of samples after it is in the file (Python keeps them

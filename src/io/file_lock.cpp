@@ -39,7 +39,7 @@ OutputLock::OutputLock(const std::string& path) {
 
 OutputLock::~OutputLock() { release(); }
 
-void OutputLock::reserve(std::uint64_t bytes, const std::string& path) {
+void OutputLock::reserve(std::uint64_t bytes, const std::string& path, bool kept) {
   if (fd_ < 0) return;
   constexpr std::uint64_t kMargin = 1u << 20;  // left for the end state and the final status
   struct stat st {};
@@ -47,7 +47,7 @@ void OutputLock::reserve(std::uint64_t bytes, const std::string& path) {
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   const auto full = [&](const std::string& why) {
     throw std::runtime_error("no room to write " + std::to_string(bytes) + " more bytes to '" + path + "' (" + why +
-                             "); the samples before are kept");
+                             ")" + (kept ? "; the samples before are kept" : ""));
   };
   // A file-size limit is checked every time: space reserved beyond the end
   // of the file does not count against it, writing there does.

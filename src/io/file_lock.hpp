@@ -33,9 +33,10 @@ class OutputLock {
   // keeping its size), so that a full disk or a file-size limit is found
   // here, before HDF5 writes anything, and never half-way through a write
   // (which leaves an HDF5 file unreadable). Throws std::runtime_error naming
-  // the file and the reason; does nothing where the file system cannot
-  // reserve space.
-  void reserve(std::uint64_t bytes, const std::string& path);
+  // the file and the reason, and with `kept` that the samples before are
+  // kept (not for a new file, which its writer removes); does nothing where
+  // the file system cannot reserve space.
+  void reserve(std::uint64_t bytes, const std::string& path, bool kept = true);
 
  private:
   int fd_ = -1;

@@ -86,6 +86,9 @@ struct H5Writer::Impl {
   // or by the caller's writes of the static part) closes and removes it
   // (~Impl). Never set for a file being continued.
   bool fresh = false;
+  // opt.new_until_settled: a flush does not end `fresh` until settle() or
+  // finish() clears this.
+  bool hold = false;
   std::vector<DirectChunks> direct;  // per /data variable
   // Per /data variable: one block's float32 rows (float32 files) and its
   // compressed whole chunks (direct chunks), made by encode() on whichever
@@ -143,7 +146,7 @@ struct H5Writer::Impl {
   // The file to disk; the first complete flush ends its being new.
   void flush() {
     ctx.ok(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "flush");
-    fresh = false;
+    if (!hold) fresh = false;
   }
   void close_all() {
     vars.clear();
@@ -211,6 +214,7 @@ H5Writer::H5Writer(const H5WriterOptions& opt) : impl_(std::make_unique<Impl>())
     }
     m.file = Handle(f, H5Fclose);
     m.fresh = true;
+    m.hold = opt.new_until_settled;
   }
   {  // The layout: a write error here leaves no file (Impl::fresh).
     const hid_t root = m.file.get();
@@ -404,6 +408,14 @@ void H5Writer::flush() {
   impl_->flush();
 }
 
+void H5Writer::settle() {
+  Impl& m = *impl_;
+  if (!m.hold) return;
+  m.require_open();
+  m.hold = false;
+  m.flush();
+}
+
 void H5Writer::set_attr(const std::string& name, const std::string& value) {
   impl_->require_open();
   write_string_attr(impl_->ctx, impl_->file.get(), name, value);
@@ -435,7 +447,7 @@ void H5Writer::append(std::size_t n, const double* time_s, const double* glucose
   // Room for the block (uncompressed, the most it can take) before HDF5
   // writes any of it: a full disk stops the run here with the file intact.
   m.lock.reserve(static_cast<std::uint64_t>(n) * (cells * (m.opt.float32 ? 4 : 8) + 16) * m.vars.size() + 65536,
-                 m.opt.path);
+                 m.opt.path, !m.fresh);
   // Data first and /time last: a reader (or a crash) never sees a time
   // without its data.
   for (std::size_t v = 0; v < m.vars.size(); ++v) {
@@ -497,7 +509,7 @@ void H5Writer::write_state(std::uint64_t step, std::uint64_t samples, double tim
   silence_hdf5();
   const Ctx& ctx = m.ctx;
   if (names.size() != state.size()) throw std::invalid_argument("H5Writer::write_state: names and state differ");
-  m.lock.reserve(static_cast<std::uint64_t>(state.size()) * m.opt.n_cells * 8 + 65536, m.opt.path);
+  m.lock.reserve(static_cast<std::uint64_t>(state.size()) * m.opt.n_cells * 8 + 65536, m.opt.path, !m.fresh);
   const hid_t root = m.file.get();
   Handle group = open_or_create_group(ctx, root, "checkpoint");
   // Two slots, written in turn; "latest" names the last one written whole,
@@ -526,6 +538,7 @@ void H5Writer::finish(const std::string& status, const std::string& message) {
   m.require_open();
   silence_hdf5();
   m.finished = true;
+  m.hold = false;  // a finished file is kept (once flushed)
   const Ctx& ctx = m.ctx;
   const hid_t root = m.file.get();
   // Best effort after a write error (a full disk): every step is tried, and

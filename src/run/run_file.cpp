@@ -125,9 +125,10 @@ RunFileStatic file_static(const RunSetup& s, unsigned threads) {
 namespace {
 
 // The writer of the file at `path` for the static part `f`; continue_at:
-// the samples kept of an existing file (H5WriterOptions::continue_at).
+// the samples kept of an existing file (H5WriterOptions::continue_at);
+// held: a new file stays new until settled (H5WriterOptions::new_until_settled).
 std::unique_ptr<H5Writer> make_writer(const std::string& path, const RunFileStatic& f,
-                                      std::optional<std::size_t> continue_at) {
+                                      std::optional<std::size_t> continue_at, bool held = false) {
   H5WriterOptions wo;
   wo.path = path;
   wo.n_cells = f.n_cells;
@@ -135,6 +136,7 @@ std::unique_ptr<H5Writer> make_writer(const std::string& path, const RunFileStat
   wo.chunk_samples = f.chunk_samples;
   wo.vars = f.vars;
   wo.continue_at = continue_at;
+  wo.new_until_settled = held;
   return std::make_unique<H5Writer>(wo);
 }
 
@@ -196,6 +198,7 @@ struct FileSink : SampleSink {
     if (failed) return;
     try {
       w.append(n, t, g, d);
+      w.settle();  // the run's first block is in the file: kept from here on
     } catch (...) {
       failed = true;
       throw;
@@ -258,8 +261,20 @@ RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptio
     if (prefix && prefix->n_samples < keep)
       throw InputError("the run continued holds " + std::to_string(prefix->n_samples) + " samples, fewer than the " +
                        std::to_string(keep) + " before its saved state");
-    w = open_run_file(path, f);
-    if (prefix) copy_samples(*w, *prefix, keep, f.chunk_samples);
+    // A continued run's new file stays new (its writer removes it) until
+    // the run's first block is in it: should anything fail before (the copy
+    // of the samples kept, on a full disk), no file is left, and the run
+    // continued is as it was.
+    w = make_writer(path, f, std::nullopt, prefix != nullptr);
+    write_static(*w, f);
+    try {
+      if (prefix) copy_samples(*w, *prefix, keep, f.chunk_samples);
+    } catch (const std::runtime_error& e) {  // a write error
+      const std::string from = s.continues.empty() ? std::string("the run continued") : "'" + s.continues + "'";
+      throw std::runtime_error("cannot continue " + from + " into '" + path + "': copying the " + std::to_string(keep) +
+                               " samples it keeps failed: " + e.what() + "; '" + path + "' is not kept (" + from +
+                               " is as it was)");
+    }
   }
   FileSink sink(*w, also);
   for (const auto& st : p.the_model().states) sink.names.push_back(st.name);
@@ -268,6 +283,7 @@ RunResult run_to_file(const RunSetup& s, const std::string& path, const RunOptio
   if (s.config.checkpoint_s > 0)
     o.checkpoint_every = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(s.config.checkpoint_s * 1e3 / p.dt_ms)));
   RunResult r = run_engine(p, &sink, o);
+  w->settle();  // the run ran (whatever its status, recorded below): its file is kept
   r.samples = w->samples_written() - std::min(keep, w->samples_written());  // taken and in the file
   // The end state, to continue from (not after a blow-up: it is not finite,
   // and the last checkpoint stays the state to go on from).

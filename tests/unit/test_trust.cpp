@@ -364,6 +364,34 @@ TEST_F(Trust, WriteErrorWhileContinuingKeepsTheFile) {
   }
 }
 
+// A run continued into a new file copies the samples it keeps there
+// first: a write error before the run's first block is in it (here a
+// file-size limit below, or just above, the size of what is copied) fails
+// the run (exit 1, naming both files) and leaves no new file, which would
+// hold nothing simulated and could not be continued; the run continued
+// keeps every byte. (The file was left "running", without a saved state.)
+TEST_F(Trust, WriteErrorWhileCopyingAContinuedRunLeavesNoNewFile) {
+  const std::string from = reference(8, 1, "from.h5");
+  const std::string before = slurp(from);
+  const auto blocks = fs::file_size(from) / 512;
+  const auto continue_into = [&](const std::string& out, std::uintmax_t limit) {
+    const auto r = islet("run --continue " + from + " -q -j 1 --set sim.duration_s=10 -o " + out, "",
+                         "ulimit -f " + std::to_string(limit) + " && ");
+    EXPECT_EQ(r.code, 1) << limit << " blocks: " << r.out;
+    EXPECT_NE(r.out.find("cannot continue '" + from + "' into '" + out + "'"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("'" + out + "' is not kept"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("the samples before are kept"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(out)) << limit << " blocks: a half-written file was left";
+    EXPECT_EQ(slurp(from), before) << limit << " blocks";
+  };
+  continue_into(path("below.h5"), blocks / 2);
+  continue_into(path("above.h5"), blocks + 2);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"from.h5", "run.toml"})) << "no other file left";
+}
+
 // The same on a real full disk: a 4 MiB tmpfs, where mounting is allowed
 // (root in a container); skipped elsewhere.
 TEST_F(Trust, FullDiskGivesFailedStatusAndOnlyRealRows) {
