@@ -234,11 +234,14 @@ int analyze_one(const AnalyzeArgs& a) {
   } catch (const std::exception& e) {
     // A write error (full disk, file-size limit): the file being written is
     // removed; reported with the file's name (exit 1; main() skips libhdf5's
-    // clean-up at exit, which crashes on a file it could not flush).
+    // clean-up at exit, which crashes on a file it could not flush). Most
+    // messages say so already ("cannot write 'STEM.cells.csv': ...").
+    const std::string what = e.what();
+    if (what.rfind("cannot write '", 0) == 0) throw;
     std::string file = stem + ".*";
     for (const auto& f : outputs)
-      if (std::string(e.what()).find("'" + f) != std::string::npos) file = f;
-    throw std::runtime_error(fmt::format("cannot write '{}': {}", file, e.what()));
+      if (what.find("'" + f + "'") != std::string::npos) file = f;
+    throw std::runtime_error(fmt::format("cannot write '{}': {}", file, what));
   }
   print_summary(r, in);
   fmt::print("  -> {}, {}, {}\n", files[0], files[1], files[2]);

@@ -229,7 +229,7 @@ void write_analysis_h5_to(const analysis::Result& r, const analysis::Input& in, 
                           const std::string& path, const std::string& options_toml) {
   silence_hdf5();
   {
-    const Ctx ctx{tmp};
+    const Ctx ctx{path};  // errors name the file, not its temporary name
     Handle file;
     {
       Handle fapl = file_access_plist(ctx);

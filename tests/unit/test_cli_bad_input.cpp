@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_support.hpp"
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -239,7 +240,28 @@ TEST_F(CliBadInput, AnalyzeWriteErrorIsReportedAndCleanedUp) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_HAS(r.out, "cannot write '" + path("x.analysis.h5") + "'");
   EXPECT_HAS(r.out, "File too large");
+  EXPECT_EQ(r.out.find(".tmp"), std::string::npos) << r.out;  // the file named, not its temporary name
   EXPECT_EQ(listing(), (std::vector<std::string>{"r.h5"}));  // no temporary file left
+}
+
+// A write error whose message names its file already ("cannot write
+// 'STEM.cells.csv': ...", here a rename that fails: a file is mounted over
+// STEM.cells.csv) is reported as it is, not wrapped in a second "cannot
+// write"; the earlier table stays. Mounting needs root (as in a container):
+// skipped elsewhere.
+TEST_F(CliBadInput, AnalyzeWriteErrorNamesItsFileOnce) {
+  const std::string run = small_run(path("r.h5"));
+  std::ofstream(path("x.cells.csv")) << "the earlier table";
+  std::ofstream(path("other")) << "in the way";
+  if (geteuid() != 0 || mount(path("other").c_str(), path("x.cells.csv").c_str(), nullptr, MS_BIND, nullptr) != 0)
+    GTEST_SKIP() << "cannot mount a file over another here";
+  const auto r = islet("analyze " + run + " --no-figures -q -o " + path("x"));
+  umount(path("x.cells.csv").c_str());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_HAS(r.out, "error: cannot write '" + path("x.cells.csv") + "': Device or resource busy");
+  EXPECT_EQ(r.out.find("cannot write", r.out.find("cannot write") + 1), std::string::npos) << r.out;  // once
+  EXPECT_EQ(isletsim::test::slurp(path("x.cells.csv")), "the earlier table");
+  EXPECT_EQ(listing(), (std::vector<std::string>{"other", "r.h5", "x.cells.csv"}));  // nothing else left
 }
 
 // The three outputs of a file are written all or none: in a sweep directory
