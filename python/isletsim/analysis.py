@@ -208,9 +208,11 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
     holds its own, which positions given replace (e.g. a 2-D projection, as an imaging plane sees
     the islet; the structural network stays the run's). Not one per cell: InputError.
     Times: a recording file's first column, or ``sampling_hz`` when it has none (``time_column=True``:
-    it has one anyway); an array's ``time=`` or ``sampling_hz``. A Result or a run file holds its
-    own times: ``sampling_hz``, ``time_column`` or ``time`` with one raises InputError, as does any
-    of them with a source it does not apply to (none is ignored).
+    it has one anyway); an array's ``time=`` or ``sampling_hz``. Given both (a time column and
+    ``sampling_hz``, or ``time=`` and ``sampling_hz``), they must agree: a step of the times more than
+    0.1% off ``1 / sampling_hz`` raises InputError. A Result or a run file holds its own times:
+    ``sampling_hz``, ``time_column`` or ``time`` with one raises InputError, as does any of them with a
+    source it does not apply to (none is ignored).
     threads: BLAS threads for the matrix products, 1 or more (None: the library's default); checked as
     simulate checks it (TypeError for a non-integer, ValueError below 1, InputError above the limit).
 
@@ -281,10 +283,17 @@ def analyze(source, *, window: tuple | None = None, k_avg: float | None = None, 
             if not sampling_hz:
                 raise ValueError("analyze: give time= (s) or sampling_hz= with an array")
             time = np.arange(data.shape[0]) / float(sampling_hz)
+        else:
+            time = np.asarray(time, dtype=np.float64)
+            # Both: they must agree, as a recording's time column and sampling_hz must.
+            if sampling_hz and time.ndim == 1 and time.size >= 2:
+                dt, hz = float(time[1] - time[0]), float(sampling_hz)
+                if dt > 0 and math.isfinite(dt) and abs(1 / dt - hz) > 1e-3 * hz:
+                    raise _isletsim.InputError(f"analyze: the step of time= ({dt:.6g} s) is {1 / dt:.6g} Hz, but "
+                                               f"sampling_hz= is {hz:.6g}; give one of them, or both alike")
         if pos_path:
             positions = _isletsim._read_positions(pos_path, data.shape[1], "<array>")
-        d = _isletsim._analyze_arrays(np.asarray(time, dtype=np.float64), data, None, positions, None, "", sets,
-                                      "<array>", threads)
+        d = _isletsim._analyze_arrays(time, data, None, positions, None, "", sets, "<array>", threads)
     else:  # a run file or a recording: positions from a file are read (and checked) in C++
         pos_arr = None if pos_path else positions
         d = _isletsim._analyze_file(path, sets, pos_path, pos_arr, float(sampling_hz or 0.0), bool(time_column),

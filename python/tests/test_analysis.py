@@ -388,6 +388,22 @@ def test_analyze_refuses_times_a_source_holds_or_cannot_use(run_h5, tmp_path):
     assert isl.analyze(x, time=t, k_avg=4, k_tolerance=4).n_cells == 10
 
 
+def test_analyze_checks_time_against_sampling_hz_for_arrays_as_for_recordings(tmp_path):
+    t, x = pulses(n_cells=10)  # 10 Hz
+    np.savetxt(tmp_path / "rec.txt", np.column_stack([t, x]))
+    # Both given and alike: as either alone.
+    a = isl.analyze(x, time=t, sampling_hz=10, k_avg=4, k_tolerance=4)
+    assert np.array_equal(a.binary, isl.analyze(x, time=t, k_avg=4, k_tolerance=4).binary)
+    b = isl.analyze(str(tmp_path / "rec.txt"), time_column=True, sampling_hz=10, k_avg=4, k_tolerance=4)
+    assert np.array_equal(a.binary, b.binary)
+    # Not alike: refused, for an array as for a recording (sampling_hz= was ignored for an array).
+    with pytest.raises(isl.InputError, match=r"^analyze: the step of time= \(0.1 s\) is 10 Hz, but sampling_hz= is 20; "
+                                             r"give one of them, or both alike$"):
+        isl.analyze(x, time=t, sampling_hz=20, k_avg=4, k_tolerance=4)
+    with pytest.raises(isl.InputError, match=r"the time column's step 0.1 s is 10 Hz, but --sampling-hz is 20"):
+        isl.analyze(str(tmp_path / "rec.txt"), time_column=True, sampling_hz=20, k_avg=4, k_tolerance=4)
+
+
 def test_cli_analyze_recording_with_positions(tmp_path):
     t, x = pulses(n_cells=20, rate=10.0, lag_per_cell=0.05)
     np.savetxt(tmp_path / "rec.txt", x, header=" ".join(f"cell{c}" for c in range(20)), comments="")
