@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -67,6 +68,12 @@ std::vector<std::pair<std::string, RunAttr>> run_attributes(const RunSetup& s, u
 namespace {
 std::vector<std::pair<std::string, RunAttr>> run_attributes_common(const RunSetup& s, unsigned threads) {
   const RunConfig& c = s.config;
+  // Stored (and in the config, read back) as a signed 64-bit integer, as a
+  // config file gives it: a larger seed (the C++ API's RunConfig holds a
+  // uint64_t) would be stored negative.
+  if (c.seed > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    throw InputError("sim.seed = " + std::to_string(c.seed) +
+                     ": expected an integer 0..9223372036854775807 (2^63 - 1), which a run file stores as it is");
   return {{"program", std::string("isletsim")},
           {"version", version()},
           {"git_commit", std::string(ISLETSIM_GIT_COMMIT)},

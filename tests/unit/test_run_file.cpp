@@ -3,10 +3,13 @@
 // file_static writes the static part run_to_file writes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <unistd.h>
 
+#include "isletsim/error.hpp"
 #include "isletsim/h5io.hpp"
 #include "isletsim/simulation.hpp"
 
@@ -103,6 +106,38 @@ TEST(RunFile, CompressedOnComputeThreadsSameSamples) {
       }
       std::filesystem::remove(ref);
     }
+}
+
+// RunConfig holds the seed as a uint64_t, a run file (and the config it
+// stores) as a signed 64-bit integer, as a config file gives it: a seed above
+// 2^63 - 1, which only the C++ API can set (a config, --set and
+// isletsim.Config.set refuse it), is refused naming sim.seed and the range
+// before any file is made, instead of being stored negative.
+TEST(RunFile, ASeedAFileCannotStoreIsRefused) {
+  RunConfig c = small("float64");
+  c.seed = std::uint64_t{1} << 63;
+  const std::string path = temp_path("islet_run_file_seed");
+  RunOptions opt;
+  opt.threads = 1;
+  try {
+    run_to_file(build_setup(c), path, opt);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("sim.seed = 9223372036854775808: expected an integer "
+                                         "0..9223372036854775807 (2^63 - 1)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  c.seed = (std::uint64_t{1} << 63) - 1;  // the largest: stored as it is
+  ASSERT_EQ(run_to_file(build_setup(c), path, opt).status, RunResult::Status::complete);
+  const H5Run f = read_run(path);
+  const auto seed = std::find_if(f.integer_attrs.begin(), f.integer_attrs.end(),
+                                 [](const auto& kv) { return kv.first == "seed"; });
+  ASSERT_NE(seed, f.integer_attrs.end());
+  EXPECT_EQ(seed->second, std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(config_of_run_file(path, {}).seed, c.seed);  // and the stored config reads back
+  std::filesystem::remove(path);
 }
 
 TEST(RunFile, StaticPartIsWhatRunToFileWrites) {
