@@ -182,6 +182,7 @@ void read_positions_file(const std::string& positions_path, analysis::Input& in)
 namespace {
 
 using io::write_atomically;
+using io::write_text;
 
 void put(const Ctx& ctx, hid_t loc, const std::string& name, const std::vector<double>& v, const char* units,
          const char* description) {
@@ -397,15 +398,6 @@ std::string num(double v) {
   return std::string(buf, res.ptr);
 }
 
-// The text of file `path`, written to `tmp` (the caller renames it).
-void write_text_to(const std::string& tmp, const std::string& path, const std::string& text) {
-  errno = 0;
-  std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-  f << text;
-  f.close();
-  if (!f) throw std::runtime_error("cannot write '" + path + "': " + (errno ? std::strerror(errno) : "disk full?"));
-}
-
 std::string cells_csv_text(const analysis::Result& r, const analysis::Input& in) {
   const std::size_t n = in.data.cells;
   const bool pos = !in.x.empty();
@@ -454,12 +446,12 @@ std::string summary_csv_text(const analysis::Result& r) {
 
 void write_cells_csv(const analysis::Result& r, const analysis::Input& in, const std::string& path) {
   const std::string text = cells_csv_text(r, in);
-  write_atomically(path, [&](const std::string& tmp) { write_text_to(tmp, path, text); });
+  write_atomically(path, [&](const std::string& tmp) { write_text(tmp, path, text); });
 }
 
 void write_summary_csv(const analysis::Result& r, const std::string& path) {
   const std::string text = summary_csv_text(r);
-  write_atomically(path, [&](const std::string& tmp) { write_text_to(tmp, path, text); });
+  write_atomically(path, [&](const std::string& tmp) { write_text(tmp, path, text); });
 }
 
 analysis::Options resolve_analysis_options(const std::string& config_text, const std::string& origin,
@@ -481,8 +473,8 @@ std::vector<std::string> write_analysis_outputs(const analysis::Result& r, const
   const std::string cells = cells_csv_text(r, in), summary = summary_csv_text(r);
   io::write_atomically(
       {{out[0], [&](const std::string& tmp) { write_analysis_h5_to(r, in, tmp, out[0], analysis_to_toml(r.options)); }},
-       {out[1], [&](const std::string& tmp) { write_text_to(tmp, out[1], cells); }},
-       {out[2], [&](const std::string& tmp) { write_text_to(tmp, out[2], summary); }}});
+       {out[1], [&](const std::string& tmp) { write_text(tmp, out[1], cells); }},
+       {out[2], [&](const std::string& tmp) { write_text(tmp, out[2], summary); }}});
   return out;
 }
 

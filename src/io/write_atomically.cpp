@@ -19,12 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  if (fs::equivalent(a, b, ec)) return true;
-  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
-}
-
 // A name beside `path` that did not exist, made by `make(name)` (0, or
 // the errno it failed with): <path><tag><pid>, or with -1, -2, ... after it
 // where that exists. Returns "" with `err` set when `make` fails otherwise.
@@ -119,6 +113,12 @@ void write_atomically(const std::vector<FileToWrite>& files) {
     throw std::runtime_error(why);
   }
   for (const std::string& b : backup) remove_quietly(b);
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fs::equivalent(a, b, ec)) return true;
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
 void write_text(const std::string& tmp, const std::string& path, const std::string& text) {

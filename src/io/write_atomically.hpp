@@ -39,4 +39,7 @@ inline void write_atomically(const std::string& path, std::function<void(const s
 // std::runtime_error naming `path` and the reason.
 void write_text(const std::string& tmp, const std::string& path, const std::string& text);
 
+// Whether two paths name the same file (one may not exist yet).
+bool same_file(const std::string& a, const std::string& b);
+
 }  // namespace isletsim::io

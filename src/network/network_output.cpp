@@ -2,14 +2,9 @@
 // reads (and [network] kind = "csv" uses): the numbers in their shortest
 // decimal form that reads back to the same double, so a network survives the
 // round trip bit for bit.
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
 #include <string>
-#include <system_error>
 
 #include "isletsim/error.hpp"
 #include "isletsim/network.hpp"
@@ -26,28 +21,11 @@ void put_number(std::string& out, double v) {
   out.append(buf, res.ptr);
 }
 
-// Writes `text` to `tmp`, the temporary file for `path` (write_atomically).
-void write_text(const std::string& tmp, const std::string& path, const std::string& text) {
-  errno = 0;
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  // A write error (full disk, file-size limit), not bad input: exit 1.
-  if (!out)
-    throw std::runtime_error("cannot write '" + path + "': " + (errno ? std::strerror(errno) : "the write failed"));
-}
-
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  if (std::filesystem::equivalent(a, b, ec)) return true;
-  return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
-}
-
 }  // namespace
 
 void save_network_csv(const Network& net, const std::string& cells_csv, const std::string& edges_csv) {
   if (cells_csv.empty() || edges_csv.empty()) throw InputError("network export: two file names are needed");
-  if (same_file(cells_csv, edges_csv))
+  if (io::same_file(cells_csv, edges_csv))
     throw InputError("network export: the cells and edges files are the same file ('" + cells_csv + "')");
   validate_network(net, "network export");
   for (const auto& [name, values] : net.cell_params)
@@ -72,8 +50,8 @@ void save_network_csv(const Network& net, const std::string& cells_csv, const st
   }
 
   // Both files or neither: a failure leaves neither half-written, and what was there untouched.
-  io::write_atomically({{cells_csv, [&](const std::string& tmp) { write_text(tmp, cells_csv, cells); }},
-                        {edges_csv, [&](const std::string& tmp) { write_text(tmp, edges_csv, edges); }}});
+  io::write_atomically({{cells_csv, [&](const std::string& tmp) { io::write_text(tmp, cells_csv, cells); }},
+                        {edges_csv, [&](const std::string& tmp) { io::write_text(tmp, edges_csv, edges); }}});
 }
 
 }  // namespace isletsim

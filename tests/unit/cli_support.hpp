@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace isletsim::test {
 
@@ -56,6 +58,13 @@ class ScratchTest : public ::testing::Test {
     return (dir_ / name).string();
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // The names in the scratch folder, sorted.
+  std::vector<std::string> listing() const {
+    std::vector<std::string> names;
+    for (const auto& f : std::filesystem::directory_iterator(dir_)) names.push_back(f.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
   std::string tag_;
   std::filesystem::path dir_;
 };

@@ -23,12 +23,6 @@ namespace {
 class AnalysisIo : public test::ScratchTest {
  protected:
   AnalysisIo() : ScratchTest("analysis_io") {}
-  std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    for (const auto& f : fs::directory_iterator(dir_)) names.push_back(f.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
   // A recording of 6 cells at 10 Hz (pulses 10 s apart) and its analysis.
   void analyse() {
     std::ofstream f(path("rec.txt"));

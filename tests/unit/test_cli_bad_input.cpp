@@ -24,13 +24,6 @@ namespace {
 class CliBadInput : public isletsim::test::ScratchTest {
  protected:
   CliBadInput() : ScratchTest("badinput") {}
-  // The names in the scratch folder, sorted.
-  std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    for (const auto& f : fs::directory_iterator(dir_)) names.push_back(f.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
 };
 
 const std::string kSmallNetwork = "network -q --set network.n_cells=10 --export ";

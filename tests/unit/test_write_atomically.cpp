@@ -27,13 +27,6 @@ namespace {
 class WriteAtomically : public isletsim::test::ScratchTest {
  protected:
   WriteAtomically() : ScratchTest("atomic") {}
-  // The names in the scratch folder, sorted.
-  std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    for (const auto& f : fs::directory_iterator(dir_)) names.push_back(f.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
 };
 
 // Writes `text` to the temporary file `tmp`.
