@@ -400,7 +400,7 @@ def test_analyze_checks_time_against_sampling_hz_for_arrays_as_for_recordings(tm
     with pytest.raises(isl.InputError, match=r"^analyze: the step of time= \(0.1 s\) is 10 Hz, but sampling_hz= is 20; "
                                              r"give one of them, or both alike$"):
         isl.analyze(x, time=t, sampling_hz=20, k_avg=4, k_tolerance=4)
-    with pytest.raises(isl.InputError, match=r"the time column's step 0.1 s is 10 Hz, but --sampling-hz is 20"):
+    with pytest.raises(isl.InputError, match=r"the time column's step 0.1 s is 10 Hz, but the sampling rate given \(--sampling-hz, sampling_hz=\) is 20"):
         isl.analyze(str(tmp_path / "rec.txt"), time_column=True, sampling_hz=20, k_avg=4, k_tolerance=4)
 
 

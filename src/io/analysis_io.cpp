@@ -116,7 +116,8 @@ analysis::Input analysis_input_from_text(const std::string& path, const std::str
                                          double sampling_hz, bool time_column) {
   if (std::filesystem::is_directory(path)) throw InputError("'" + path + "' is a directory, not a recording");
   if (!(sampling_hz >= 0) || !std::isfinite(sampling_hz))
-    throw InputError(fmt::format("--sampling-hz {}: expected a rate > 0 in Hz", sampling_hz));
+    throw InputError(
+        fmt::format("sampling rate (--sampling-hz, sampling_hz=) {}: expected a rate > 0 in Hz", sampling_hz));
   const auto rows = read_table(path, "recording");
   const bool has_time = time_column || sampling_hz == 0;
   const std::size_t cols = rows.front().size();
@@ -142,12 +143,14 @@ analysis::Input analysis_input_from_text(const std::string& path, const std::str
       if (!(d > 0) || std::abs(d - dt) > 1e-3 * dt)
         throw InputError(fmt::format(
             "'{}': the first column (time, s) is not uniformly increasing at row {} ({} after {}); if the file "
-            "has no time column, give the sampling rate (--sampling-hz)",
+            "has no time column, give the sampling rate (--sampling-hz, sampling_hz=)",
             path, s + 1, in.time[s], in.time[s - 1]));
     }
     if (sampling_hz > 0 && std::abs(1.0 / dt - sampling_hz) > 1e-3 * sampling_hz)
-      throw InputError(fmt::format("'{}': the time column's step {} s is {} Hz, but --sampling-hz is {}", path, dt,
-                                   1.0 / dt, sampling_hz));
+      throw InputError(
+          fmt::format("'{}': the time column's step {} s is {} Hz, but the sampling rate given "
+                      "(--sampling-hz, sampling_hz=) is {}",
+                      path, dt, 1.0 / dt, sampling_hz));
   }
   if (!positions_path.empty()) read_positions_file(positions_path, in);
   return in;
