@@ -13,7 +13,10 @@ namespace isletsim {
 
 // The variable `variable` of a run's HDF5 output, with its time, glucose,
 // positions and gap-junction edges. InputError when it was not recorded.
-analysis::Input analysis_input_from_run(const std::string& path, const std::string& variable);
+// positions_path: a text file whose positions replace the run's (as
+// read_positions_file reads it), e.g. a 2-D projection; "" keeps the run's.
+analysis::Input analysis_input_from_run(const std::string& path, const std::string& variable,
+                                        const std::string& positions_path = "");
 
 // A recorded islet: a text file of one row per time point and one column per
 // cell (separated by spaces, tabs, commas or semicolons; lines starting with

@@ -189,9 +189,8 @@ void bind_analysis(py::module_& m) {
           try {
             o = resolve_analysis_options(is_run ? stored_config(path) : std::string(),
                                          is_run ? path + " (config attribute)" : "<isletsim.analyze>", sets);
-            in = is_run ? analysis_input_from_run(path, o.variable)
+            in = is_run ? analysis_input_from_run(path, o.variable, positions_path)
                         : analysis_input_from_text(path, positions_path, sampling_hz, time_column);
-            if (is_run && !positions_path.empty()) read_positions_file(positions_path, in);  // replace the run's
           } catch (const InputError& e) {
             isletsim::binding::rethrow_input(e, {path, positions_path});  // a missing file: FileNotFoundError
           }

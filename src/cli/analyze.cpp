@@ -222,9 +222,9 @@ int analyze_one(const AnalyzeArgs& a) {
     text = stored_config(path), origin = path + " (config attribute)";
   }
   const analysis::Options o = resolve_analysis_options(text, origin, flag_sets(a));
-  analysis::Input in = is_run ? analysis_input_from_run(path, o.variable)
-                              : analysis_input_from_text(path, a.positions, a.sampling_hz.value_or(0), a.time_column);
-  if (is_run && !a.positions.empty()) read_positions_file(a.positions, in);  // in place of the run's
+  const analysis::Input in = is_run ? analysis_input_from_run(path, o.variable, a.positions)
+                                    : analysis_input_from_text(path, a.positions, a.sampling_hz.value_or(0),
+                                                               a.time_column);
   const analysis::Result r = analysis::analyze(in, o);
   std::vector<std::string> files;
   try {

@@ -24,7 +24,8 @@ using namespace h5;
 
 // ---------------------------------------------------------------- inputs
 
-analysis::Input analysis_input_from_run(const std::string& path, const std::string& variable) {
+analysis::Input analysis_input_from_run(const std::string& path, const std::string& variable,
+                                        const std::string& positions_path) {
   H5Run run = read_run(path, true, {variable});
   analysis::Input in;
   in.source = path;
@@ -41,6 +42,7 @@ analysis::Input analysis_input_from_run(const std::string& path, const std::stri
   if (in.data.samples < 2)
     throw InputError(fmt::format("'{}' holds {} sample(s) of '{}': nothing to analyse (status: {})", path,
                                  in.data.samples, variable, run.attr("status")));
+  if (!positions_path.empty()) read_positions_file(positions_path, in);
   return in;
 }
 
