@@ -1,6 +1,8 @@
 #pragma once
 // CSV fields as RFC 4180 writes them (quoted when they hold a comma, a quote
 // or a line break), shared by the sweep table and the analysis tables.
+#include <charconv>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,13 @@ inline std::vector<std::string> split(const std::string& line) {
     }
   }
   return out;
+}
+
+// A task number as the sweep tables write it (0, 1, 2, ...: digits only,
+// the whole field): false for anything else ("3abc", "-1", "", too large).
+inline bool task_number(const std::string& s, std::size_t& task) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), task);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
 }  // namespace isletsim::csv

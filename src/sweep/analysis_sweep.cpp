@@ -1,6 +1,5 @@
 // `islet analyze DIR`: the analysis pipeline over a sweep's output, one task
 // per result file, on the sweep executors.
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -83,8 +82,7 @@ AnalyzeSweepOutcome analyze_sweep(const std::string& dir, const AnalyzeSweepOpti
     if (f.size() != head.size())
       throw InputError(fmt::format("{}:{}: {} fields, expected {}", summary.string(), lineno, f.size(), head.size()));
     Row r;
-    const auto [end, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), r.task);
-    if (f[0].empty() || ec != std::errc() || end != f[0].data() + f[0].size())
+    if (!csv::task_number(f[0], r.task))
       throw InputError(
           fmt::format("{}:{}: task '{}' is not a task number (expected 0, 1, 2, ... in the first "
                       "column, as islet sweep writes it)",

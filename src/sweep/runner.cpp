@@ -4,7 +4,6 @@
 // summary.h5 with the same rows at the end. Under MPI rank 0 does all of the
 // table work; the other ranks only run tasks.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -67,9 +66,7 @@ class Table {
       };
       const std::string& task = f.front();
       std::size_t i = 0;
-      const auto [end, ec] = std::from_chars(task.data(), task.data() + task.size(), i);
-      if (task.empty() || ec != std::errc() || end != task.data() + task.size())
-        throw bad("its first field '" + task + "' is not a task number");
+      if (!csv::task_number(task, i)) throw bad("its first field '" + task + "' is not a task number");
       if (f.size() != fields) throw bad(fmt::format("{} field(s)", f.size()));
       if (const auto [it, first] = line_of.emplace(i, lineno); !first)
         throw bad(fmt::format("task {} has a row on line {} already", i, it->second));
